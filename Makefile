@@ -1,0 +1,37 @@
+# Two commands a new user types (see README "Quick start"):
+#   make book   -- create .venv if missing, build the Jupyter Book into book/_build/html
+#   make test   -- create .venv if missing, run ruff (lint + format check) and the whole test suite
+# and one for measured claims:
+#   make bench  -- run every script in benchmarks/ and print ratios
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv book test lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest -n 2 --dist loadfile
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+book: $(STAMP)
+	bash book/build.sh
+
+clean:
+	rm -rf book/_build book/_static/mathjax node_modules
