@@ -30,7 +30,7 @@ def seed_everything(seed: int) -> np.random.Generator:
         raise ValueError(f"seed must be in [0, 2**32), got {seed!r}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 -- seeding the legacy global state is the point
     os.environ["PYTHONHASHSEED"] = str(seed)
     if "tensorflow" in sys.modules:
         import tensorflow as tf

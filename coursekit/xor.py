@@ -37,8 +37,8 @@ __all__ = [
     "loss",
     "relu",
     "relu_grad",
-    "sigmoid",
     "sgd_step",
+    "sigmoid",
     "train",
 ]
 

@@ -1,0 +1,108 @@
+r"""Early stopping on a validation metric (chapter 5, "Regularization").
+
+Stop when the monitored value (validation loss by default) has not improved by more
+than ``min_delta`` for ``patience`` consecutive epochs, then go back to the parameters of the
+best epoch. Improvement for ``mode="min"``:
+
+.. math:: v_t < v_{\mathrm{best}} - \delta
+
+The rule is Keras' ``EarlyStopping(monitor="val_loss", patience, min_delta,
+restore_best_weights)``, written for a numpy training loop::
+
+    stopper = EarlyStopping(patience=20)
+    for epoch in range(500):
+        params = train_one_epoch(params)
+        if stopper.step(val_loss(params), params):
+            break
+    params = stopper.final_params(params)
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+__all__ = ["EarlyStopping"]
+
+
+class EarlyStopping:
+    """Track a validation metric, decide when to stop, remember the best parameters.
+
+    Parameters
+    ----------
+    patience : int >= 0
+        Epochs without improvement tolerated before stopping.
+    min_delta : float >= 0
+        Smallest change that counts as an improvement.
+    restore_best : bool
+        If True, :meth:`final_params` returns the parameters of the best epoch.
+    mode : {"min", "max"}
+        ``"min"`` for a loss, ``"max"`` for an accuracy.
+
+    Attributes
+    ----------
+    best : float
+        Best value seen so far.
+    best_epoch : int or None
+        0-based epoch of ``best``.
+    best_params : object or None
+        Deep copy of the parameters at ``best_epoch`` (kept only when ``restore_best``).
+    stopped_epoch : int or None
+        Epoch at which :meth:`step` first returned True.
+    """
+
+    def __init__(
+        self, patience: int = 20, min_delta: float = 0.0, restore_best: bool = True, mode="min"
+    ):
+        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 0:
+            raise ValueError(f"patience must be an int >= 0, got {patience!r}")
+        if not np.isfinite(min_delta) or min_delta < 0:
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.restore_best = bool(restore_best)
+        self.mode = mode
+        self.best = np.inf if mode == "min" else -np.inf
+        self.best_epoch: int | None = None
+        self.best_params = None
+        self.stopped_epoch: int | None = None
+        self.wait = 0
+        self.epoch = -1
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def step(self, value: float, params=None) -> bool:
+        """Record this epoch's ``value`` (and ``params``); return True when training should stop."""
+        value = float(value)
+        if np.isnan(value):
+            raise ValueError(f"monitored value is NaN at epoch {self.epoch + 1}")
+        self.epoch += 1
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, self.epoch, 0
+            if self.restore_best:
+                self.best_params = copy.deepcopy(params)
+            return False
+        self.wait += 1
+        if self.wait >= self.patience and self.epoch > 0:
+            if self.stopped_epoch is None:
+                self.stopped_epoch = self.epoch
+            return True
+        return False
+
+    def final_params(self, current):
+        """The parameters to keep: the best epoch's if ``restore_best`` and one was seen."""
+        if self.restore_best and self.best_epoch is not None:
+            return copy.deepcopy(self.best_params)
+        return current
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta}, "
+            f"best={self.best:.6g}, best_epoch={self.best_epoch}, wait={self.wait})"
+        )
