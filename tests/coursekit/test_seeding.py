@@ -12,9 +12,9 @@ from coursekit import seed_everything
 
 def test_same_seed_same_numbers_across_libraries():
     seed_everything(5)
-    first = (random.random(), np.random.rand()  # noqa: NPY002)
+    first = (random.random(), np.random.rand())  # noqa: NPY002
     seed_everything(5)
-    assert (random.random(), np.random.rand()  # noqa: NPY002) == first
+    assert (random.random(), np.random.rand()) == first  # noqa: NPY002
     assert seed_everything(5).random() == seed_everything(5).random()
 
 
