@@ -1,0 +1,64 @@
+"""One network, three frameworks: Keras, PyTorch and scikit-learn MLPs from one spec (chapter 7).
+
+- :class:`MLPSpec`: the framework-neutral description (layers, activation, output, dropout,
+  L1/L2, optimizer and learning rate or schedule, batch size, epochs, early stopping, seed).
+- Builders: :func:`build_keras`, :func:`build_torch` (+ :func:`train_torch`, the lesson's
+  loop), :func:`build_sklearn` (what scikit-learn cannot express is reported).
+- :func:`fit` / :func:`evaluate`: one interface for all three, returning a :class:`History`
+  of the same shape.
+- :func:`get_weights` / :func:`set_weights`: ``[(W (in, out), b), ...]`` everywhere.
+
+Frameworks are imported only when a builder or ``fit`` runs.
+"""
+
+from __future__ import annotations
+
+from coursekit.mlp.history import History
+from coursekit.mlp.keras_mlp import build_keras, evaluate_keras, fit_keras
+from coursekit.mlp.sklearn_mlp import build_sklearn, evaluate_sklearn, fit_sklearn
+from coursekit.mlp.spec import MLPSpec
+from coursekit.mlp.torch_mlp import build_torch, evaluate_torch, predict_torch, train_torch
+from coursekit.mlp.weights import get_weights, init_weights, set_weights
+
+__all__ = [
+    "History",
+    "MLPSpec",
+    "build",
+    "build_keras",
+    "build_sklearn",
+    "build_torch",
+    "evaluate",
+    "fit",
+    "get_weights",
+    "init_weights",
+    "set_weights",
+    "train_torch",
+]
+
+FRAMEWORKS = ("keras", "torch", "sklearn")
+
+
+def build(framework: str, spec: MLPSpec, weights=None, **kwargs):
+    """``build_keras`` / ``build_torch`` / ``build_sklearn`` by name."""
+    builders = {"keras": build_keras, "torch": build_torch, "sklearn": build_sklearn}
+    if framework not in builders:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    return builders[framework](spec, weights, **kwargs)
+
+
+def _kind(model) -> str:
+    from coursekit.mlp.weights import _framework
+
+    return _framework(model)
+
+
+def fit(model, spec: MLPSpec, X, y, validation_data=None) -> History:
+    """Train any of the three models with the spec's settings; same :class:`History` shape."""
+    fitters = {"keras": fit_keras, "torch": train_torch, "sklearn": fit_sklearn}
+    return fitters[_kind(model)](model, spec, X, y, validation_data)
+
+
+def evaluate(model, spec: MLPSpec, X, y) -> dict[str, float]:
+    """``{"loss": ..., "accuracy": ...}`` (no accuracy for regression) for any of the three."""
+    evaluators = {"keras": evaluate_keras, "torch": evaluate_torch, "sklearn": evaluate_sklearn}
+    return evaluators[_kind(model)](model, spec, X, y)

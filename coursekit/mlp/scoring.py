@@ -1,0 +1,36 @@
+r"""Loss and accuracy of any framework's predictions, computed one way (numpy).
+
+.. math::
+
+    \text{binary: } L = -\frac1n\sum_i [y_i\log p_i + (1-y_i)\log(1-p_i)],\quad
+    \text{softmax: } L = -\frac1n\sum_i \log p_{i,y_i},\quad
+    \text{linear: } L = \frac1n\sum_i \lVert \hat y_i - y_i\rVert^2 / k
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["score_outputs"]
+
+_EPS = 1e-12
+
+
+def score_outputs(spec, outputs, y) -> dict[str, float]:
+    """Loss (no penalty) and, for classifiers, accuracy of ``outputs`` (probabilities or values)."""
+    out = np.asarray(outputs, dtype=np.float64)
+    y = np.asarray(y)
+    if spec.output == "sigmoid":
+        p = np.clip(out.reshape(-1), _EPS, 1 - _EPS)
+        t = y.reshape(-1).astype(np.float64)
+        loss = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+        return {"loss": float(loss), "accuracy": float(np.mean((p >= 0.5) == (t == 1)))}
+    if spec.output == "softmax":
+        labels = y.reshape(-1).astype(int)
+        p = np.clip(out[np.arange(len(labels)), labels], _EPS, 1.0)
+        return {
+            "loss": float(-np.mean(np.log(p))),
+            "accuracy": float(np.mean(out.argmax(axis=1) == labels)),
+        }
+    target = y.reshape(out.shape).astype(np.float64)
+    return {"loss": float(np.mean((out - target) ** 2))}
