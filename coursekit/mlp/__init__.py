@@ -31,6 +31,7 @@ __all__ = [
     "fit",
     "get_weights",
     "init_weights",
+    "predict_torch",
     "set_weights",
     "train_torch",
 ]

@@ -10,6 +10,7 @@ Number of parameters of layers of sizes :math:`n_0 \to n_1 \to \dots \to n_L`:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -141,7 +142,7 @@ class MLPSpec:
     def n_params(self) -> int:
         r""":math:`\sum_l (n_{l-1} + 1) n_l`: weights plus biases of every dense layer."""
         sizes = self.layer_sizes
-        return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
     @property
     def loss_name(self) -> str:

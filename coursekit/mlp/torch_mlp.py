@@ -109,7 +109,7 @@ def train_torch(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     history = History("torch")
     n, step = len(X_t), 0
     start = time.perf_counter()
-    for epoch in range(spec.epochs):
+    for _epoch in range(spec.epochs):
         model.train()  # dropout on
         order = torch.randperm(n, generator=generator) if spec.shuffle else torch.arange(n)
         batch_losses, batch_sizes = [], []

@@ -10,6 +10,8 @@ every builder can start the *same* network and learning curves can be compared.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 __all__ = [
@@ -29,7 +31,7 @@ def init_weights(spec, seed: int | None = None, dtype="float64") -> Weights:
     rng = np.random.default_rng(spec.seed if seed is None else seed)
     sizes = spec.layer_sizes
     out = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for n_in, n_out in itertools.pairwise(sizes):
         limit = np.sqrt(6.0 / (n_in + n_out))
         W = rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
         out.append((W, np.zeros(n_out, dtype=dtype)))
