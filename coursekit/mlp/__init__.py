@@ -14,7 +14,7 @@ Frameworks are imported only when a builder or ``fit`` runs.
 from __future__ import annotations
 
 from coursekit.mlp.history import History
-from coursekit.mlp.keras_mlp import build_keras, evaluate_keras, fit_keras
+from coursekit.mlp.keras_mlp import build_keras, evaluate_keras, fit_keras, predict_keras
 from coursekit.mlp.sklearn_mlp import build_sklearn, evaluate_sklearn, fit_sklearn
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.torch_mlp import build_torch, evaluate_torch, predict_torch, train_torch
@@ -31,6 +31,7 @@ __all__ = [
     "fit",
     "get_weights",
     "init_weights",
+    "predict_keras",
     "predict_torch",
     "set_weights",
     "train_torch",

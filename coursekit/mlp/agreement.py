@@ -85,7 +85,9 @@ def _framework_numbers(framework: str, dtype: str):
 
 def _predict(framework, model, X, dtype):
     if framework == "keras":
-        return model.predict(X.astype(dtype), verbose=0)
+        from coursekit.mlp.keras_mlp import predict_keras
+
+        return predict_keras(model, X)
     if framework == "torch":
         from coursekit.mlp.torch_mlp import predict_torch
 

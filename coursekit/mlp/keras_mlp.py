@@ -16,7 +16,7 @@ from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights, set_weights
 
-__all__ = ["build_keras", "evaluate_keras", "fit_keras"]
+__all__ = ["build_keras", "evaluate_keras", "fit_keras", "predict_keras"]
 
 _KERAS_ACTIVATION = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "identity": "linear"}
 _KERAS_OUTPUT = {"sigmoid": "sigmoid", "softmax": "softmax", "linear": "linear"}
@@ -143,7 +143,7 @@ def fit_keras(model, spec: MLPSpec, X, y, validation_data=None) -> History:
             )
         )
     start = time.perf_counter()
-    with _floatx(model.layers[0].kernel.dtype if model.layers else "float32"):
+    with _floatx(_model_dtype(model)):
         result = _fit(model, spec, X, y, validation_data, callbacks)
     seconds = time.perf_counter() - start
     h = result.history
@@ -176,8 +176,19 @@ def _fit(model, spec, X, y, validation_data, callbacks):
     )
 
 
+def _model_dtype(model) -> str:
+    return str(model.layers[0].kernel.dtype) if model.layers else "float32"
+
+
+def predict_keras(model, X) -> np.ndarray:
+    """``model.predict`` in the model's own dtype (Keras would cast float64 input to floatx)."""
+    dtype = _model_dtype(model)
+    with _floatx(dtype):
+        return np.asarray(model.predict(np.asarray(X, dtype=dtype), verbose=0))
+
+
 def evaluate_keras(model, spec: MLPSpec, X, y) -> dict[str, float]:
     """Loss (without the penalty) and, for classifiers, accuracy on ``(X, y)``."""
     from coursekit.mlp.scoring import score_outputs
 
-    return score_outputs(spec, model.predict(np.asarray(X), verbose=0), y)
+    return score_outputs(spec, predict_keras(model, X), y)
