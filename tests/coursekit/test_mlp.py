@@ -251,3 +251,94 @@ def test_learning_rate_schedule_reaches_torch_and_keras():
             mlp.get_weights(scheduled), mlp.get_weights(single), strict=True
         ):
             np.testing.assert_allclose(W1, W2, rtol=1e-12, err_msg=framework)
+
+
+@pytest.mark.parametrize("output, n_outputs", [("sigmoid", 1), ("softmax", 3), ("linear", 2)])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_numpy_mlp_gradients_equal_finite_differences(output, n_outputs, activation):
+    from coursekit import gradcheck
+
+    spec = MLPSpec(
+        n_inputs=4,
+        hidden=(5, 3),
+        n_outputs=n_outputs,
+        output=output,
+        activation=activation,
+        l1=0.01,
+        l2=0.02,
+    )
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(7, 4))
+    y = (
+        rng.normal(size=(7, 2))
+        if output == "linear"
+        else rng.integers(0, n_outputs if n_outputs > 1 else 2, 7)
+    )
+    model = mlp.build_numpy(spec, mlp.init_weights(spec, seed=1))
+    _, grads = model.loss_and_grads(X, y)
+
+    def as_dict(layers):
+        return {f"{k}{i}": v for i, (W, b) in enumerate(layers) for k, v in (("W", W), ("b", b))}
+
+    def loss_of(p):
+        layers = [(p[f"W{i}"], p[f"b{i}"]) for i in range(3)]
+        return mlp.build_numpy(spec, layers).loss_and_grads(X, y)[0]
+
+    result = gradcheck.check_gradients(loss_of, as_dict(model.layers_), as_dict(grads), tol=1e-6)
+    assert result.passed, str(result)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_numpy_loop_follows_the_torch_loop(optimizer):
+    """Same start, same batches, same optimizer: same weights after two epochs."""
+    X, y, Xv, yv = _overfitting_problem()
+    spec = MLPSpec(
+        n_inputs=10,
+        hidden=(6, 4),
+        optimizer=optimizer,
+        lr=0.05,
+        batch_size=8,
+        epochs=2,
+        shuffle=False,
+        l2=0.001,
+    )
+    start = mlp.init_weights(spec, seed=9)
+    ours, theirs = mlp.build_numpy(spec, start), mlp.build_torch(spec, start, dtype="float64")
+    h_ours = mlp.fit(ours, spec, X, y, (Xv, yv))
+    h_theirs = mlp.fit(theirs, spec, X, y, (Xv, yv))
+    np.testing.assert_allclose(h_ours.loss, h_theirs.loss, rtol=1e-9)
+    np.testing.assert_allclose(h_ours.val_loss, h_theirs.val_loss, rtol=1e-9)
+    for (W1, b1), (W2, b2) in zip(mlp.get_weights(ours), mlp.get_weights(theirs), strict=True):
+        np.testing.assert_allclose(W1, W2, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b1, b2, rtol=1e-9, atol=1e-12)
+
+
+def test_numpy_dropout_is_off_at_prediction_and_on_in_training():
+    spec = MLPSpec(n_inputs=3, hidden=(50,), dropout=0.5)
+    model = mlp.build_numpy(spec)
+    X = np.ones((4, 3))
+    np.testing.assert_array_equal(model.predict(X), model.predict(X))
+    assert not np.array_equal(model.logits(X), model.logits(X))
+
+
+@pytest.mark.slow
+def test_seed000_recipes_train_and_report_test_scores():
+    from coursekit import data
+    from coursekit.mlp import recipes
+
+    spec = recipes.seed000_spec(30)
+    assert (spec.hidden, spec.lr, spec.batch_size, spec.epochs, spec.patience) == (
+        (5,),
+        1e-3,
+        16,
+        500,
+        20,
+    )
+    result = recipes.seed000_classifier(data.load("breast_cancer"), epochs=60, patience=5)
+    assert result.test["accuracy"] > 0.9
+    assert result.history.epochs_run <= 60
+    reg = recipes.seed000_regressor(data.load("diabetes"), epochs=60, patience=5)
+    split = data.load("diabetes")
+    assert reg.y_scaler.mean_[0] == pytest.approx(split.y_train.mean())  # training targets only
+    baseline = float(np.sqrt(np.mean((split.y_test - split.y_train.mean()) ** 2)))
+    assert reg.test["rmse"] < baseline  # better than predicting the training mean
