@@ -129,7 +129,9 @@ def train_torch(model, spec: MLPSpec, X, y, validation_data=None) -> History:
         history.loss.append(float(np.average(batch_losses, weights=batch_sizes)))
         if validation_data is not None:
             scores = evaluate_torch(model, spec, *validation_data)
-            history.val_loss.append(scores["loss"] + float(_penalty(spec, model)))
+            with torch.no_grad():
+                penalty = float(_penalty(spec, model))
+            history.val_loss.append(scores["loss"] + penalty)
             if "accuracy" in scores:
                 history.val_accuracy.append(scores["accuracy"])
             if stopper is not None:

@@ -147,6 +147,7 @@ def test_momentum_conventions_agree_at_constant_lr_and_differ_under_a_schedule()
     assert not np.allclose(_run_ours(varying[0])["W"], _run_ours(varying[1])["W"])
 
 
+@pytest.mark.filterwarnings(r"ignore:Seems like `optimizer.step\(\)` has been overridden")
 def test_schedule_reaches_the_optimizer_like_torch_steplr():
     import torch
 
