@@ -92,7 +92,9 @@ def build_keras(
     """
     import keras
 
-    keras.utils.set_random_seed(spec.seed)
+    from coursekit.seeding import seed_everything
+
+    seed_everything(spec.seed)
     reg = None
     if spec.l1 or spec.l2:
         reg = keras.regularizers.L1L2(l1=spec.l1, l2=spec.l2)
@@ -134,7 +136,9 @@ def fit_keras(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """``model.fit`` with the spec's batch size, epochs, shuffling and early stopping."""
     import keras
 
-    keras.utils.set_random_seed(spec.seed)
+    from coursekit.seeding import seed_everything
+
+    seed_everything(spec.seed)
     callbacks = []
     if spec.patience is not None and validation_data is not None:
         callbacks.append(

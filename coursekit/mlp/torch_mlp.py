@@ -20,6 +20,7 @@ from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights, set_weights
 from coursekit.regularization import EarlyStopping
+from coursekit.seeding import seed_everything
 
 __all__ = ["build_torch", "evaluate_torch", "predict_torch", "train_torch"]
 
@@ -32,10 +33,9 @@ def _dtype(name: str):
 
 def build_torch(spec: MLPSpec, weights: Weights | None = None, dtype: str = "float32"):
     """``nn.Sequential(Linear, activation, Dropout, ..., Linear)`` for ``spec``, logits out."""
-    import torch
     from torch import nn
 
-    torch.manual_seed(spec.seed)
+    seed_everything(spec.seed)
     activation = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
     layers = []
     sizes = spec.layer_sizes
@@ -104,7 +104,7 @@ def train_torch(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     loss_fn = _loss_fn(spec)
     optimizer = _optimizer(spec, model)
     generator = torch.Generator().manual_seed(spec.seed)
-    torch.manual_seed(spec.seed)  # dropout masks
+    seed_everything(spec.seed)  # dropout masks; deterministic kernels
     stopper = EarlyStopping(spec.patience) if spec.patience is not None else None
     history = History("torch")
     n, step = len(X_t), 0

@@ -27,6 +27,13 @@ def test_seeds_torch_when_already_imported():
     assert torch.equal(a, torch.rand(3))
 
 
+def test_deterministic_kernels_are_switched_on_in_imported_frameworks():
+    import torch
+
+    seed_everything(1)
+    assert torch.are_deterministic_algorithms_enabled()
+
+
 def test_import_coursekit_and_seeding_load_no_framework():
     code = (
         "import sys, coursekit\n"
