@@ -1,8 +1,10 @@
 """The spec's network in Keras 3 (TensorFlow backend): ``Sequential`` of ``Dense`` and ``Dropout``.
 
-Keras is imported inside the functions, never at module import. Float64 models are built
-with Keras' ``floatx`` set to float64 for the duration of the build, so that the optimizer's
-learning-rate variable is float64 too (a float32 ``0.1`` would be off by 1.5e-9).
+Keras is imported inside the functions, never at module import. Every layer gets its dtype
+explicitly (Keras caches its global dtype policy from ``floatx`` at first use, so a float32
+model built first would otherwise make later float64 models float32), and float64 models are
+built and trained with ``floatx`` set to float64 so that the optimizer's learning-rate
+variable is float64 too (a float32 ``0.1`` is off by 1.5e-9).
 """
 
 from __future__ import annotations
@@ -107,11 +109,14 @@ def build_keras(
                     activation=_KERAS_ACTIVATION[spec.activation],
                     kernel_regularizer=reg,
                     name=f"dense_{i + 1}",
+                    dtype=dtype,
                 )
             )
             if rate > 0:
                 layers.append(
-                    keras.layers.Dropout(rate, seed=spec.seed + i, name=f"dropout_{i + 1}")
+                    keras.layers.Dropout(
+                        rate, seed=spec.seed + i, name=f"dropout_{i + 1}", dtype=dtype
+                    )
                 )
         layers.append(
             keras.layers.Dense(
@@ -119,6 +124,7 @@ def build_keras(
                 activation=_KERAS_OUTPUT[spec.output],
                 kernel_regularizer=reg,
                 name="output",
+                dtype=dtype,
             )
         )
         model = keras.Sequential(layers, name="mlp")

@@ -342,3 +342,14 @@ def test_seed000_recipes_train_and_report_test_scores():
     assert reg.y_scaler.mean_[0] == pytest.approx(split.y_train.mean())  # training targets only
     baseline = float(np.sqrt(np.mean((split.y_test - split.y_train.mean()) ** 2)))
     assert reg.test["rmse"] < baseline  # better than predicting the training mean
+
+
+def test_a_float64_keras_model_stays_float64_after_a_float32_one():
+    """Keras caches its dtype policy at first use; builders must not depend on it."""
+    spec = MLPSpec(n_inputs=3, hidden=(4,), dropout=0.2, l2=1e-4)
+    mlp.build_keras(spec, dtype="float32")
+    model = mlp.build_keras(spec, dtype="float64")
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    assert all(str(layer.kernel.dtype) == "float64" for layer in dense)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    assert mlp.predict_keras(model, X).dtype == np.float64
