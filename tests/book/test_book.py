@@ -1,8 +1,11 @@
 """The book: configuration that keeps it offline and strict, and a real build."""
 
 import re
+import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
@@ -84,3 +87,146 @@ def test_errata_page_shows_numbers_computed_at_build_time(built_book):
     exact = next(r for r in errata.worked_example_errata() if r.quantity == "dL/dz1")
     assert f"{exact.lecture_convention[1, 1]:.5f}" in text  # -0.24223, computed, not typed
     assert "follows from the formulas as printed: False" in text
+
+
+# -- internal links ------------------------------------------------------------------------
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for key in ("href", "src"):
+            if tag in ("a", "img", "script", "link") and attrs.get(key):
+                self.hrefs.append(attrs[key])
+
+
+def _parse(page):
+    parser = _Links()
+    parser.feed(page.read_text())
+    return parser
+
+
+@pytest.mark.slow
+def test_every_internal_link_and_anchor_resolves(built_book):
+    pages = {
+        p.resolve(): _parse(p)
+        for p in built_book.rglob("*.html")
+        if "_static" not in p.parts  # theme template fragments, not pages
+    }
+    broken = []
+    for page, parsed in pages.items():
+        for href in parsed.hrefs:
+            url = urlparse(href)
+            if url.scheme or href.startswith(("//", "mailto:", "javascript:")):
+                continue  # external links are plain text links, not loaded
+            target = (page.parent / unquote(url.path)).resolve() if url.path else page
+            if not target.exists():
+                broken.append(f"{page.name}: {href}")
+            elif url.fragment and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else _parse(target).ids
+                if url.fragment not in ids:
+                    broken.append(f"{page.name}: {href} (no anchor)")
+    assert not broken, broken[:20]
+
+
+# -- in a browser, as a reader ------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: A term only its chapter explains, for the search test.
+SEARCH_TERMS = {
+    "01_evaluating_classifiers": "specificity",
+    "02_forward_backward": "backpropagation",
+    "03_gradient_descent": "saddle",
+    "04_learning_rate": "annealing",
+    "05_regularization": "dropout",
+    "06_hyperparameter_tuning": "Bayesian",
+    "07_hands_on_mlps": "MLPClassifier",
+    "08_review_questions": "plateau",
+}
+
+
+@pytest.fixture(scope="module")
+def browser(built_book):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, path):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [e for e in _toc_files()])
+def test_chapter_page_loads_typesets_math_and_shows_its_figures(browser, built_book, entry):
+    page, errors = _open(browser, built_book / f"{entry}.html")
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => MathJax.startup.promise")
+    page.wait_for_load_state("load")
+    assert errors == [], errors
+    assert page.locator("mjx-container").count() > 0  # every page here has some math
+    prose = page.evaluate(
+        """() => { const a = document.querySelector('article').cloneNode(true);
+                   a.querySelectorAll('pre, code, mjx-container, script').forEach(e => e.remove());
+                   return a.textContent; }"""
+    )
+    assert "$$" not in prose and "\\frac" not in prose  # no raw TeX left in the text
+    broken_images = page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
+    assert broken_images == []
+    if entry in ("intro", "lessons/02_forward_backward"):
+        shots = BOOK / "_build" / "screenshots"
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / f"{entry.replace('/', '_')}.png"), full_page=False)
+    page.close()
+
+
+@pytest.mark.slow
+def test_screenshots_are_kept_as_build_artifacts(browser, built_book):
+    for name in ("intro", "lessons_02_forward_backward"):
+        shot = BOOK / "_build" / "screenshots" / f"{name}.png"
+        if not shot.exists():
+            page, _ = _open(browser, built_book / f"{name.replace('lessons_', 'lessons/')}.html")
+            page.screenshot(path=str(shot))
+            page.close()
+        assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter, term", sorted(SEARCH_TERMS.items()))
+def test_search_finds_a_term_of_every_chapter(browser, built_book, chapter, term):
+    page, _ = _open(browser, built_book / "search.html")
+    page.goto((built_book / "search.html").as_uri() + f"?q={term}")
+    page.wait_for_selector("ul.search li", timeout=20_000)
+    links = page.eval_on_selector_all(
+        "ul.search li a", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert any(chapter in link for link in links), (term, links)
+    page.close()
