@@ -10,7 +10,9 @@ from every page.
 def _is_thebe(script) -> bool:
     filename = str(getattr(script, "filename", script) or "")
     body = str(getattr(script, "attributes", {}).get("body", ""))
-    return filename.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in body or "thebe_selector" in body
+    return (
+        filename.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in body or "thebe_selector" in body
+    )
 
 
 def _drop_thebe(app, pagename, templatename, context, doctree):

@@ -40,10 +40,17 @@ def test_mathjax_is_served_locally():
     assert not (BOOK / "_static").exists(), "Jupyter Book would load every .js under it"
 
 
-def test_every_toc_entry_exists_and_lessons_come_from_notebooks():
-    assert (BOOK / "lessons").resolve() == (ROOT / "notebooks" / "lessons").resolve()
+def test_every_toc_entry_has_one_source():
     for entry in _toc_files():
-        assert (BOOK / f"{entry}.md").exists(), entry
+        if entry.startswith("lessons/"):
+            assert (ROOT / "notebooks" / f"{entry}.md").exists(), entry
+        else:
+            assert (BOOK / f"{entry}.md").exists(), entry
+
+
+def test_every_lesson_source_is_in_the_toc():
+    lessons = {f"lessons/{p.stem}" for p in (ROOT / "notebooks" / "lessons").glob("*.md")}
+    assert lessons <= set(_toc_files())
 
 
 def test_build_script_fails_on_warnings():
@@ -66,6 +73,16 @@ def test_built_pages_reference_nothing_outside_the_book(built_book):
     assert pages
     for page in pages:
         assert not external.search(page.read_text()), page
+
+
+@pytest.mark.slow
+def test_every_lesson_is_offered_as_an_ipynb_download(built_book):
+    for entry in _toc_files():
+        if entry.startswith("lessons/"):
+            page = (built_book / f"{entry}.html").read_text()
+            name = entry.split("/")[1]
+            assert f"{name}.ipynb" in page, entry
+            assert (built_book / "_sources" / "lessons" / f"{name}.ipynb").exists()
 
 
 @pytest.mark.slow
