@@ -1,0 +1,81 @@
+"""Text source -> nbgrader source notebook, keeping every cell's nbgrader metadata.
+
+An assignment is one jupytext py:percent file, ``notebooks/assignments/NAME.py``. Each cell
+carries nbgrader's metadata in its header line, for example::
+
+    # %% nbgrader={"grade": true, "grade_id": "test-counts", "locked": true, "points": 2, ...}
+
+Solution regions are marked ``### BEGIN SOLUTION`` / ``### END SOLUTION`` and hidden tests
+``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``, as nbgrader expects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.config import ASSIGNMENTS
+
+__all__ = ["AuthoringError", "assignment_names", "read_source", "validate", "write_source_notebook"]
+
+REQUIRED = ("grade", "grade_id", "locked", "schema_version", "solution")
+
+
+class AuthoringError(ValueError):
+    """An assignment source is malformed (names the cell and the problem)."""
+
+
+def assignment_names(folder: Path = ASSIGNMENTS) -> list[str]:
+    return sorted(p.stem for p in Path(folder).glob("*.py"))
+
+
+def read_source(name: str, folder: Path = ASSIGNMENTS):
+    """The assignment as a notebook (nbformat v4), validated."""
+    import jupytext
+
+    path = Path(folder) / f"{name}.py"
+    if not path.exists():
+        known = ", ".join(assignment_names(folder)) or "none"
+        raise AuthoringError(f"no assignment {name!r}: {path} does not exist (known: {known})")
+    notebook = jupytext.read(path)
+    notebook.metadata.pop("jupytext", None)
+    validate(notebook, name)
+    return notebook
+
+
+def validate(notebook, name: str = "assignment") -> None:
+    """Every cell has complete nbgrader metadata, unique grade ids, points on graded cells."""
+    seen = {}
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        where = f"{name}, cell {index + 1}"
+        if meta is None:
+            raise AuthoringError(f"{where}: no nbgrader metadata")
+        missing = [key for key in REQUIRED if key not in meta]
+        if missing:
+            raise AuthoringError(f"{where}: nbgrader metadata lacks {missing}")
+        grade_id = meta["grade_id"]
+        if grade_id in seen:
+            raise AuthoringError(
+                f"{where}: grade_id {grade_id!r} already used by cell {seen[grade_id]}"
+            )
+        seen[grade_id] = index + 1
+        if meta["grade"] and not meta.get("points"):
+            raise AuthoringError(f"{where} ({grade_id}): a graded cell needs points > 0")
+        source = cell.source
+        if meta["solution"] and cell.cell_type == "code" and "### BEGIN SOLUTION" not in source:
+            raise AuthoringError(
+                f"{where} ({grade_id}): a solution cell needs a ### BEGIN SOLUTION region"
+            )
+        if "### BEGIN HIDDEN TESTS" in source and not meta["grade"]:
+            raise AuthoringError(f"{where} ({grade_id}): hidden tests outside a graded cell")
+
+
+def write_source_notebook(name: str, course: Path, folder: Path = ASSIGNMENTS) -> Path:
+    """Write ``course/source/NAME/NAME.ipynb`` (nbgrader's source layout); return its path."""
+    import nbformat
+
+    notebook = read_source(name, folder)
+    target = Path(course) / "source" / name / f"{name}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    return target

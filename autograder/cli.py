@@ -1,0 +1,67 @@
+"""``python -m autograder``: a thin command line over the typed ``main`` functions.
+
+Examples::
+
+    python -m autograder release a1_metrics
+    python -m autograder check autograder/course/release/a1_metrics/a1_metrics.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.config import DEFAULT_COURSE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release and check the course's nbgrader assignments.",
+        epilog="example: python -m autograder release a1_metrics",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    release = sub.add_parser(
+        "release",
+        help="text source -> nbgrader source notebook -> student release",
+        epilog="example: python -m autograder release a1_metrics --course autograder/course",
+    )
+    release.add_argument("assignment")
+    release.add_argument("--course", type=Path, default=DEFAULT_COURSE)
+    release.add_argument(
+        "--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook"
+    )
+    check = sub.add_parser(
+        "check",
+        help="run a notebook's visible checks and say what passed",
+        epilog="example: python -m autograder check a1_metrics.ipynb",
+    )
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "release":
+        from autograder import release
+
+        try:
+            folder = release.main(
+                assignment=args.assignment, course=args.course, db_url=args.db_url
+            )
+        except (ValueError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"released {args.assignment}: {folder}")
+        return 0
+    from autograder import check
+
+    try:
+        result = check.main(notebook=args.notebook, timeout=args.timeout)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(result.report())
+    return 0 if result.passed else 1

@@ -1,0 +1,169 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Assignment 1: classification metrics from scratch
+#
+# Implement each function below with numpy only (no scikit-learn, no `coursekit`): the
+# graders call your functions on inputs you have not seen and compare the values they return.
+# Run the visible checks under each function before you submit, or all at once with
+# `python -m autograder check a1_metrics.ipynb`. Lesson: chapter 1, "Evaluating classifiers".
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "counts-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 1. The confusion counts (2 points)
+#
+# `confusion_counts(y_true, y_pred)` returns `(tn, fp, fn, tp)` as four ints for labels in {0, 1}.
+
+
+# %% nbgrader={"grade": false, "grade_id": "counts", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def confusion_counts(y_true, y_pred):
+    ### BEGIN SOLUTION
+    t = np.asarray(y_true).astype(bool)
+    p = np.asarray(y_pred).astype(bool)
+    tn = int(np.sum(~t & ~p))
+    fp = int(np.sum(~t & p))
+    fn = int(np.sum(t & ~p))
+    tp = int(np.sum(t & p))
+    return tn, fp, fn, tp
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-counts", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# visible check: the lecture's example
+assert confusion_counts([0, 1, 0, 1], [1, 1, 1, 0]) == (0, 2, 1, 1)
+### BEGIN HIDDEN TESTS
+from autograder.hidden import expect_counts
+
+expect_counts(confusion_counts)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "scores-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2. Scores (4 points)
+#
+# Each returns a float. When a denominator is 0 return 0.0 (scikit-learn's `zero_division=0`).
+#
+# $$\text{precision} = \frac{TP}{TP+FP},\quad \text{recall} = \frac{TP}{TP+FN},\quad
+# \text{specificity} = \frac{TN}{TN+FP},\quad F_1 = \frac{2TP}{2TP+FP+FN}$$
+#
+# $$\mathrm{MCC} = \frac{TP\cdot TN - FP\cdot FN}{\sqrt{(TP+FP)(TP+FN)(TN+FP)(TN+FN)}}$$
+
+
+# %% nbgrader={"grade": false, "grade_id": "scores", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def _ratio(num, den):
+    return num / den if den else 0.0
+
+
+def precision(y_true, y_pred):
+    ### BEGIN SOLUTION
+    tn, fp, fn, tp = confusion_counts(y_true, y_pred)
+    return _ratio(tp, tp + fp)
+    ### END SOLUTION
+
+
+def recall(y_true, y_pred):
+    ### BEGIN SOLUTION
+    tn, fp, fn, tp = confusion_counts(y_true, y_pred)
+    return _ratio(tp, tp + fn)
+    ### END SOLUTION
+
+
+def specificity(y_true, y_pred):
+    ### BEGIN SOLUTION
+    tn, fp, fn, tp = confusion_counts(y_true, y_pred)
+    return _ratio(tn, tn + fp)
+    ### END SOLUTION
+
+
+def f1(y_true, y_pred):
+    ### BEGIN SOLUTION
+    tn, fp, fn, tp = confusion_counts(y_true, y_pred)
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+    ### END SOLUTION
+
+
+def mcc(y_true, y_pred):
+    ### BEGIN SOLUTION
+    tn, fp, fn, tp = confusion_counts(y_true, y_pred)
+    den = float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+    return (tp * tn - fp * fn) / np.sqrt(den) if den else 0.0
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-rates", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+y, p = [0, 1, 1, 0, 1], [0, 1, 0, 1, 1]
+assert abs(precision(y, p) - 2 / 3) < 1e-12
+assert abs(recall(y, p) - 2 / 3) < 1e-12
+assert abs(specificity(y, p) - 1 / 2) < 1e-12
+### BEGIN HIDDEN TESTS
+from autograder.hidden import expect_scores
+
+expect_scores({"precision": precision, "recall": recall, "specificity": specificity})
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test-f1-mcc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert abs(f1([0, 1, 1, 0, 1], [0, 1, 0, 1, 1]) - 2 / 3) < 1e-12
+assert abs(mcc([0, 1, 1, 0], [0, 1, 1, 0]) - 1.0) < 1e-12
+### BEGIN HIDDEN TESTS
+from autograder.hidden import expect_scores
+
+expect_scores({"f1": f1, "mcc": mcc})
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "roc-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3. The ROC curve and its area (4 points)
+#
+# `roc_points(y_true, scores)` returns `(fpr, tpr, thresholds)` as numpy arrays: one point per
+# distinct score, thresholds in **decreasing** order, predicting positive when
+# `score >= threshold`, starting with the point (0, 0) at threshold `np.inf` (no intermediate
+# point dropped). `auc_trapezoid(x, y)` is the trapezoidal area under a curve.
+
+
+# %% nbgrader={"grade": false, "grade_id": "roc", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def roc_points(y_true, scores):
+    ### BEGIN SOLUTION
+    y_true = np.asarray(y_true).astype(bool)
+    scores = np.asarray(scores, dtype=float)
+    thresholds = np.r_[np.inf, np.unique(scores)[::-1]]
+    P, N = y_true.sum(), (~y_true).sum()
+    tpr = np.array([np.sum(y_true & (scores >= t)) / P for t in thresholds])
+    fpr = np.array([np.sum(~y_true & (scores >= t)) / N for t in thresholds])
+    return fpr, tpr, thresholds
+    ### END SOLUTION
+
+
+def auc_trapezoid(x, y):
+    ### BEGIN SOLUTION
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test-roc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+fpr, tpr, thr = roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+assert list(thr) == [np.inf, 0.8, 0.4, 0.35, 0.1]
+assert list(fpr) == [0, 0, 0.5, 0.5, 1] and list(tpr) == [0, 0.5, 0.5, 1, 1]
+### BEGIN HIDDEN TESTS
+from autograder.hidden import expect_roc
+
+expect_roc(roc_points)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test-auc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert abs(auc_trapezoid([0, 0.5, 1], [0, 0.75, 1]) - 0.625) < 1e-12
+### BEGIN HIDDEN TESTS
+from autograder.hidden import expect_auc
+
+expect_auc(auc_trapezoid, roc_points)
+### END HIDDEN TESTS
