@@ -3,6 +3,7 @@
 Examples::
 
     python -m autograder release a1_metrics
+    python -m autograder grade a1_metrics --submissions submitted/ --jobs 2 --csv grades.csv
     python -m autograder check autograder/course/release/a1_metrics/a1_metrics.ipynb
 """
 
@@ -18,7 +19,7 @@ from autograder.config import DEFAULT_COURSE
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Release and check the course's nbgrader assignments.",
+        description="Release, grade and check the course's nbgrader assignments.",
         epilog="example: python -m autograder release a1_metrics",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -31,6 +32,26 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("--course", type=Path, default=DEFAULT_COURSE)
     release.add_argument(
         "--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook"
+    )
+    grade = sub.add_parser(
+        "grade",
+        help="autograde a batch of submissions in parallel; write the gradebook and a CSV",
+        epilog="example: python -m autograder grade a1_metrics --submissions submitted/ --jobs 2 --csv grades.csv",
+    )
+    grade.add_argument("assignment")
+    grade.add_argument(
+        "--submissions", type=Path, required=True, help="folder of STUDENT/ASSIGNMENT/*.ipynb"
+    )
+    grade.add_argument("--course", type=Path, default=DEFAULT_COURSE)
+    grade.add_argument(
+        "--jobs", type=int, default=None, help="students graded at once (default: cores)"
+    )
+    grade.add_argument("--csv", dest="csv_path", type=Path, default=None)
+    grade.add_argument("--force", action="store_true", help="regrade students already graded")
+    grade.add_argument("--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook")
+    grade.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
+    grade.add_argument(
+        "--timeout", dest="wall_timeout", type=int, default=600, help="seconds per student"
     )
     check = sub.add_parser(
         "check",
@@ -55,6 +76,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"released {args.assignment}: {folder}")
+        return 0
+    if args.command == "grade":
+        from autograder import grade
+
+        options = {k: v for k, v in vars(args).items() if k != "command"}
+        try:
+            results = grade.main(**options)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        failed = [r for r in results if r.status == "failed"]
+        print(
+            f"graded {len(results) - len(failed)} of {len(results)} students; failed: {len(failed)}"
+        )
+        for r in failed:
+            print(f"  {r.student_id}: {r.reason}")
         return 0
     from autograder import check
 

@@ -1,0 +1,364 @@
+"""``grade``: autograde a batch of submissions with nbgrader, in parallel, resumably.
+
+A submission enters here and flows through these steps, each student in its own process:
+
+1. **validate** the notebook file (present, JSON, nbformat-valid) — else ``failed`` with the reason;
+2. **copy** the assignment's source, the gradebook and the submission into a private
+   temporary course, so a student's run touches no other student's data;
+3. **autograde** with nbgrader (``Execute`` with a per-cell timeout, then
+   :class:`~autograder.steps.drop_stderr.DropStderr`, then nbgrader's scoring), with
+   ``AUTOGRADER_SEED`` derived from the student id for the hidden tests' inputs;
+4. **collect** the per-cell scores from the temporary gradebook.
+
+Only this (parent) process then writes the course's gradebook, ``autograded/`` and the CSV. A
+student whose whole grading exceeds the wall-clock limit is killed with its process group and
+recorded as ``failed`` (``timeout``). Finished students are remembered in
+``autograded/STUDENT/ASSIGNMENT/.result.json``; a rerun skips them unless ``force``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from autograder.config import DEFAULT_COURSE, default_db_url, ensure_tools_on_path, nbgrader_config
+
+__all__ = ["StudentResult", "main", "student_seed"]
+
+RESULT_FILE = ".result.json"
+
+
+@dataclass
+class StudentResult:
+    student_id: str
+    status: str  # "graded" or "failed"
+    reason: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+    cells: dict[str, float] = field(default_factory=dict)
+
+
+def student_seed(student_id: str) -> int:
+    """A stable seed per student for the hidden tests' inputs."""
+    return int.from_bytes(hashlib.sha256(student_id.encode()).digest()[:4], "big")
+
+
+# -- the worker: one student, in its own process ----------------------------------------------
+
+
+def _validate(notebook: Path) -> str | None:
+    import nbformat
+
+    if not notebook.exists():
+        return f"missing notebook: expected {notebook.name}"
+    try:
+        text = notebook.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return "invalid notebook: not UTF-8 text"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:
+        return f"invalid notebook: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return None
+
+
+def grade_one(
+    assignment: str, student: str, submission: Path, course: Path, workdir: Path, cell_timeout: int
+) -> StudentResult:
+    """Grade one submission in ``workdir`` (a private copy of the course); no shared writes."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
+    notebook = submission / f"{assignment}.ipynb"
+    problem = _validate(notebook)
+    if problem:
+        return StudentResult(student, "failed", problem)
+    shutil.copytree(course / "source" / assignment, workdir / "source" / assignment)
+    shutil.copy(course / "gradebook.db", workdir / "gradebook.db")
+    shutil.copytree(submission, workdir / "submitted" / student / assignment)
+
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        Execute,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    from autograder.steps.drop_stderr import DropStderr
+
+    config = nbgrader_config(workdir)
+    config.Execute.timeout = cell_timeout
+    config.Execute.interrupt_on_timeout = True
+    config.Autograde.autograde_preprocessors = [
+        Execute,
+        DropStderr,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    os.environ["AUTOGRADER_SEED"] = str(student_seed(student))
+    result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
+    if not result.get("success"):
+        log = result.get("log", "")
+        reason = "timeout" if "Timeout" in log else "autograde failed"
+        tail = [line for line in log.splitlines() if "ERROR" in line][-1:]
+        return StudentResult(
+            student, "failed", f"{reason}: {tail[0].strip() if tail else ''}"[:300]
+        )
+    cells, score, max_score = {}, 0.0, 0.0
+    with Gradebook(default_db_url(workdir)) as gb:
+        submitted = gb.find_submission(assignment, student)
+        for nb in submitted.notebooks:
+            for grade in nb.grades:
+                cells[grade.name] = float(grade.score)
+                score += float(grade.score)
+                max_score += float(grade.max_score)
+    return StudentResult(
+        student,
+        "graded",
+        _interrupted(workdir, student, assignment, cell_timeout),
+        score,
+        max_score,
+        cells,
+    )
+
+
+def _interrupted(workdir: Path, student: str, assignment: str, cell_timeout: int) -> str:
+    """Name the cells that hit the per-cell time limit (they scored 0; the rest was graded)."""
+    import nbformat
+
+    path = workdir / "autograded" / student / assignment / f"{assignment}.ipynb"
+    if not path.exists():
+        return ""
+    timed_out = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            text = f"{out.get('ename', '')} {out.get('evalue', '')}"
+            if out.get("output_type") == "error" and (
+                "Timeout" in text or out.get("ename") == "KeyboardInterrupt"
+            ):
+                timed_out.append(cell.metadata.get("nbgrader", {}).get("grade_id", "?"))
+    if not timed_out:
+        return ""
+    names = ", ".join(dict.fromkeys(timed_out))
+    return f"timeout: cell(s) {names} ran longer than {cell_timeout} s"
+
+
+def _worker_main(argv: list[str]) -> int:
+    assignment, student, submission, course, workdir, cell_timeout = argv
+    try:
+        result = grade_one(
+            assignment, student, Path(submission), Path(course), Path(workdir), int(cell_timeout)
+        )
+    except Exception as exc:  # any failure of this one student is reported, never raised
+        result = StudentResult(
+            student, "failed", f"grader error: {type(exc).__name__}: {exc}"[:300]
+        )
+    (Path(workdir) / RESULT_FILE).write_text(json.dumps(asdict(result)))
+    return 0
+
+
+# -- the parent: schedule, collect, write ----------------------------------------------------
+
+
+def _run_worker(
+    assignment, student, submission, course, cell_timeout, wall_timeout
+) -> tuple[StudentResult, Path]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"grade-{student}-"))
+    command = [
+        sys.executable,
+        "-m",
+        "autograder.grade",
+        assignment,
+        student,
+        str(submission),
+        str(course),
+        str(workdir),
+        str(cell_timeout),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        process.wait(timeout=wall_timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return StudentResult(
+            student, "failed", f"timeout: grading took longer than {wall_timeout} s"
+        ), workdir
+    finally:
+        _kill_group(process)  # nothing the submission started may outlive its grading
+    result_file = workdir / RESULT_FILE
+    if not result_file.exists():
+        return StudentResult(
+            student, "failed", f"kernel died: the grader exited with {process.returncode}"
+        ), workdir
+    return StudentResult(**json.loads(result_file.read_text())), workdir
+
+
+def _kill_group(process) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _record(
+    result: StudentResult, assignment: str, course: Path, workdir: Path, db_url: str
+) -> None:
+    """Trusted side: copy the autograded notebook, write the gradebook, remember the result."""
+    target = course / "autograded" / result.student_id / assignment
+    if target.exists():
+        shutil.rmtree(target)
+    produced = workdir / "autograded" / result.student_id / assignment
+    if result.status == "graded" and produced.exists():
+        shutil.copytree(produced, target)
+        _write_gradebook(result, assignment, db_url)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / RESULT_FILE).write_text(json.dumps(asdict(result)))
+
+
+def _write_gradebook(result: StudentResult, assignment: str, db_url: str) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        gb.update_or_create_student(result.student_id)
+        try:
+            submission = gb.find_submission(assignment, result.student_id)
+        except MissingEntry:
+            submission = gb.add_submission(assignment, result.student_id)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                if grade.name in result.cells:
+                    grade.auto_score = result.cells[grade.name]
+        gb.db.commit()
+
+
+def _write_csv(results: list[StudentResult], path: Path, cell_ids: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "status", "reason", "score", "max_score", *cell_ids])
+        for r in sorted(results, key=lambda r: r.student_id):
+            cells = [r.cells.get(c, "") for c in cell_ids]
+            writer.writerow([r.student_id, r.status, r.reason, r.score, r.max_score, *cells])
+    tmp.replace(path)  # never a half-written CSV
+
+
+def _max_score(course: Path, assignment: str) -> float:
+    import nbformat
+
+    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return float(
+        sum(
+            c.metadata.get("nbgrader", {}).get("points", 0)
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade")
+        )
+    )
+
+
+def _graded_cell_ids(course: Path, assignment: str) -> list[str]:
+    import nbformat
+
+    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
+
+
+def main(
+    *,
+    assignment: str,
+    submissions: Path,
+    course: Path = DEFAULT_COURSE,
+    jobs: int | None = None,
+    csv_path: Path | None = None,
+    force: bool = False,
+    db_url: str | None = None,
+    cell_timeout: int = 60,
+    wall_timeout: int = 600,
+    progress=None,
+) -> list[StudentResult]:
+    """Grade every ``submissions/STUDENT/ASSIGNMENT/`` folder; return one result per student."""
+    course, submissions = Path(course).resolve(), Path(submissions).resolve()
+    if not (course / "source" / assignment / f"{assignment}.ipynb").exists():
+        raise ValueError(
+            f"{assignment!r} is not released in {course}: run `python -m autograder release {assignment}` first"
+        )
+    if not submissions.is_dir():
+        raise ValueError(f"submissions folder {submissions} does not exist")
+    db_url = db_url or default_db_url(course)
+    ensure_tools_on_path()
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
+    results, todo = {}, []
+    for student in students:
+        done = course / "autograded" / student / assignment / RESULT_FILE
+        if done.exists() and not force:
+            results[student] = StudentResult(**json.loads(done.read_text()))
+        else:
+            todo.append(student)
+    report = progress or (
+        lambda done, total, r: print(
+            f"\r[{done}/{total}] {r.student_id}: {r.status} {r.score:g}/{r.max_score:g}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+    )
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(
+                _run_worker,
+                assignment,
+                s,
+                submissions / s / assignment,
+                course,
+                cell_timeout,
+                wall_timeout,
+            ): s
+            for s in todo
+        }
+        for n, future in enumerate(
+            concurrent.futures.as_completed(futures), start=len(results) + 1
+        ):
+            result, workdir = future.result()
+            _record(result, assignment, course, workdir, db_url)  # only here: trusted writes
+            shutil.rmtree(workdir, ignore_errors=True)
+            results[result.student_id] = result
+            report(n, len(students), result)
+    if progress is None and todo:
+        print(file=sys.stderr)
+    ordered = [results[s] for s in students]
+    total = _max_score(course, assignment)
+    for r in ordered:
+        if r.status == "failed":
+            r.max_score = total
+    if csv_path is not None:
+        _write_csv(ordered, Path(csv_path), _graded_cell_ids(course, assignment))
+    return ordered
+
+
+if __name__ == "__main__":
+    raise SystemExit(_worker_main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Steps of grading one submission that nbgrader does not have, one per file."""

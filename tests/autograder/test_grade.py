@@ -1,0 +1,173 @@
+"""End to end: release assignment 1, grade a batch of sample submissions, check the CSV."""
+
+import copy
+import csv
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import grade, release
+
+pytestmark = pytest.mark.slow
+
+
+def _solutions(source_nb):
+    return {
+        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
+        for c in source_nb.cells
+        if c.metadata["nbgrader"]["solution"]
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    course, subs = root / "course", root / "submitted"
+    folder = release.main(assignment="a1_metrics", course=course)
+    released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
+    solution = _solutions(
+        nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
+    )
+
+    def submit(student, code):
+        nb = copy.deepcopy(released)
+        for cell in nb.cells:
+            if cell.metadata["nbgrader"]["grade_id"] in code:
+                cell.source = code[cell.metadata["nbgrader"]["grade_id"]]
+        target = subs / student / "a1_metrics"
+        target.mkdir(parents=True)
+        nbformat.write(nb, target / "a1_metrics.ipynb")
+
+    submit("alice", solution)  # fully correct
+    submit("bob", {})  # empty: the release untouched
+    unsorted = dict(solution)  # ROC thresholds in increasing order, and a warning on stderr
+    unsorted["roc"] = unsorted["roc"].replace("np.unique(scores)[::-1]", "np.unique(scores)")
+    unsorted["scores"] += '\nimport sys\nprint("DeprecationWarning: harmless", file=sys.stderr)\n'
+    submit("carol", unsorted)
+    (subs / "dave" / "a1_metrics").mkdir(parents=True)
+    (subs / "dave" / "a1_metrics" / "a1_metrics.ipynb").write_text("{not json")  # malformed
+    (subs / "erin" / "a1_metrics").mkdir(parents=True)  # submitted nothing
+    looping = dict(solution)
+    looping["counts"] = "while True:\n    pass\n"  # an infinite loop
+    submit("frank", looping)
+    by_reference = dict(solution)
+    by_reference["scores"] += (
+        "\nfrom coursekit.metrics import matthews_corrcoef\n"
+        "def mcc(y_true, y_pred):\n    return matthews_corrcoef(y_true, y_pred)\n"
+    )
+    submit("gina", by_reference)
+    csv_path = root / "grades.csv"
+    results = grade.main(
+        assignment="a1_metrics",
+        submissions=subs,
+        course=course,
+        jobs=2,
+        csv_path=csv_path,
+        cell_timeout=5,
+        progress=lambda *a: None,
+    )
+    rows = {r["student_id"]: r for r in csv.DictReader(csv_path.open())}
+    return course, subs, csv_path, results, rows
+
+
+def test_every_student_has_one_row_with_status_score_and_cells(batch):
+    _, _, csv_path, _, rows = batch
+    assert list(rows) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
+    header = next(csv.reader(csv_path.open()))
+    assert header[:5] == ["student_id", "status", "reason", "score", "max_score"]
+    assert header[5:] == ["test-counts", "test-rates", "test-f1-mcc", "test-roc", "test-auc"]
+    assert all(float(r["max_score"]) == 10 for r in rows.values())
+
+
+def test_expected_scores_and_statuses(batch):
+    rows = batch[4]
+    assert (rows["alice"]["status"], float(rows["alice"]["score"])) == ("graded", 10)
+    assert (rows["bob"]["status"], float(rows["bob"]["score"])) == ("graded", 0)
+    # carol loses exactly the ROC check; her stderr warning costs nothing
+    assert float(rows["carol"]["score"]) == 8 and float(rows["carol"]["test-roc"]) == 0
+    assert float(rows["carol"]["test-rates"]) == 2
+    assert rows["dave"]["status"] == "failed" and rows["dave"]["reason"].startswith(
+        "invalid notebook"
+    )
+    assert rows["erin"]["status"] == "failed" and rows["erin"]["reason"].startswith(
+        "missing notebook"
+    )
+    assert (
+        rows["frank"]["reason"].startswith("timeout") and float(rows["frank"]["test-counts"]) == 0
+    )
+    # gina's mcc calls the course's reference: that check scores 0, the others count
+    assert float(rows["gina"]["test-f1-mcc"]) == 0 and float(rows["gina"]["score"]) == 8
+
+
+def test_only_the_parent_wrote_the_gradebook_with_every_graded_student(batch):
+    from nbgrader.api import Gradebook
+
+    course = batch[0]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_submission("a1_metrics", "alice").score == 10
+        assert gb.find_submission("a1_metrics", "carol").score == 8
+    assert (course / "autograded" / "alice" / "a1_metrics" / "a1_metrics.ipynb").exists()
+
+
+def test_a_rerun_resumes_without_regrading_unless_forced(batch):
+    course, subs, _, results, _ = batch
+    regraded = []
+    again = grade.main(
+        assignment="a1_metrics",
+        submissions=subs,
+        course=course,
+        progress=lambda n, total, r: regraded.append(r.student_id),
+    )
+    assert regraded == [] and [r.score for r in again] == [r.score for r in results]
+    forced = grade.main(
+        assignment="a1_metrics",
+        submissions=subs,
+        course=course,
+        jobs=2,
+        force=True,
+        cell_timeout=5,
+        progress=lambda n, t, r: regraded.append(r.student_id),
+    )
+    assert sorted(regraded) == sorted(r.student_id for r in results)
+    assert [r.score for r in forced] == [r.score for r in results]
+
+
+def test_cli_grade_reports_failures_and_needs_a_release(batch, tmp_path):
+    course, subs, _, _, _ = batch
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            "a1_metrics",
+            "--submissions",
+            str(subs),
+            "--course",
+            str(course),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        out.returncode == 0 and "failed: 2" in out.stdout and "dave: invalid notebook" in out.stdout
+    )
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            "a1_metrics",
+            "--submissions",
+            str(subs),
+            "--course",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2 and "is not released" in missing.stderr
