@@ -4,6 +4,8 @@ Examples::
 
     python -m autograder release a1_metrics
     python -m autograder grade a1_metrics --submissions submitted/ --jobs 2 --csv grades.csv
+    python -m autograder feedback a1_metrics
+    python -m autograder report a1_metrics
     python -m autograder check autograder/course/release/a1_metrics/a1_metrics.ipynb
 """
 
@@ -53,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--timeout", dest="wall_timeout", type=int, default=600, help="seconds per student"
     )
+    feedback = sub.add_parser(
+        "feedback",
+        help="per-student HTML feedback that never shows hidden tests or expected values",
+        epilog="example: python -m autograder feedback a1_metrics",
+    )
+    feedback.add_argument("assignment")
+    feedback.add_argument("--course", type=Path, default=DEFAULT_COURSE)
+    report = sub.add_parser(
+        "report",
+        help="score distribution and per-question difficulty (table + plot)",
+        epilog="example: python -m autograder report a1_metrics",
+    )
+    report.add_argument("assignment")
+    report.add_argument("--course", type=Path, default=DEFAULT_COURSE)
     check = sub.add_parser(
         "check",
         help="run a notebook's visible checks and say what passed",
@@ -92,6 +108,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in failed:
             print(f"  {r.student_id}: {r.reason}")
+        return 0
+    if args.command in ("feedback", "report"):
+        from autograder import feedback, report
+
+        try:
+            if args.command == "feedback":
+                pages = feedback.main(assignment=args.assignment, course=args.course)
+                print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
+            else:
+                folder = report.main(assignment=args.assignment, course=args.course)
+                print(f"wrote {folder / 'report.md'} and {folder / 'scores.png'}")
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     from autograder import check
 

@@ -40,7 +40,7 @@ def confusion_counts(y_true, y_pred):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-counts", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-counts", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "confusion_counts returns (tn, fp, fn, tp) as ints for any binary labels, including one class only", "lesson": "01_evaluating_classifiers#the-confusion-matrix"}
 # visible check: the lecture's example
 assert confusion_counts([0, 1, 0, 1], [1, 1, 1, 0]) == (0, 2, 1, 1)
 ### BEGIN HIDDEN TESTS
@@ -101,7 +101,7 @@ def mcc(y_true, y_pred):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-rates", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-rates", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "precision, recall and specificity follow their formulas and return 0.0 when the denominator is 0", "lesson": "01_evaluating_classifiers#scores-from-the-counts"}
 y, p = [0, 1, 1, 0, 1], [0, 1, 0, 1, 1]
 assert abs(precision(y, p) - 2 / 3) < 1e-12
 assert abs(recall(y, p) - 2 / 3) < 1e-12
@@ -112,7 +112,7 @@ from autograder.hidden import expect_scores
 expect_scores({"precision": precision, "recall": recall, "specificity": specificity})
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test-f1-mcc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-f1-mcc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "F1 and MCC follow their formulas and return 0.0 when the denominator is 0 (no division by zero)", "lesson": "01_evaluating_classifiers#scores-from-the-counts"}
 assert abs(f1([0, 1, 1, 0, 1], [0, 1, 0, 1, 1]) - 2 / 3) < 1e-12
 assert abs(mcc([0, 1, 1, 0], [0, 1, 1, 0]) - 1.0) < 1e-12
 ### BEGIN HIDDEN TESTS
@@ -150,7 +150,7 @@ def auc_trapezoid(x, y):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test-roc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-roc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "roc_points gives one point per distinct score, thresholds decreasing from inf, positive when score >= threshold", "lesson": "01_evaluating_classifiers#the-roc-curve-step-by-step"}
 fpr, tpr, thr = roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
 assert list(thr) == [np.inf, 0.8, 0.4, 0.35, 0.1]
 assert list(fpr) == [0, 0, 0.5, 0.5, 1] and list(tpr) == [0, 0.5, 0.5, 1, 1]
@@ -160,7 +160,7 @@ from autograder.hidden import expect_roc
 expect_roc(roc_points)
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test-auc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test-auc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "auc_trapezoid is the trapezoidal area, also on ROC curves", "lesson": "01_evaluating_classifiers#the-roc-curve-step-by-step"}
 assert abs(auc_trapezoid([0, 0.5, 1], [0, 0.75, 1]) - 0.625) < 1e-12
 ### BEGIN HIDDEN TESTS
 from autograder.hidden import expect_auc

@@ -171,3 +171,43 @@ def test_cli_grade_reports_failures_and_needs_a_release(batch, tmp_path):
         text=True,
     )
     assert missing.returncode == 2 and "is not released" in missing.stderr
+
+
+def test_feedback_says_what_each_check_expects_and_hides_the_hidden_tests(batch):
+    from autograder import feedback
+
+    course = batch[0]
+    pages = feedback.main(assignment="a1_metrics", course=course)
+    assert {p.parent.parent.name for p in pages} == {
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "erin",
+        "frank",
+        "gina",
+    }
+    hidden_source = (course / "source" / "a1_metrics" / "a1_metrics.ipynb").read_text()
+    assert "expect_roc" in hidden_source  # the secret we must not hand back
+    for page in pages:
+        text = page.read_text()
+        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "Traceback", 'File "'):
+            assert secret not in text, (page, secret)
+    carol = (course / "feedback" / "carol" / "a1_metrics" / "feedback.html").read_text()
+    assert "8 of 10 points" in carol and "thresholds decreasing" in carol
+    assert "01_evaluating_classifiers.html#the-roc-curve-step-by-step" in carol
+    gina = (course / "feedback" / "gina" / "a1_metrics" / "feedback.html").read_text()
+    assert "reference implementation" in gina
+    dave = (course / "feedback" / "dave" / "a1_metrics" / "feedback.html").read_text()
+    assert "not graded: invalid notebook" in dave
+
+
+def test_report_has_the_distribution_and_per_question_difficulty(batch):
+    from autograder import report
+
+    folder = report.main(assignment="a1_metrics", course=batch[0])
+    text = (folder / "report.md").read_text()
+    assert "5 graded, 2 failed" in text
+    roc_row = next(line for line in text.splitlines() if line.startswith("| test-roc |"))
+    assert roc_row.split("|")[5].strip() == "60%"  # alice, frank and gina of the 5 graded
+    assert (folder / "scores.png").stat().st_size > 5_000

@@ -1,0 +1,133 @@
+"""``feedback``: one HTML page per graded student, safe to hand back.
+
+For each check the page says, in words, what the check expects and which lesson section to
+revisit (from the assignment source's ``autograder`` cell metadata), the points obtained, and
+for a failed check only the *kind* of failure: the check's own message when it comes from the
+course's hidden-test helpers (they never print expected values), otherwise just the exception
+type. It never includes hidden test source, expected values or a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from autograder.config import DEFAULT_COURSE, REPO
+
+__all__ = ["main"]
+
+BOOK = REPO / "book" / "_build" / "html"
+
+
+def _checks(course: Path, assignment: str) -> list[dict]:
+    import nbformat
+
+    source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    checks = []
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            extra = cell.metadata.get("autograder", {})
+            checks.append(
+                {
+                    "grade_id": meta["grade_id"],
+                    "points": float(meta.get("points", 0)),
+                    "expects": extra.get("expects", ""),
+                    "lesson": extra.get("lesson", ""),
+                }
+            )
+    return checks
+
+
+def _failures(autograded: Path) -> dict[str, str]:
+    """grade_id -> a safe one-line description of why the check failed."""
+    import nbformat
+
+    if not autograded.exists():
+        return {}
+    out = {}
+    for cell in nbformat.read(autograded, as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
+                continue
+            name, value = output.get("ename", "Error"), str(output.get("evalue", ""))
+            trusted = any("autograder/hidden.py" in line for line in output.get("traceback", []))
+            if name == "AssertionError" and trusted:
+                out[grade_id] = value.splitlines()[0][:300] if value else "the check failed"
+            elif name == "ReferenceUsed":
+                out[grade_id] = value.splitlines()[0][:300]
+            elif name == "AssertionError":
+                out[grade_id] = "a visible check failed (run the visible checks in your notebook)"
+            else:
+                out[grade_id] = f"your code raised {name}"
+    return out
+
+
+def _lesson_link(lesson: str, book: Path) -> str:
+    if not lesson:
+        return ""
+    page, _, anchor = lesson.partition("#")
+    target = book / "lessons" / f"{page}.html"
+    href = target.as_uri() + (f"#{anchor}" if anchor else "")
+    title = page.replace("_", " ").lstrip("0123456789 ")
+    label = f"lesson: {title}" + (f", “{anchor.replace('-', ' ')}”" if anchor else "")
+    return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+
+
+def render(
+    student: str, assignment: str, result: dict, checks: list[dict], failures: dict, book: Path
+) -> str:
+    rows = []
+    for check in checks:
+        got = result.get("cells", {}).get(check["grade_id"])
+        score = "—" if got is None else f"{got:g}"
+        ok = got is not None and got >= check["points"]
+        why = "" if ok else html.escape(failures.get(check["grade_id"], result.get("reason", "")))
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(check['grade_id'])}</td>"
+            f"<td>{score} / {check['points']:g}</td>"
+            f"<td>{html.escape(check['expects'])}</td>"
+            f"<td>{'passed' if ok else why}</td>"
+            f"<td>{'' if ok else _lesson_link(check['lesson'], book)}</td>"
+            "</tr>"
+        )
+    status = result.get("status", "failed")
+    summary = (
+        f"{result.get('score', 0):g} of {result.get('max_score', 0):g} points"
+        if status == "graded"
+        else f"not graded: {html.escape(result.get('reason', ''))}"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(assignment)}: feedback for {html.escape(student)}</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
+td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}}</style>
+</head><body>
+<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>
+<p><strong>{summary}</strong></p>
+<table><tr><th>check</th><th>points</th><th>what it expects</th><th>result</th><th>revisit</th></tr>
+{"".join(rows)}
+</table></body></html>
+"""
+
+
+def main(*, assignment: str, course: Path = DEFAULT_COURSE, book: Path = BOOK) -> list[Path]:
+    """Write ``course/feedback/STUDENT/ASSIGNMENT/feedback.html`` for every graded student."""
+    course = Path(course).resolve()
+    graded = sorted((course / "autograded").glob(f"*/{assignment}/.result.json"))
+    if not graded:
+        raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
+    checks = _checks(course, assignment)
+    written = []
+    for result_file in graded:
+        student = result_file.parent.parent.name
+        result = json.loads(result_file.read_text())
+        failures = _failures(result_file.parent / f"{assignment}.ipynb")
+        target = course / "feedback" / student / assignment / "feedback.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(student, assignment, result, checks, failures, Path(book)))
+        written.append(target)
+    return written
