@@ -1,6 +1,8 @@
 """``grade``: autograde a batch of submissions with nbgrader, in parallel, resumably.
 
-A submission enters here and flows through these steps, each student in its own process:
+A submission enters here and flows through these steps, in one of ``jobs`` long-lived worker
+processes, each in its own process group (a worker that hangs past the wall-clock limit or dies
+is killed with its whole group and replaced; only that student is marked failed):
 
 1. **validate** the notebook file (present, JSON, nbformat-valid) — else ``failed`` with the reason;
 2. **copy** the assignment's source, the gradebook and the submission into a private
@@ -161,55 +163,103 @@ def _interrupted(workdir: Path, student: str, assignment: str, cell_timeout: int
     return f"timeout: cell(s) {names} ran longer than {cell_timeout} s"
 
 
-def _worker_main(argv: list[str]) -> int:
-    assignment, student, submission, course, workdir, cell_timeout = argv
+def _grade_request(request: dict) -> None:
+    """Grade one student as asked by the parent; the result goes to ``workdir/.result.json``."""
+    workdir = Path(request["workdir"])
     try:
         result = grade_one(
-            assignment, student, Path(submission), Path(course), Path(workdir), int(cell_timeout)
+            request["assignment"],
+            request["student"],
+            Path(request["submission"]),
+            Path(request["course"]),
+            workdir,
+            int(request["cell_timeout"]),
         )
     except Exception as exc:  # any failure of this one student is reported, never raised
-        result = StudentResult(
-            student, "failed", f"grader error: {type(exc).__name__}: {exc}"[:300]
-        )
-    (Path(workdir) / RESULT_FILE).write_text(json.dumps(asdict(result)))
+        reason = f"grader error: {type(exc).__name__}: {exc}"[:300]
+        result = StudentResult(request["student"], "failed", reason)
+    (workdir / RESULT_FILE).write_text(json.dumps(asdict(result)))
+
+
+def _serve() -> int:
+    """A long-lived worker: one JSON request per stdin line, one "done" line per answer.
+
+    nbgrader is imported once per worker, not once per student; each student still gets a
+    fresh kernel and a private course copy.
+    """
+    import nbgrader.apps  # noqa: F401  -- pay the import once, before the first request
+
+    for line in sys.stdin:
+        _grade_request(json.loads(line))
+        sys.stdout.write("done\n")
+        sys.stdout.flush()
     return 0
 
 
 # -- the parent: schedule, collect, write ----------------------------------------------------
 
 
-def _run_worker(
-    assignment, student, submission, course, cell_timeout, wall_timeout
-) -> tuple[StudentResult, Path]:
+class _Worker:
+    """The parent's handle on one worker process, in its own process group."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.grade", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
+    def ask(self, request: dict, timeout: float) -> str:
+        """Send one request; return "done", "timeout" or "died"."""
+        import select
+
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return "died"
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            return "timeout"
+        return "done" if self.process.stdout.readline().strip() == "done" else "died"
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        _kill_group(self.process)
+        self.process.wait()
+
+
+def _run_student(box: list, assignment, student, submission, course, cell_timeout, wall_timeout):
+    """Grade one student on this thread's worker; replace the worker if it hangs or dies."""
     workdir = Path(tempfile.mkdtemp(prefix=f"grade-{student}-"))
-    command = [
-        sys.executable,
-        "-m",
-        "autograder.grade",
-        assignment,
-        student,
-        str(submission),
-        str(course),
-        str(workdir),
-        str(cell_timeout),
-    ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        process.wait(timeout=wall_timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        return StudentResult(
-            student, "failed", f"timeout: grading took longer than {wall_timeout} s"
-        ), workdir
-    finally:
-        _kill_group(process)  # nothing the submission started may outlive its grading
+    request = {
+        "assignment": assignment,
+        "student": student,
+        "submission": str(submission),
+        "course": str(course),
+        "workdir": str(workdir),
+        "cell_timeout": cell_timeout,
+    }
+    if box[0] is None or box[0].process.poll() is not None:
+        box[0] = _Worker()
+    outcome = box[0].ask(request, wall_timeout)
+    if outcome != "done":
+        box[0].close()  # the whole process group: the worker, its kernel, what they started
+        box[0] = None
+        if outcome == "timeout":
+            reason = f"timeout: grading took longer than {wall_timeout} s"
+        else:
+            reason = "kernel died: the grading process exited"
+        return StudentResult(student, "failed", reason), workdir
     result_file = workdir / RESULT_FILE
     if not result_file.exists():
-        return StudentResult(
-            student, "failed", f"kernel died: the grader exited with {process.returncode}"
-        ), workdir
+        return StudentResult(student, "failed", "kernel died: no result was written"), workdir
     return StudentResult(**json.loads(result_file.read_text())), workdir
 
 
@@ -327,27 +377,34 @@ def main(
             flush=True,
         )
     )
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {
-            pool.submit(
-                _run_worker,
-                assignment,
-                s,
-                submissions / s / assignment,
-                course,
-                cell_timeout,
-                wall_timeout,
-            ): s
-            for s in todo
-        }
-        for n, future in enumerate(
-            concurrent.futures.as_completed(futures), start=len(results) + 1
-        ):
-            result, workdir = future.result()
-            _record(result, assignment, course, workdir, db_url)  # only here: trusted writes
-            shutil.rmtree(workdir, ignore_errors=True)
-            results[result.student_id] = result
-            report(n, len(students), result)
+    import threading
+
+    local, boxes = threading.local(), []
+
+    def run(student):
+        if not hasattr(local, "box"):
+            local.box = [None]
+            boxes.append(local.box)
+        submission = submissions / student / assignment
+        return _run_student(
+            local.box, assignment, student, submission, course, cell_timeout, wall_timeout
+        )
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(run, s) for s in todo]
+            done_so_far = len(results)
+            for future in concurrent.futures.as_completed(futures):
+                result, workdir = future.result()
+                _record(result, assignment, course, workdir, db_url)  # only here: trusted writes
+                shutil.rmtree(workdir, ignore_errors=True)
+                results[result.student_id] = result
+                done_so_far += 1
+                report(done_so_far, len(students), result)
+    finally:
+        for box in boxes:
+            if box[0] is not None:
+                box[0].close()
     if progress is None and todo:
         print(file=sys.stderr)
     ordered = [results[s] for s in students]
@@ -361,4 +418,4 @@ def main(
 
 
 if __name__ == "__main__":
-    raise SystemExit(_worker_main(sys.argv[1:]))
+    raise SystemExit(_serve() if sys.argv[1:] == ["--serve"] else 2)

@@ -211,3 +211,28 @@ def test_report_has_the_distribution_and_per_question_difficulty(batch):
     roc_row = next(line for line in text.splitlines() if line.startswith("| test-roc |"))
     assert roc_row.split("|")[5].strip() == "60%"  # alice, frank and gina of the 5 graded
     assert (folder / "scores.png").stat().st_size > 5_000
+
+
+def test_a_hung_student_is_killed_at_the_wall_clock_limit_and_leaves_no_process(batch, tmp_path):
+    import shutil
+
+    course, subs = batch[0], batch[1]
+    only_frank = tmp_path / "subs"
+    shutil.copytree(subs / "frank", only_frank / "frank")
+    fresh = tmp_path / "course"
+    shutil.copytree(course / "source", fresh / "source")
+    shutil.copy(course / "gradebook.db", fresh / "gradebook.db")
+    [result] = grade.main(
+        assignment="a1_metrics",
+        submissions=only_frank,
+        course=fresh,
+        jobs=1,
+        cell_timeout=120,
+        wall_timeout=8,
+        progress=lambda *a: None,
+    )
+    assert result.status == "failed" and result.reason.startswith("timeout: grading took longer")
+    leftover = subprocess.run(
+        ["pgrep", "-f", "autograder.grade --serve"], capture_output=True, text=True
+    )
+    assert leftover.stdout.strip() == ""
