@@ -53,7 +53,7 @@ def _failures(autograded: Path) -> dict[str, str]:
             if output.get("output_type") != "error":
                 continue
             name, value = output.get("ename", "Error"), str(output.get("evalue", ""))
-            trusted = any("autograder/hidden.py" in line for line in output.get("traceback", []))
+            trusted = any("autograder/hidden/" in line for line in output.get("traceback", []))
             if name == "AssertionError" and trusted:
                 out[grade_id] = value.splitlines()[0][:300] if value else "the check failed"
             elif name == "ReferenceUsed":

@@ -44,7 +44,7 @@ def confusion_counts(y_true, y_pred):
 # visible check: the lecture's example
 assert confusion_counts([0, 1, 0, 1], [1, 1, 1, 0]) == (0, 2, 1, 1)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden import expect_counts
+from autograder.hidden.metrics import expect_counts
 
 expect_counts(confusion_counts)
 ### END HIDDEN TESTS
@@ -107,7 +107,7 @@ assert abs(precision(y, p) - 2 / 3) < 1e-12
 assert abs(recall(y, p) - 2 / 3) < 1e-12
 assert abs(specificity(y, p) - 1 / 2) < 1e-12
 ### BEGIN HIDDEN TESTS
-from autograder.hidden import expect_scores
+from autograder.hidden.metrics import expect_scores
 
 expect_scores({"precision": precision, "recall": recall, "specificity": specificity})
 ### END HIDDEN TESTS
@@ -116,7 +116,7 @@ expect_scores({"precision": precision, "recall": recall, "specificity": specific
 assert abs(f1([0, 1, 1, 0, 1], [0, 1, 0, 1, 1]) - 2 / 3) < 1e-12
 assert abs(mcc([0, 1, 1, 0], [0, 1, 1, 0]) - 1.0) < 1e-12
 ### BEGIN HIDDEN TESTS
-from autograder.hidden import expect_scores
+from autograder.hidden.metrics import expect_scores
 
 expect_scores({"f1": f1, "mcc": mcc})
 ### END HIDDEN TESTS
@@ -155,7 +155,7 @@ fpr, tpr, thr = roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
 assert list(thr) == [np.inf, 0.8, 0.4, 0.35, 0.1]
 assert list(fpr) == [0, 0, 0.5, 0.5, 1] and list(tpr) == [0, 0.5, 0.5, 1, 1]
 ### BEGIN HIDDEN TESTS
-from autograder.hidden import expect_roc
+from autograder.hidden.metrics import expect_roc
 
 expect_roc(roc_points)
 ### END HIDDEN TESTS
@@ -163,7 +163,7 @@ expect_roc(roc_points)
 # %% nbgrader={"grade": true, "grade_id": "test-auc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "auc_trapezoid is the trapezoidal area, also on ROC curves", "lesson": "01_evaluating_classifiers#the-roc-curve-step-by-step"}
 assert abs(auc_trapezoid([0, 0.5, 1], [0, 0.75, 1]) - 0.625) < 1e-12
 ### BEGIN HIDDEN TESTS
-from autograder.hidden import expect_auc
+from autograder.hidden.metrics import expect_auc
 
 expect_auc(auc_trapezoid, roc_points)
 ### END HIDDEN TESTS

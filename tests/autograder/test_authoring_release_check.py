@@ -8,8 +8,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import authoring, check, hidden, release
+from autograder import authoring, check, release
 from autograder.config import ASSIGNMENTS
+from autograder.hidden import metrics as hidden_metrics
+from autograder.hidden import student_rng
 
 
 def _nbgrader_meta(nb):
@@ -115,10 +117,12 @@ def _reference():
 
 def test_reference_solution_passes_every_hidden_check():
     ref = _reference()
-    hidden.expect_counts(ref["confusion_counts"])
-    hidden.expect_scores({k: ref[k] for k in ("precision", "recall", "specificity", "f1", "mcc")})
-    hidden.expect_roc(ref["roc_points"])
-    hidden.expect_auc(ref["auc_trapezoid"], ref["roc_points"])
+    hidden_metrics.expect_counts(ref["confusion_counts"])
+    hidden_metrics.expect_scores(
+        {k: ref[k] for k in ("precision", "recall", "specificity", "f1", "mcc")}
+    )
+    hidden_metrics.expect_roc(ref["roc_points"])
+    hidden_metrics.expect_auc(ref["auc_trapezoid"], ref["roc_points"])
 
 
 def _mcc_divides_by_zero(y_true, y_pred):
@@ -150,21 +154,25 @@ def _counts_swapped(y_true, y_pred):
 @pytest.mark.parametrize(
     "check_name, call, match",
     [
-        ("counts", lambda: hidden.expect_counts(_counts_swapped), "confusion_counts is wrong"),
+        (
+            "counts",
+            lambda: hidden_metrics.expect_counts(_counts_swapped),
+            "confusion_counts is wrong",
+        ),
         (
             "mcc /0",
-            lambda: hidden.expect_scores({"mcc": _mcc_divides_by_zero}),
+            lambda: hidden_metrics.expect_scores({"mcc": _mcc_divides_by_zero}),
             "mcc is wrong.*zero denominator",
         ),
-        ("roc order", lambda: hidden.expect_roc(_roc_unsorted), "decreasing order"),
+        ("roc order", lambda: hidden_metrics.expect_roc(_roc_unsorted), "decreasing order"),
         (
             "specificity",
-            lambda: hidden.expect_scores({"specificity": _specificity_is_recall}),
+            lambda: hidden_metrics.expect_scores({"specificity": _specificity_is_recall}),
             "specificity is wrong",
         ),
         (
             "reference",
-            lambda: hidden.expect_scores({"precision": _precision_calls_the_reference}),
+            lambda: hidden_metrics.expect_scores({"precision": _precision_calls_the_reference}),
             "reference implementation",
         ),
     ],
@@ -176,11 +184,21 @@ def test_each_known_wrong_solution_fails_the_check_aimed_at_it(check_name, call,
 
 def test_hidden_inputs_differ_per_student(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_SEED", "1")
-    a = hidden.student_rng(1).integers(0, 2, 20)
+    a = student_rng(1).integers(0, 2, 20)
     monkeypatch.setenv("AUTOGRADER_SEED", "2")
-    b = hidden.student_rng(1).integers(0, 2, 20)
+    b = student_rng(1).integers(0, 2, 20)
     assert not np.array_equal(a, b)
 
 
 def test_assignment_sources_live_in_notebooks_assignments():
     assert (ASSIGNMENTS / "a1_metrics.py").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", authoring.assignment_names())
+def test_every_reference_solution_passes_all_its_checks_in_a_kernel(name, tmp_path):
+    """The source notebook (solutions and hidden tests) run as nbgrader would run it."""
+    source = authoring.write_source_notebook(name, tmp_path)
+    result = check.main(notebook=source)
+    assert result.passed, result.report()
+    assert len(result.checks) >= 4

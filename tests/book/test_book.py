@@ -247,3 +247,19 @@ def test_search_finds_a_term_of_every_chapter(browser, built_book, chapter, term
     )
     assert any(chapter in link for link in links), (term, links)
     page.close()
+
+
+@pytest.mark.slow
+def test_every_assignment_check_points_to_an_existing_lesson_section(built_book):
+    """Feedback sends students to a lesson section: it must exist in the built book."""
+    from autograder import authoring
+
+    for name in authoring.assignment_names():
+        for cell in authoring.read_source(name).cells:
+            lesson = cell.metadata.get("autograder", {}).get("lesson")
+            if not lesson:
+                continue
+            page, _, anchor = lesson.partition("#")
+            target = built_book / "lessons" / f"{page}.html"
+            assert target.exists(), (name, lesson)
+            assert f'id="{anchor}"' in target.read_text(), (name, lesson)

@@ -1,71 +1,13 @@
-"""Helpers that hidden tests call at grading time (imported inside the student's kernel).
-
-Expected values are computed here, at grading time, with ``coursekit`` on inputs drawn from a
-seed that differs per student (``AUTOGRADER_SEED``, derived from the student id by the
-grader), so the test code itself holds no answer and each student gets other numbers.
-
-Each student function is called under :func:`reference_guard`: if the call reaches any code of
-``coursekit`` (however it was imported), the check fails with a message saying so.
-
-Failure messages describe *what* was checked, never the expected values.
-"""
+"""Hidden checks of assignment 1 (classification metrics)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 
-__all__ = [
-    "ReferenceUsed",
-    "expect_auc",
-    "expect_counts",
-    "expect_roc",
-    "expect_scores",
-    "student_rng",
-]
+from autograder.hidden import call as _call
+from autograder.hidden import student_rng
 
-_COURSEKIT = str(Path(__file__).resolve().parents[1] / "coursekit")
-
-
-class ReferenceUsed(AssertionError):
-    """The graded function called coursekit's reference implementation."""
-
-
-def student_rng(salt: int = 0) -> np.random.Generator:
-    """The generator of this student's hidden inputs (``AUTOGRADER_SEED``, 0 when unset)."""
-    seed = int(os.environ.get("AUTOGRADER_SEED", "0"))
-    return np.random.default_rng([seed, salt])
-
-
-@contextlib.contextmanager
-def reference_guard(name: str):
-    """Fail if anything called inside the block runs code from the coursekit package."""
-    hit = []
-
-    def profile(frame, event, arg):
-        if event == "call" and frame.f_code.co_filename.startswith(_COURSEKIT):
-            hit.append(frame.f_code.co_name)
-
-    previous = sys.getprofile()
-    sys.setprofile(profile)
-    try:
-        yield
-    finally:
-        sys.setprofile(previous)
-    if hit:
-        raise ReferenceUsed(
-            f"{name} calls the course's reference implementation ({hit[0]}); "
-            "graded functions must be your own code: this check scores 0"
-        )
-
-
-def _call(fn, *args):
-    with reference_guard(fn.__name__):
-        return fn(*args)
+__all__ = ["expect_auc", "expect_counts", "expect_roc", "expect_scores"]
 
 
 def _cases(rng, n_cases=6):
