@@ -124,7 +124,7 @@ def grade_one(
         return StudentResult(
             student, "failed", f"{reason}: {tail[0].strip() if tail else ''}"[:300]
         )
-    cells, score, max_score = {}, 0.0, 0.0
+    cells, score, max_score, pending = {}, 0.0, 0.0, []
     with Gradebook(default_db_url(workdir)) as gb:
         submitted = gb.find_submission(assignment, student)
         for nb in submitted.notebooks:
@@ -132,10 +132,16 @@ def grade_one(
                 cells[grade.name] = float(grade.score)
                 score += float(grade.score)
                 max_score += float(grade.max_score)
+                if grade.auto_score is None and grade.manual_score is None:
+                    pending.append(grade.name)
+    reason = _interrupted(workdir, student, assignment, cell_timeout)
+    if pending:
+        note = f"manual grading pending: {', '.join(pending)}"
+        reason = f"{reason}; {note}" if reason else note
     return StudentResult(
         student,
         "graded",
-        _interrupted(workdir, student, assignment, cell_timeout),
+        reason,
         score,
         max_score,
         cells,

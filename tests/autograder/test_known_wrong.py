@@ -158,3 +158,38 @@ def test_each_known_mistake_fails_the_check_aimed_at_it(mistake):
     run, match = WRONG[mistake]
     with pytest.raises(AssertionError, match=match):
         run()
+
+
+# -- assignment 4 ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def a4():
+    import torch
+
+    torch.set_num_threads(1)
+    return _reference("a4_mlp")
+
+
+@pytest.mark.slow
+def test_assignment_4_reference_passes_and_known_mistakes_fail(a4):
+    import torch
+
+    from autograder.hidden import mlp
+
+    mlp.expect_architecture(a4["build_and_train"])
+    mlp.expect_accuracy(a4["build_and_train"], a4["predict_proba"])
+
+    def wrong_layers(X, y, Xv, yv, epochs):
+        return torch.nn.Sequential(
+            torch.nn.Linear(X.shape[1], 32), torch.nn.ReLU(), torch.nn.Linear(32, 1)
+        )
+
+    with pytest.raises(AssertionError, match="hidden layers of"):
+        mlp.expect_architecture(wrong_layers)
+
+    def never_trained(X, y, Xv, yv, epochs):
+        return a4["build_and_train"](X, y, Xv, yv, 0)
+
+    with pytest.raises(AssertionError, match="test accuracy below"):
+        mlp.expect_accuracy(never_trained, a4["predict_proba"])
