@@ -55,3 +55,20 @@ def main(*, notebook: Path, timeout: int = 120) -> CheckResult:
         message = f"{errors[0]['ename']}: {errors[0]['evalue']}".strip() if errors else ""
         checks.append((meta["grade_id"], float(meta.get("points", 0)), not errors, message))
     return CheckResult(checks)
+
+
+def here(notebook: str | Path | None = None) -> CheckResult:
+    """The one-line check to put in a notebook: ``from autograder.check import here; here()``.
+
+    Runs the visible checks of the notebook *as last saved* (save first) in a fresh kernel and
+    prints what passed. Jupyter tells the kernel its notebook's path (``JPY_SESSION_NAME``);
+    elsewhere pass the path.
+    """
+    import os
+
+    path = notebook or os.environ.get("JPY_SESSION_NAME")
+    if not path:
+        raise ValueError("cannot tell which notebook this is: call here('your_notebook.ipynb')")
+    result = main(notebook=Path(path))
+    print(result.report())
+    return result
