@@ -10,7 +10,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 cd "$root"
 
-if [ ! -f book/node_modules/mathjax/es5/tex-mml-chtml.js ]; then
+# (re)install when node_modules is missing or holds another MathJax than package.json pins
+pinned="$(node -p 'require("./book/package.json").dependencies.mathjax')"
+installed="$(node -p 'try { require("./book/node_modules/mathjax/package.json").version } catch (e) { "" }')"
+if [ "$installed" != "$pinned" ] || [ ! -f book/node_modules/mathjax/es5/tex-mml-chtml.js ]; then
   npm ci --prefix book --no-audit --no-fund --silent
 fi
 rm -rf book/_assets/mathjax
@@ -23,6 +26,11 @@ cp -r "$src/output/chtml" book/_assets/mathjax/output/
 .venv/bin/python book/prepare_lessons.py
 
 export PYTHONHASHSEED=0 TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1
-.venv/bin/jupyter-book build book --warningiserror --keep-going --quiet
+# The kernels' own start-up chatter on stderr (TensorFlow's C++ INFO lines before absl is
+# initialised, ipykernel's TCP notice) is not about the book: drop those lines, keep the rest.
+# (A pipeline with pipefail: the build's exit status is kept; sed always succeeds.)
+noise='^(I0000 |WARNING: All log messages before absl::InitializeLog|\[IPKernelApp\] WARNING \| Kernel is running over TCP)'
+{ .venv/bin/jupyter-book build book --warningiserror --keep-going --quiet 2>&1 1>&3 3>&- |
+  sed -E "/$noise/d" >&2; } 3>&1
 
 echo "Book built. Open: file://$root/book/_build/html/index.html"

@@ -22,6 +22,8 @@ def main() -> int:
     for source in sorted(SOURCES.glob("*.md")):
         notebook = jupytext.read(source)
         notebook.metadata.pop("jupytext", None)
+        for number, cell in enumerate(notebook.cells):
+            cell.id = f"cell-{number}"  # nbformat would draw random ids: a rewrite every build
         text = nbformat.writes(notebook) + "\n"
         target = TARGET / f"{source.stem}.ipynb"
         wanted.add(target.name)

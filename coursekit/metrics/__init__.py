@@ -1,14 +1,23 @@
-"""Binary classification metrics and curves, with scikit-learn's signatures and results (chapter 1).
+"""Binary classification metrics with scikit-learn's signatures and results (chapter 1).
 
-numpy only. Counts: :func:`confusion_matrix` ``[[TN, FP], [FN, TP]]``.
-Scores: :func:`accuracy_score`, :func:`precision_score`, :func:`recall_score`,
-:func:`sensitivity_score` (= recall), :func:`specificity_score`, :func:`f1_score`,
-:func:`matthews_corrcoef`. Curves: :func:`roc_curve`, :func:`precision_recall_curve`,
-:func:`auc`, :func:`roc_auc_score`, :func:`average_precision_score`.
+numpy only: neither scikit-learn nor scipy is imported. Notation of the lesson: TP, FN, FP,
+TN; P = TP + FN actual positives, N = FP + TN actual negatives.
+
+Counts
+    :func:`confusion_matrix` -- ``[[TN, FP], [FN, TP]]``, always 2x2.
+Scores from labels (higher is better)
+    :func:`accuracy_score`, :func:`precision_score`, :func:`recall_score`,
+    :func:`sensitivity_score` (= recall), :func:`specificity_score` (TN / N),
+    :func:`f1_score`, :func:`matthews_corrcoef`.
+Curves and scores from ranking scores
+    :func:`roc_curve`, :func:`precision_recall_curve`, :func:`auc` (trapezoidal rule),
+    :func:`roc_auc_score`, :func:`average_precision_score`.
+Warning
+    :class:`UndefinedMetricWarning` -- a metric was undefined (a zero denominator, one
+    class only) and set by scikit-learn's convention.
 
 Bad input (different lengths, non-binary labels, NaN or infinite scores, empty input) raises
-``ValueError`` naming the problem; undefined cases follow scikit-learn's convention and warn
-with :class:`UndefinedMetricWarning`.
+``ValueError`` naming the problem and showing the value.
 """
 
 from coursekit.metrics._validation import UndefinedMetricWarning

@@ -1,49 +1,85 @@
-"""The binary confusion matrix (chapter 1, "Evaluating classifiers")."""
+"""The binary confusion matrix: the four counts every other score is built from (chapter 1)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from coursekit.metrics._validation import binary_labels
+from coursekit.metrics._validation import (
+    binary_labels,
+    check_same_length,
+    column,
+    default_labels,
+)
 
-__all__ = ["confusion_matrix", "counts"]
+__all__ = ["confusion_counts", "confusion_matrix"]
+
+_NORMALIZE = (None, "true", "pred", "all")
 
 
-def counts(y_true, y_pred, pos_label=1) -> tuple[int, int, int, int]:
-    """``(tn, fp, fn, tp)`` of binary labels; ``pos_label`` names the positive class."""
-    t, p = binary_labels(y_true, y_pred, pos_label)
-    tn, fp, fn, tp = np.bincount(2 * t.view(np.uint8) + p.view(np.uint8), minlength=4)
+def confusion_counts(t: np.ndarray, p: np.ndarray) -> tuple[int, int, int, int]:
+    """``(tn, fp, fn, tp)`` of validated boolean labels, as Python ints (no overflow later)."""
+    codes = 2 * t.view(np.uint8) + p.view(np.uint8)  # (n,) in {0: TN, 1: FP, 2: FN, 3: TP}
+    tn, fp, fn, tp = np.bincount(codes, minlength=4)
     return int(tn), int(fp), int(fn), int(tp)
 
 
-def confusion_matrix(y_true, y_pred, *, pos_label=1) -> np.ndarray:
-    r"""Binary confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: actual, columns: predicted).
+def confusion_matrix(y_true, y_pred, *, labels=None, normalize=None) -> np.ndarray:
+    r"""Binary confusion matrix: rows are the actual class, columns the predicted one.
 
     .. math::
 
-        \begin{pmatrix} TN & FP \\ FN & TP \end{pmatrix},\qquad P = TP + FN,\quad N = FP + TN
+        C = \begin{pmatrix} TN & FP \\ FN & TP \end{pmatrix},
+        \qquad P = TP + FN, \quad N = FP + TN
 
-    Always 2x2 for binary labels, even when only one class occurs (scikit-learn then
-    returns 1x1 unless given ``labels=[0, 1]``).
+    Always 2x2, even when only one class occurs (scikit-learn then returns 1x1 unless given
+    ``labels``); ``C.ravel()`` is ``tn, fp, fn, tp``.
 
     Lesson: chapter 1, "Evaluating classifiers".
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
-        Labels in {0, 1}, {False, True}, or two values with ``pos_label`` naming the positive.
+        Actual and predicted labels: {0, 1}, {False, True}, {-1, 1} or any two labels (sorted
+        as scikit-learn does, the larger one positive).
+    labels : array-like of shape (2,), optional
+        ``[negative, positive]``: the order of rows and columns, as scikit-learn's ``labels``.
+        Needed when a single label other than 0, 1, -1 occurs.
+    normalize : {None, "true", "pred", "all"}
+        Divide by the row sums (actual class), column sums (predicted class) or the total;
+        a row or column with no samples gives 0, as scikit-learn.
 
     Returns
     -------
-    ndarray of shape (2, 2), int64
+    C : ndarray of shape (2, 2)
+        int64 counts, or float64 fractions with ``normalize``.
 
     Examples
     --------
-    The lecture's check:
+    The lecture's worked check:
 
-    >>> tn, fp, fn, tp = confusion_matrix([0, 1, 0, 1], [1, 1, 1, 0]).ravel()
-    >>> (int(tn), int(fp), int(fn), int(tp))
+    >>> confusion_matrix([0, 1, 0, 1], [1, 1, 1, 0])
+    array([[0, 2],
+           [1, 1]])
+    >>> tn, fp, fn, tp = confusion_matrix([0, 1, 0, 1], [1, 1, 1, 0]).ravel().tolist()
+    >>> tn, fp, fn, tp
     (0, 2, 1, 1)
     """
-    tn, fp, fn, tp = counts(y_true, y_pred, pos_label)
-    return np.array([[tn, fp], [fn, tp]], dtype=np.int64)
+    if normalize not in _NORMALIZE:
+        raise ValueError(f"normalize must be one of {_NORMALIZE}, got {normalize!r}")
+    if labels is None:
+        t, p = column(y_true, "y_true"), column(y_pred, "y_pred")
+        check_same_length(t, p, "y_true", "y_pred")
+        labels = default_labels(t, p)
+    t, p = binary_labels(y_true, y_pred, labels=labels)  # (n,) bools, True = labels[1]
+    tn, fp, fn, tp = confusion_counts(t, p)
+    cm = np.array([[tn, fp], [fn, tp]], dtype=np.int64)
+    if normalize is None:
+        return cm
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if normalize == "true":
+            cm = cm / cm.sum(axis=1, keepdims=True)  # each row: a fraction of P or N
+        elif normalize == "pred":
+            cm = cm / cm.sum(axis=0, keepdims=True)
+        else:
+            cm = cm / cm.sum()
+    return np.nan_to_num(cm)

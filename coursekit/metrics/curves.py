@@ -1,25 +1,28 @@
-r"""ROC and precision-recall curves, AUC and average precision (chapter 1).
+r"""ROC and precision-recall curves, the area under a curve, ROC AUC and average precision.
 
-Both curves are built the way the lecture describes:
+Both curves sweep a threshold :math:`t` over the scores, as the lecture describes:
 
-1. sort the predicted scores in descending order, :math:`p_1 \ge p_2 \ge \dots \ge p_n`;
-2. for each distinct score :math:`t`, predict positive iff :math:`p \ge t`, count TP and FP;
-3. plot :math:`(FPR(t), TPR(t))` for ROC or :math:`(recall(t), precision(t))` for PR.
+1. take each distinct score as a threshold, from the highest down;
+2. predict positive iff score :math:`\ge t` and count :math:`TP(t)` and :math:`FP(t)`;
+3. plot :math:`(FPR, TPR) = (FP/N, TP/P)` for ROC, :math:`(TP/P, TP/(TP+FP))` for PR.
 
-Tied scores form one threshold (they cannot be separated), exactly as scikit-learn does.
+Tied scores cannot be separated by any threshold, so they make one point: the results are
+scikit-learn's, tie for tie (its stable descending sort gives the same counts at every
+distinct score; here they are counted with two plain sorts and a binary search).
+
+Lesson: chapter 1, "Evaluating classifiers".
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from coursekit.metrics._validation import (
-    UndefinedMetricWarning,
-    _as_1d,
-    _same_length,
-    binary_targets_and_scores,
+    binary_target,
+    check_same_length,
+    column,
+    finite_scores,
+    larger_label_positive,
     warn_undefined,
 )
 
@@ -33,184 +36,300 @@ __all__ = [
 ]
 
 
-def counts_at_thresholds(y_true, y_score, pos_label=None):
+def counts_at_thresholds(t: np.ndarray, s: np.ndarray):
     """False and true positive counts at every distinct score, from the highest down.
+
+    Parameters
+    ----------
+    t : ndarray of shape (n,), bool
+        True for the positive class (validated).
+    s : ndarray of shape (n,), float64
+        Finite scores (validated).
 
     Returns
     -------
-    fps, tps : ndarray of shape (n_thresholds,), float64
-        ``fps[i]``, ``tps[i]``: negatives and positives with score >= ``thresholds[i]``.
-    thresholds : ndarray of shape (n_thresholds,)
-        The distinct scores, decreasing.
+    fps, tps : ndarray of shape (m,), float64
+        Negatives and positives scoring >= ``thresholds[i]``; both increase.
+    thresholds : ndarray of shape (m,), float64
+        The m distinct scores, decreasing.
     """
-    t, s = binary_targets_and_scores(y_true, y_score, pos_label)
-    order = np.argsort(s, kind="stable")[::-1]  # step 1: descending scores
-    s, t = s[order], t[order]
-    last_of_each_score = np.flatnonzero(s[1:] != s[:-1])  # ties share one threshold
-    idx = np.append(last_of_each_score, len(s) - 1)
-    tps = np.cumsum(t, dtype=np.float64)[idx]  # step 2: positives scored >= t
-    fps = (idx + 1) - tps  # everything else scored >= t is a negative
-    return fps, tps, s[idx]
+    ascending = np.sort(s)  # (n,)
+    new_value = np.concatenate(([True], ascending[1:] != ascending[:-1]))  # (n,)
+    first = np.flatnonzero(new_value)  # (m,) where each run of tied scores starts
+    distinct = ascending[first]  # (m,) increasing
+    at_or_above = len(s) - first  # (m,) samples scoring >= each distinct score
+    positive_scores = np.sort(s[t])  # (P,)
+    below = np.searchsorted(positive_scores, distinct, side="left")  # (m,) positives scoring <
+    tps = len(positive_scores) - below  # (m,) positives scoring >=: TP(t)
+    fps = at_or_above - tps  # (m,) negatives scoring >=: FP(t)
+    return fps[::-1].astype(np.float64), tps[::-1].astype(np.float64), distinct[::-1]
+
+
+def _drop_collinear(fps, tps, thresholds):
+    """Keep the ends and every corner of the ROC polyline (scikit-learn's drop_intermediate)."""
+    if len(fps) <= 2:
+        return fps, tps, thresholds
+    corner = (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0)  # (m - 2,)
+    keep = np.concatenate(([True], corner, [True]))
+    return fps[keep], tps[keep], thresholds[keep]
+
+
+def _roc(t, s, drop_intermediate):
+    fps, tps, thresholds = counts_at_thresholds(t, s)
+    if drop_intermediate:
+        fps, tps, thresholds = _drop_collinear(fps, tps, thresholds)
+    fps = np.concatenate(([0.0], fps))  # the curve starts at (0, 0): nothing predicted positive
+    tps = np.concatenate(([0.0], tps))
+    thresholds = np.concatenate(([np.inf], thresholds))
+    return fps, tps, thresholds
 
 
 def roc_curve(y_true, y_score, *, pos_label=None, drop_intermediate=True):
-    r"""Receiver operating characteristic: TPR against FPR over all thresholds.
+    r"""Receiver operating characteristic: true against false positive rate, every threshold.
 
-    .. math:: TPR(t) = \frac{TP(t)}{P},\qquad FPR(t) = \frac{FP(t)}{N} = 1 - \text{specificity}(t)
+    .. math::
 
-    The curve starts at (0, 0) with threshold ``inf``. With ``drop_intermediate``, points that
-    lie on a straight line between their neighbours are dropped (they change neither the plot
-    nor the area). The ideal point is the top-left corner (0, 1).
+        TPR(t) = \frac{TP(t)}{P}, \qquad FPR(t) = \frac{FP(t)}{N} = 1 - \mathrm{specificity}(t)
+
+    where :math:`TP(t)` and :math:`FP(t)` count the samples scoring :math:`\ge t`. The
+    ideal classifier passes through the top-left corner (0, 1); random guessing follows the
+    diagonal.
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        {0, 1}, {-1, 1}, {False, True}, or two labels with ``pos_label`` given.
+    y_score : array-like of shape (n_samples,)
+        Finite scores, higher meaning more likely positive (probabilities or margins).
+    pos_label : int, bool or str, optional
+        The positive class; 1 by default.
+    drop_intermediate : bool, default=True
+        Drop thresholds whose point lies on a straight segment between its neighbours; they
+        change neither the plot nor the area.
+
     Returns
     -------
-    fpr, tpr, thresholds : ndarray of shape (n_points,)
-        ``fpr`` is NaN (with a warning) when there is no negative sample, ``tpr`` when
-        there is no positive one.
+    fpr, tpr : ndarray of shape (n_points,)
+        Increasing, from (0, 0) to (1, 1). All NaN, with an ``UndefinedMetricWarning``,
+        when there is no negative (``fpr``) or no positive (``tpr``) sample.
+    thresholds : ndarray of shape (n_points,)
+        Decreasing: ``np.inf`` (predict nothing positive, as scikit-learn >= 1.3), then the
+        distinct scores kept.
 
     Examples
     --------
-    >>> fpr, tpr, thr = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-    >>> fpr.tolist(), tpr.tolist()
-    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+    >>> fpr, tpr, thresholds = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> fpr.tolist(), tpr.tolist(), thresholds.tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
     """
-    fps, tps, thresholds = counts_at_thresholds(y_true, y_score, pos_label)
-    if drop_intermediate and len(fps) > 2:
-        corner = (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0)
-        keep = np.flatnonzero(np.concatenate(([True], corner, [True])))
-        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
-    fps = np.concatenate(([0.0], fps))
-    tps = np.concatenate(([0.0], tps))
-    thresholds = np.concatenate(([np.inf], thresholds))
+    t = binary_target(y_true, pos_label)  # (n,) bool
+    s = finite_scores(y_score, len(t))  # (n,) float64
+    fps, tps, thresholds = _roc(t, s, drop_intermediate)
     if fps[-1] <= 0:
         warn_undefined("No negative samples in y_true, false positive value should be meaningless")
         fpr = np.full(fps.shape, np.nan)
     else:
-        fpr = fps / fps[-1]
+        fpr = fps / fps[-1]  # fps[-1] = N
     if tps[-1] <= 0:
         warn_undefined("No positive samples in y_true, true positive value should be meaningless")
         tpr = np.full(tps.shape, np.nan)
     else:
-        tpr = tps / tps[-1]
+        tpr = tps / tps[-1]  # tps[-1] = P
     return fpr, tpr, thresholds
 
 
-def precision_recall_curve(y_true, y_score, *, pos_label=None, drop_intermediate=False):
-    r"""Precision against recall over all thresholds; the ideal point is the top-right (1, 1).
-
-    .. math:: \text{precision}(t) = \frac{TP(t)}{TP(t) + FP(t)},\qquad
-              \text{recall}(t) = \frac{TP(t)}{P}
-
-    As scikit-learn, the arrays run from the lowest threshold to the highest, and a final
-    point (recall 0, precision 1) with no threshold closes the curve. Unlike ROC, the PR
-    curve ignores true negatives, so it stays informative when negatives vastly outnumber
-    positives (imbalanced classes).
-
-    Lesson: chapter 1, "Evaluating classifiers".
-
-    Returns
-    -------
-    precision, recall : ndarray of shape (n_thresholds + 1,)
-    thresholds : ndarray of shape (n_thresholds,), increasing
-    """
-    fps, tps, thresholds = counts_at_thresholds(y_true, y_score, pos_label)
+def _precision_recall(t, s, drop_intermediate):
+    fps, tps, thresholds = counts_at_thresholds(t, s)
     if drop_intermediate and len(fps) > 2:
-        changes = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
-        keep = np.flatnonzero(np.concatenate(([True], changes, [True])))
+        # keep the first and last point of each run of equal TP (a vertical segment of the plot)
+        changes = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)  # (m - 2,)
+        keep = np.concatenate(([True], changes, [True]))
         fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
     predicted = tps + fps
     precision = np.divide(tps, predicted, out=np.zeros_like(tps), where=predicted != 0)
     if tps[-1] == 0:
-        warnings.warn(
-            "No positive class found in y_true, recall is set to one for all thresholds.",
-            UserWarning,
-            stacklevel=2,
+        warn_undefined(
+            "No positive class found in y_true, recall is set to one for all thresholds.", 3
         )
         recall = np.ones_like(tps)
     else:
         recall = tps / tps[-1]
-    return (
-        np.concatenate((precision[::-1], [1.0])),
-        np.concatenate((recall[::-1], [0.0])),
-        thresholds[::-1],
-    )
+    # increasing thresholds, then the point (recall 0, precision 1) that has no threshold
+    precision = np.concatenate((precision[::-1], [1.0]))
+    recall = np.concatenate((recall[::-1], [0.0]))
+    return precision, recall, thresholds[::-1]
+
+
+def precision_recall_curve(y_true, y_score, *, pos_label=None, drop_intermediate=False):
+    r"""Precision against recall, every threshold; the ideal point is the top-right (1, 1).
+
+    .. math::
+
+        \mathrm{precision}(t) = \frac{TP(t)}{TP(t) + FP(t)}, \qquad
+        \mathrm{recall}(t) = \frac{TP(t)}{P}
+
+    Unlike ROC, the curve ignores true negatives: it stays informative when negatives vastly
+    outnumber positives.
+
+    Lesson: chapter 1, "Evaluating classifiers".
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        {0, 1}, {-1, 1}, {False, True}, or two labels with ``pos_label`` given.
+    y_score : array-like of shape (n_samples,)
+        Finite scores, higher meaning more likely positive.
+    pos_label : int, bool or str, optional
+        The positive class; 1 by default.
+    drop_intermediate : bool, default=False
+        Drop thresholds inside a run of equal recall (keeping its first and last point).
+
+    Returns
+    -------
+    precision, recall : ndarray of shape (n_thresholds + 1,)
+        In scikit-learn's order: from the lowest threshold up, then a last point
+        (precision 1, recall 0) with no threshold. Precision is 0 where nothing is predicted
+        positive. With no positive sample, recall is 1 everywhere (with a warning).
+    thresholds : ndarray of shape (n_thresholds,)
+        The distinct scores kept, increasing.
+
+    Examples
+    --------
+    >>> precision, recall, thresholds = precision_recall_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> precision.round(3).tolist(), recall.tolist(), thresholds.tolist()
+    ([0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8])
+    """
+    t = binary_target(y_true, pos_label)  # (n,) bool
+    s = finite_scores(y_score, len(t))  # (n,) float64
+    return _precision_recall(t, s, drop_intermediate)
 
 
 def auc(x, y) -> float:
-    r"""Area under a curve by the trapezoidal rule, :math:`\sum_i (x_{i+1}-x_i)\frac{y_i+y_{i+1}}{2}`.
+    r"""Area under a curve through the points ``(x, y)``, by the trapezoidal rule.
 
-    ``x`` must be monotonic (increasing or decreasing). ``auc(fpr, tpr)`` is the ROC AUC:
-    1 for a perfect classifier, 0.5 for random guessing.
+    .. math:: A = \sum_{i=1}^{n-1} (x_{i+1} - x_i)\,\frac{y_i + y_{i+1}}{2}
+
+    ``x`` must be monotonic: increasing, or decreasing (then the sign is flipped so that the
+    area is positive). ``auc(fpr, tpr)`` of :func:`roc_curve` is the ROC AUC.
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    x, y : array-like of shape (n_points,)
+        At least 2 points.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> auc([0, 0.5, 1], [0, 0.75, 1])
     0.625
     """
-    x = _as_1d(x, "x").astype(np.float64)
-    y = _as_1d(y, "y").astype(np.float64)
-    _same_length(x, y, "x", "y")
+    x = column(x, "x").astype(np.float64)
+    y = column(y, "y").astype(np.float64)
+    check_same_length(x, y, "x", "y")
     if len(x) < 2:
-        raise ValueError(
-            f"at least 2 points are needed to compute an area, got x of shape {x.shape}"
-        )
-    dx = np.diff(x)
+        raise ValueError(f"at least 2 points are needed to compute an area, got x = {x.tolist()}")
+    dx = np.diff(x)  # (n - 1,)
     direction = 1.0
     if np.any(dx < 0):
-        if np.all(dx <= 0):
-            direction = -1.0
-        else:
+        if not np.all(dx <= 0):
             raise ValueError(f"x is neither increasing nor decreasing: {x.tolist()[:20]}")
-    return float(direction * np.sum(dx * (y[1:] + y[:-1]) / 2.0))
+        direction = -1.0
+    return float(direction * (dx * (y[1:] + y[:-1]) / 2.0).sum())
 
 
-def roc_auc_score(y_true, y_score) -> float:
-    r"""Area under the ROC curve: the probability that a random positive scores higher than a
-    random negative (ties count one half).
+def roc_auc_score(y_true, y_score, *, max_fpr=None) -> float:
+    r"""Area under the ROC curve: how well the scores rank positives above negatives.
 
-    .. math:: \mathrm{AUC} = P(s^+ > s^-) + \tfrac12 P(s^+ = s^-)
+    .. math:: \mathrm{AUC} = P(s^+ > s^-) + \tfrac{1}{2} P(s^+ = s^-)
 
-    Undefined when ``y_true`` holds one class only: NaN with an ``UndefinedMetricWarning``
-    (scikit-learn 1.9's convention).
+    for the score :math:`s^+` of a random positive and :math:`s^-` of a random negative:
+    1 for a perfect ranking, 0.5 for random guessing. As scikit-learn, the larger of the two
+    labels is the positive class, and with ``max_fpr`` the partial area up to that FPR is
+    standardized (McClish) so that 0.5 is still chance and 1 perfect.
+
+    Undefined when ``y_true`` holds one class only: NaN with an ``UndefinedMetricWarning``,
+    as scikit-learn 1.9 (which no longer raises).
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Two labels; the larger one is positive.
+    y_score : array-like of shape (n_samples,)
+        Finite scores, higher meaning more likely positive.
+    max_fpr : float in (0, 1], optional
+        Standardized partial AUC over ``FPR <= max_fpr``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    t, s = binary_targets_and_scores(y_true, y_score)
+    if max_fpr is not None and not 0 < max_fpr <= 1:
+        raise ValueError(f"max_fpr must be in (0, 1], got {max_fpr!r}")
+    t = larger_label_positive(y_true)  # (n,) bool
+    s = finite_scores(y_score, len(t))  # (n,) float64
     n_pos = int(np.count_nonzero(t))
-    if n_pos == 0 or n_pos == len(t):
+    if n_pos in (0, len(t)):
         warn_undefined(
             "Only one class is present in y_true. ROC AUC score is not defined in that case."
         )
         return float("nan")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        fpr, tpr, _ = roc_curve(t, s)
-    return auc(fpr, tpr)
+    fps, tps, _ = _roc(t, s, drop_intermediate=True)
+    fpr, tpr = fps / fps[-1], tps / tps[-1]
+    if max_fpr is None or max_fpr == 1:
+        return auc(fpr, tpr)
+    # cut the curve at FPR = max_fpr, with a point interpolated on the segment crossing it
+    stop = np.searchsorted(fpr, max_fpr, side="right")
+    tpr_cut = np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1])
+    partial = auc(np.append(fpr[:stop], max_fpr), np.append(tpr[:stop], tpr_cut))
+    chance, perfect = max_fpr**2 / 2, max_fpr  # the partial areas of the diagonal and the corner
+    return float(0.5 * (1 + (partial - chance) / (perfect - chance)))
 
 
 def average_precision_score(y_true, y_score, *, pos_label=1) -> float:
-    r"""Average precision: precision at each threshold weighted by the gain in recall.
+    r"""Average precision: the precision at each threshold, weighted by the recall it adds.
 
-    .. math:: AP = \sum_n (R_n - R_{n-1}) P_n
+    .. math:: AP = \sum_n (R_n - R_{n-1})\, P_n
 
-    (no interpolation, as scikit-learn). With no positive sample it is 0.0 (recall is then
-    set to 1 at every threshold, with a warning).
+    over the thresholds from the highest down (:math:`R_0 = 0`); no interpolation, as
+    scikit-learn. It summarizes the PR curve; a random ranking scores about :math:`P/(P+N)`.
+    With no positive sample it is 0.0 (recall is then set to 1, with a warning).
 
     Lesson: chapter 1, "Evaluating classifiers".
 
-    >>> average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-    0.8333333333333333
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        {0, 1}, {-1, 1}, {False, True}, or two labels with ``pos_label`` one of them.
+    y_score : array-like of shape (n_samples,)
+        Finite scores, higher meaning more likely positive.
+    pos_label : int, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 4)
+    0.8333
     """
-    t = _as_1d(y_true, "y_true")
-    present = np.unique(t)
-    if len(present) == 2 and pos_label not in present.tolist():
-        raise ValueError(
-            f"pos_label={pos_label!r} is not a valid label: it should be one of {present.tolist()}"
-        )
-    precision, recall, _ = precision_recall_curve(t, y_score, pos_label=pos_label)
+    t = binary_target(y_true, pos_label, strict=True)  # (n,) bool
+    s = finite_scores(y_score, len(t))  # (n,) float64
+    precision, recall, _ = _precision_recall(t, s, drop_intermediate=False)
+    # recall decreases along the arrays: -diff(recall) are the gains R_n - R_{n-1}
     return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))

@@ -1,16 +1,17 @@
-"""Scores computed from the confusion counts (chapter 1, "Evaluating classifiers").
+"""Scores computed from the four confusion counts (chapter 1, "Evaluating classifiers").
 
-Every ``*_score`` is higher-is-better. Undefined cases (a zero denominator) follow
-scikit-learn: the value ``zero_division`` is returned, with an
-:class:`~coursekit.metrics.UndefinedMetricWarning` when ``zero_division="warn"`` (value 0).
+Every ``*_score`` is higher-is-better and takes hard predictions (labels, not scores).
+Notation: TP, FN, FP, TN; P = TP + FN actual positives, N = FP + TN actual negatives.
+A zero denominator follows scikit-learn: the value ``zero_division`` is returned, and with
+``zero_division="warn"`` (the default) that value is 0.0 with an ``UndefinedMetricWarning``.
 """
 
 from __future__ import annotations
 
 import math
 
-from coursekit.metrics._validation import check_zero_division, warn_undefined
-from coursekit.metrics.confusion import counts
+from coursekit.metrics._validation import binary_labels, check_zero_division, warn_undefined
+from coursekit.metrics.confusion import confusion_counts
 
 __all__ = [
     "accuracy_score",
@@ -23,121 +24,239 @@ __all__ = [
 ]
 
 
-def _ratio(numerator: int, denominator: int, zero_division, what: str) -> float:
-    zero_division = check_zero_division(zero_division)
+def _counts(y_true, y_pred, pos_label=1) -> tuple[int, int, int, int]:
+    return confusion_counts(*binary_labels(y_true, y_pred, pos_label))
+
+
+def _ratio(numerator: int, denominator: int, zero_division, metric: str, missing: str) -> float:
+    """``numerator / denominator``; for 0/0, ``zero_division`` ("warn": 0.0 and a warning)."""
     if denominator:
         return numerator / denominator
     if zero_division == "warn":
-        warn_undefined(f"{what}; set to 0.0. Use the zero_division parameter to choose.")
+        warn_undefined(
+            f"{metric} is ill-defined and being set to 0.0 due to no {missing}. "
+            "Use `zero_division` parameter to control this behavior.",
+            stacklevel=3,
+        )
         return 0.0
     return zero_division
 
 
 def accuracy_score(y_true, y_pred, *, normalize=True) -> float:
-    r"""Accuracy :math:`(TP + TN) / (P + N)`; the count of correct predictions if not ``normalize``.
+    r"""Fraction of correct predictions (their number if not ``normalize``).
+
+    .. math:: \mathrm{accuracy} = \frac{TP + TN}{P + N}
+
+    Misleading with imbalanced classes: always predicting "negative" scores N / (P + N).
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Any two labels.
+    normalize : bool, default=True
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> accuracy_score([0, 1, 1, 0], [0, 1, 0, 0])
     0.75
     """
-    tn, fp, fn, tp = counts(y_true, y_pred)
+    tn, fp, fn, tp = _counts(y_true, y_pred, pos_label=None)
     correct = tp + tn
     return correct / (tn + fp + fn + tp) if normalize else float(correct)
 
 
 def precision_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
-    r"""Precision (positive predictive value) :math:`TP / (TP + FP)`.
+    r"""Precision (positive predictive value): the fraction of predicted positives that are.
 
-    Undefined with no predicted positive: returns ``zero_division``.
+    .. math:: \mathrm{precision} = \frac{TP}{TP + FP}
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        {0, 1}, {False, True}, or two labels of which ``pos_label`` is one.
+    pos_label : int, bool or str, default=1
+        The positive class.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Returned when there is no predicted positive (TP + FP = 0).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> precision_score([0, 1, 1, 0], [1, 1, 0, 0])
     0.5
     """
-    _, fp, _, tp = counts(y_true, y_pred, pos_label)
-    return _ratio(tp, tp + fp, zero_division, "Precision is ill-defined: no predicted positives")
+    zero_division = check_zero_division(zero_division)
+    _, fp, _, tp = _counts(y_true, y_pred, pos_label)
+    return _ratio(tp, tp + fp, zero_division, "Precision", "predicted samples")
 
 
 def recall_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
-    r"""Recall (sensitivity, hit rate, true positive rate) :math:`TP / P = TP / (TP + FN)`.
+    r"""Recall (sensitivity, true positive rate): the fraction of actual positives found.
 
-    Undefined with no actual positive: returns ``zero_division``.
+    .. math:: \mathrm{recall} = TPR = \frac{TP}{P} = \frac{TP}{TP + FN}
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        {0, 1}, {False, True}, or two labels of which ``pos_label`` is one.
+    pos_label : int, bool or str, default=1
+        The positive class.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Returned when there is no actual positive (P = 0).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> recall_score([0, 1, 1, 0], [1, 1, 0, 0])
     0.5
     """
-    _, _, fn, tp = counts(y_true, y_pred, pos_label)
-    return _ratio(tp, tp + fn, zero_division, "Recall is ill-defined: no true positives samples")
+    zero_division = check_zero_division(zero_division)
+    _, _, fn, tp = _counts(y_true, y_pred, pos_label)
+    return _ratio(tp, tp + fn, zero_division, "Recall", "true samples")
 
 
 def sensitivity_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
-    r"""Sensitivity, the same as recall: :math:`TP / (TP + FN)`.
+    r"""Sensitivity, the medical name of recall.
+
+    .. math:: \mathrm{sensitivity} = \frac{TP}{P} = \frac{TP}{TP + FN}
 
     Lesson: chapter 1, "Evaluating classifiers".
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    pos_label : int, bool or str, default=1
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        As :func:`recall_score`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> sensitivity_score([0, 1, 1, 0], [1, 1, 0, 0])
+    0.5
     """
     return recall_score(y_true, y_pred, pos_label=pos_label, zero_division=zero_division)
 
 
 def specificity_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
-    r"""Specificity (true negative rate) :math:`TN / N = TN / (TN + FP) = 1 - FPR`.
+    r"""Specificity (true negative rate): the fraction of actual negatives recognised.
 
-    scikit-learn has no such function; it equals ``recall_score`` with the classes swapped,
-    and follows recall's ``zero_division`` convention (undefined with no actual negative).
+    .. math:: \mathrm{specificity} = TNR = \frac{TN}{N} = \frac{TN}{TN + FP} = 1 - FPR
+
+    scikit-learn has no such function: this is its ``recall_score`` of the negative class,
+    with recall's ``zero_division`` convention (here: no actual negative, N = 0).
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        {0, 1}, {False, True}, or two labels of which ``pos_label`` is one.
+    pos_label : int, bool or str, default=1
+        The positive class; the other label is the negative one.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Returned when there is no actual negative (N = 0).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> specificity_score([0, 1, 1, 0], [1, 1, 0, 0])
     0.5
     """
-    tn, fp, _, _ = counts(y_true, y_pred, pos_label)
-    return _ratio(
-        tn, tn + fp, zero_division, "Specificity is ill-defined: no true negatives samples"
-    )
+    zero_division = check_zero_division(zero_division)
+    tn, fp, _, _ = _counts(y_true, y_pred, pos_label)
+    return _ratio(tn, tn + fp, zero_division, "Specificity", "true negative samples")
 
 
 def f1_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
-    r"""F1 score, the harmonic mean of precision and recall: :math:`2TP / (2TP + FP + FN)`.
+    r"""F1 score, the harmonic mean of precision and recall.
 
-    Undefined when there is no positive at all (neither actual nor predicted).
+    .. math:: F_1 = \frac{2\,\mathrm{precision}\cdot\mathrm{recall}}{\mathrm{precision}
+              + \mathrm{recall}} = \frac{2\,TP}{2\,TP + FP + FN}
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        {0, 1}, {False, True}, or two labels of which ``pos_label`` is one.
+    pos_label : int, bool or str, default=1
+        The positive class.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        Returned when there is no positive at all, actual or predicted (TP + FP + FN = 0).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> f1_score([0, 1, 1, 0], [1, 1, 0, 0])
     0.5
     """
-    _, fp, fn, tp = counts(y_true, y_pred, pos_label)
-    return _ratio(
-        2 * tp,
-        2 * tp + fp + fn,
-        zero_division,
-        "F-score is ill-defined: no true nor predicted positives",
-    )
+    zero_division = check_zero_division(zero_division)
+    _, fp, fn, tp = _counts(y_true, y_pred, pos_label)
+    return _ratio(2 * tp, 2 * tp + fp + fn, zero_division, "F-score", "true nor predicted samples")
 
 
 def matthews_corrcoef(y_true, y_pred) -> float:
-    r"""Matthews correlation coefficient, in [-1, 1] (0 = no better than chance).
+    r"""Matthews correlation coefficient: in [-1, 1], 1 perfect, 0 no better than chance.
 
     .. math::
 
         \mathrm{MCC} = \frac{TP\,TN - FP\,FN}{\sqrt{(TP + FP)(TP + FN)(TN + FP)(TN + FN)}}
 
-    When a factor of the denominator is 0 (a class never occurs or is never predicted) MCC is
-    undefined; as scikit-learn, 0.0 is returned, here with an ``UndefinedMetricWarning``.
+    Symmetric in the two classes, so it needs no ``pos_label``. When a factor of the
+    denominator is 0 (a class never occurs or is never predicted) MCC is undefined and, as
+    scikit-learn, 0.0 is returned; here with an ``UndefinedMetricWarning`` (scikit-learn is
+    silent).
 
     Lesson: chapter 1, "Evaluating classifiers".
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Any two labels.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> matthews_corrcoef([0, 1, 1, 0], [0, 1, 1, 0])
     1.0
+    >>> round(matthews_corrcoef([0, 1, 1, 0, 1], [0, 1, 0, 0, 1]), 4)
+    0.6667
     """
-    tn, fp, fn, tp = counts(y_true, y_pred)
+    tn, fp, fn, tp = _counts(y_true, y_pred, pos_label=None)
     denominator = math.sqrt(float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     if denominator == 0:
         warn_undefined(
-            "MCC is ill-defined: a class is never present or never predicted; set to 0.0"
+            "MCC is ill-defined and being set to 0.0: a class is never present or never "
+            "predicted (one of TP + FP, TP + FN, TN + FP, TN + FN is 0)"
         )
         return 0.0
-    return (float(tp) * tn - float(fp) * fn) / denominator
+    return (tp * tn - fp * fn) / denominator

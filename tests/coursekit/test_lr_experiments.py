@@ -9,6 +9,8 @@ from coursekit.mlp.history import History
 
 matplotlib.use("Agg")
 
+EPOCHS = 20
+
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
@@ -17,44 +19,83 @@ def _one_torch_thread():
     torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def seed003_runs():
     import torch
 
     torch.set_num_threads(1)
-    return lr_experiments.learning_rate_experiment(epochs=20)
+    return lr_experiments.learning_rate_experiment(epochs=EPOCHS)
 
 
-def test_seed003_rates_are_too_small_good_and_too_large(seed003_runs):
+def test_the_three_default_rates_are_too_small_good_and_too_large(seed003_runs):
     verdicts = {lr: lr_experiments.classify_run(h) for lr, h in seed003_runs.items()}
     assert verdicts == {1e-6: "too small", 0.01: "good", 1.0: "too large"}
-    assert all(h.epochs_run == 20 and len(h.val_loss) == 20 for h in seed003_runs.values())
 
 
-def test_the_experiment_is_deterministic(seed003_runs):
-    again = lr_experiments.learning_rate_experiment(lrs=(0.01,), epochs=20)
+def test_histories_have_one_entry_per_epoch(seed003_runs):
+    for history in seed003_runs.values():
+        assert history.epochs_run == len(history.val_loss) == EPOCHS
+        assert np.all(np.isfinite(history.loss))
+
+
+def test_a_rerun_is_identical_and_the_tiniest_rate_stays_at_chance(seed003_runs):
+    again = lr_experiments.learning_rate_experiment(lrs=(0.01,), epochs=EPOCHS)
     assert again[0.01].loss == seed003_runs[0.01].loss
+    # at 1e-6 the weights barely move: the loss stays at that of a coin toss, ln 2
+    assert seed003_runs[1e-6].val_loss == pytest.approx([np.log(2)] * EPOCHS, abs=0.05)
+
+
+def test_whether_a_rate_is_too_large_depends_on_the_data_and_its_scaling():
+    scaled = lr_experiments.learning_rate_experiment(lrs=(1.0,), data="breast_cancer", epochs=10)
+    assert lr_experiments.classify_run(scaled[1.0]) == "good"
+    raw = lr_experiments.learning_rate_experiment(
+        lrs=(0.01,), data="breast_cancer", epochs=10, batch_size=1000, standardize=False
+    )
+    assert lr_experiments.classify_run(raw[0.01]) == "too large"
 
 
 def test_classify_run_thresholds():
-    def run(losses):
-        return History("numpy", loss=list(losses))
-
-    assert lr_experiments.classify_run(run([1.0, 0.99, 0.98])) == "too small"
-    assert lr_experiments.classify_run(run([1.0, 0.6, 0.4])) == "good"
-    assert lr_experiments.classify_run(run([1.0, 0.5, 0.8, 0.3])) == "too large"  # oscillates
-    assert lr_experiments.classify_run(run([1.0, 2.0, np.nan])) == "too large"
+    small, large = lr_experiments.TOO_SMALL_FALL, lr_experiments.TOO_LARGE_RISE
+    assert (small, large) == (0.05, 0.10)
+    assert lr_experiments.classify_run(History("numpy", loss=[1.0, 0.99, 0.96])) == "too small"
+    assert lr_experiments.classify_run([1.0, 0.97, 0.94]) == "good"  # fell by 6% >= 5%
+    assert lr_experiments.classify_run([1.0, 0.6, 0.4]) == "good"
+    assert lr_experiments.classify_run([1.0, 0.5, 0.59, 0.3]) == "good"  # rise of 9% < 10%
+    assert lr_experiments.classify_run([1.0, 0.5, 0.62, 0.3]) == "too large"  # oscillates
+    assert lr_experiments.classify_run([1.0, 0.9, 1.01]) == "too large"  # ends above the start
+    assert lr_experiments.classify_run([1.0, 2.0, np.nan]) == "too large"
+    assert lr_experiments.classify_run([1.0, np.inf]) == "too large"
     with pytest.raises(ValueError, match="at least 2 epochs"):
-        lr_experiments.classify_run(run([1.0]))
+        lr_experiments.classify_run([1.0])
+
+
+def test_bad_learning_rates_are_named():
+    with pytest.raises(ValueError, match="at least one learning rate"):
+        lr_experiments.learning_rate_experiment(lrs=())
+    with pytest.raises(ValueError, match="number > 0, got -0.1"):
+        lr_experiments.learning_rate_experiment(lrs=(0.01, -0.1))
 
 
 def test_plot_draws_one_curve_per_rate(seed003_runs):
-    ax = lr_experiments.plot_learning_curves(seed003_runs, validation=True)
-    assert len(ax.get_lines()) == 6
+    import matplotlib.pyplot as plt
+
+    ax = lr_experiments.plot_learning_curves(seed003_runs)
+    assert len(ax.get_lines()) == 3
     assert "too large" in ax.get_legend().get_texts()[2].get_text()
+    _, given = plt.subplots()
+    assert lr_experiments.plot_learning_curves(seed003_runs, ax=given, validation=True) is given
+    assert len(given.get_lines()) == 6
 
 
-def test_range_test_on_an_mlp_suggests_a_rate_inside_the_sweep_and_stops_on_divergence():
+def _cancer():
     from coursekit import data
     from coursekit.mlp import MLPSpec
     from coursekit.scaling import Standardizer
@@ -62,8 +103,37 @@ def test_range_test_on_an_mlp_suggests_a_rate_inside_the_sweep_and_stops_on_dive
     split = data.load("breast_cancer")
     X = Standardizer().fit_transform(split.X_train)
     spec = MLPSpec(n_inputs=30, hidden=(100, 100), output="softmax", n_outputs=2, batch_size=32)
-    result = lr_experiments.lr_range_test_mlp(spec, X, split.y_train, lr_max=10.0)
+    return spec, X, split.y_train
+
+
+def test_range_test_suggests_a_rate_inside_the_default_sweep():
+    spec, X, y = _cancer()
+    result = lr_experiments.lr_range_test_mlp(spec, X, y)
+    assert len(result.lrs) == len(result.losses) == 100 and not result.diverged
+    assert result.lrs[0] == pytest.approx(1e-4) and result.lrs[-1] == pytest.approx(1e-1)
+    assert 1e-4 < result.suggested_lr < 1e-1
+    same = lr_experiments.lr_range_test_mlp(spec, X, y, lrs=np.geomspace(1e-4, 1e-1, 100))
+    np.testing.assert_array_equal(same.losses, result.losses)
+
+
+def test_range_test_stops_early_on_divergence():
+    spec, X, y = _cancer()
+    result = lr_experiments.lr_range_test_mlp(spec, X, y, lrs=np.geomspace(1e-4, 10.0, 100))
     assert result.diverged and len(result.lrs) < 100
+    assert result.smoothed[-1] > 4 * np.nanmin(result.smoothed[:-1])
     assert 1e-4 <= result.suggested_lr <= result.lrs[-1]
     ax = lr_experiments.plot_lr_range_test(result)
     assert ax.get_xscale() == "log" and len(ax.get_lines()) == 3
+
+
+def test_range_test_rejects_a_sweep_that_is_not_geometric():
+    spec, X, y = _cancer()
+    with pytest.raises(ValueError, match="grow geometrically"):
+        lr_experiments.lr_range_test_mlp(spec, X, y, lrs=np.linspace(1e-4, 1e-1, 50))
+
+
+@pytest.mark.slow
+def test_the_experiment_runs_in_keras_too():
+    runs = lr_experiments.learning_rate_experiment(lrs=(1e-6, 0.01), framework="keras", epochs=3)
+    assert [h.framework for h in runs.values()] == ["keras", "keras"]
+    assert all(h.epochs_run == 3 for h in runs.values())

@@ -1,6 +1,8 @@
 """Grid and random search on known objectives; keras-tuner over the seed-004 space."""
 
+import collections
 import math
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,103 +13,169 @@ from coursekit import tuning
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_grid_search_visits_every_combination_once_and_finds_the_optimum():
+def _bowl(p):
+    """A cheap objective with its minimum at a=2, b=0.1."""
+    return (p["a"] - 2) ** 2 + abs(p["b"] - 0.1)
+
+
+SPACE = {"a": [0, 1, 2, 3], "b": [0.01, 0.1, 1.0]}
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+def test_grid_search_visits_every_combination_exactly_once_and_finds_the_optimum(seed):
     seen = []
 
     def objective(p):
         seen.append((p["a"], p["b"]))
-        return (p["a"] - 2) ** 2 + abs(p["b"] - 0.1)
+        return _bowl(p)
 
-    space = {"a": [0, 1, 2, 3], "b": [0.01, 0.1, 1.0]}
-    result = tuning.grid_search(space, objective)
-    assert sorted(seen) == sorted((a, b) for a in space["a"] for b in space["b"])
-    assert len(seen) == tuning.grid_size(space) == 12
+    result = tuning.grid_search(SPACE, objective, seed=seed)
+    expected = [(a, b) for a in SPACE["a"] for b in SPACE["b"]]
+    assert collections.Counter(seen) == collections.Counter(expected)
+    assert len(result.trials) == tuning.grid_size(SPACE) == 12
     assert result.best.params == {"a": 2, "b": 0.1}
+    assert [t.index for t in result.trials] == list(range(12))
 
 
-def test_grid_size_grows_combinatorially():
+def test_grid_size_is_the_product_of_the_value_counts():
     assert tuning.grid_size({f"h{i}": [1, 2, 3] for i in range(5)}) == 3**5
-    assert (
-        tuning.grid_size({"layers": tuning.IntRange(2, 6), "units": tuning.IntRange(32, 512, 128)})
-        == 20
-    )
+    space = {"layers": tuning.IntRange(2, 6), "units": tuning.IntRange(32, 512, 128)}
+    assert tuning.grid_size(space) == 5 * 4
+    assert tuning.grid_size({"opt": tuning.Choice(["adam", "rmsprop"]), "x": [1]}) == 2
 
 
-def test_grid_search_stops_at_the_budget():
-    result = tuning.grid_search({"a": list(range(10))}, lambda p: p["a"], budget=4)
-    assert [t.params["a"] for t in result.trials] == [0, 1, 2, 3]
+def test_grid_search_budget_in_order_or_in_a_seeded_shuffled_order():
+    space = {"a": list(range(10)), "b": [0, 1]}
+    in_order = tuning.grid_search(space, lambda p: p["a"], budget=4)
+    assert [(t.params["a"], t.params["b"]) for t in in_order.trials] == [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+    ]
+    shuffled = tuning.grid_search(space, lambda p: p["a"], budget=6, seed=1)
+    again = tuning.grid_search(space, lambda p: p["a"], budget=6, seed=1)
+    combos = [tuple(t.params.values()) for t in shuffled.trials]
+    assert len(combos) == len(set(combos)) == 6
+    assert combos == [tuple(t.params.values()) for t in again.trials]
+    assert len({a for a, _ in combos}) > 2  # spread over the grid, not the first rows
+    assert len(tuning.grid_search(space, lambda p: 0, budget=100).trials) == 20
 
 
 def test_random_search_is_seeded_and_respects_n_trials():
     space = {
         "lr": tuning.LogUniform(1e-4, 1e-1),
         "layers": tuning.IntRange(2, 6),
+        "units": tuning.IntRange(32, 512, 128),
+        "dropout": tuning.Uniform(0.0, 0.3),
         "opt": ["adam", "rmsprop"],
     }
-    a = tuning.random_search(space, lambda p: p["lr"], n_trials=15, seed=3)
-    b = tuning.random_search(space, lambda p: p["lr"], n_trials=15, seed=3)
-    c = tuning.random_search(space, lambda p: p["lr"], n_trials=15, seed=4)
-    assert a.to_records() == b.to_records() or [t.params for t in a.trials] == [
-        t.params for t in b.trials
-    ]
-    assert [t.params for t in a.trials] != [t.params for t in c.trials]
-    assert len(a.trials) == 15
-    assert all(
-        2 <= t.params["layers"] <= 6 and t.params["opt"] in ("adam", "rmsprop") for t in a.trials
+
+    def run(seed):
+        result = tuning.random_search(space, lambda p: p["lr"], n_trials=15, seed=seed)
+        return [(t.params, t.score) for t in result.trials]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+    trials = run(3)
+    assert len(trials) == 15
+    for params, _ in trials:
+        assert 1e-4 <= params["lr"] <= 1e-1 and 2 <= params["layers"] <= 6
+        assert params["units"] in (32, 160, 288, 416) and 0.0 <= params["dropout"] < 0.3
+        assert params["opt"] in ("adam", "rmsprop")
+
+
+def test_random_search_draws_log_uniform_rates_within_bounds_around_the_geometric_mean():
+    result = tuning.random_search(
+        {"lr": tuning.LogUniform(1e-4, 1e-1)}, lambda p: 0.0, n_trials=2000, seed=0
     )
-
-
-def test_log_uniform_draws_each_order_of_magnitude_equally():
-    rng = np.random.default_rng(0)
-    draws = np.array([tuning.LogUniform(1e-4, 1e-1).sample(rng) for _ in range(4000)])
+    draws = np.array([t.params["lr"] for t in result.trials])
     assert draws.min() >= 1e-4 and draws.max() <= 1e-1
-    assert np.median(draws) == pytest.approx(math.sqrt(1e-4 * 1e-1), rel=0.1)  # geometric mean
-    decades = np.histogram(np.log10(draws), bins=[-4, -3, -2, -1])[0]
-    assert decades.min() > 0.3 * len(draws) - 100
+    assert np.median(draws) == pytest.approx(math.sqrt(1e-4 * 1e-1), rel=0.15)
+    # each decade gets about a third of the draws (a uniform draw would put ~90% in the last)
+    decades = np.histogram(np.log10(draws), bins=[-4, -3, -2, -1])[0] / len(draws)
+    assert decades == pytest.approx([1 / 3] * 3, abs=0.05)
 
 
-def test_a_failing_objective_is_recorded_and_the_search_goes_on():
+@pytest.mark.parametrize("search", ["grid", "random"])
+def test_a_failing_objective_is_recorded_and_the_search_goes_on(search):
     def objective(p):
         if p["a"] == 1:
             raise RuntimeError("diverged")
         return p["a"]
 
-    result = tuning.grid_search({"a": [0, 1, 2]}, objective)
-    assert len(result.trials) == 3
-    assert result.trials[1].error == "RuntimeError: diverged" and math.isnan(result.trials[1].score)
+    if search == "grid":
+        result = tuning.grid_search({"a": [0, 1, 2]}, objective)
+    else:
+        result = tuning.random_search({"a": [0, 1, 2]}, objective, n_trials=12, seed=0)
+    failed = [t for t in result.trials if t.error]
+    assert failed and len(result.trials) == (3 if search == "grid" else 12)
+    assert all(t.error == "RuntimeError: diverged" and math.isnan(t.score) for t in failed)
     assert result.best.params == {"a": 0}
-    table = result.table()
-    assert table.splitlines()[-1].startswith("| 1 |") and "failed" in table
+    assert len(result.completed) == len(result.trials) - len(failed)
+    last_row = result.table().splitlines()[-1]
+    assert "failed: RuntimeError: diverged" in last_row
 
 
 def test_table_is_sorted_best_first_in_both_modes():
     result = tuning.grid_search({"a": [3, 1, 2]}, lambda p: p["a"])
-    rows = result.table().splitlines()[2:]
-    assert [r.split("|")[2].strip() for r in rows] == ["1", "2", "3"]
-    best_max = tuning.grid_search({"a": [3, 1, 2]}, lambda p: p["a"], mode="max").best
-    assert best_max.params["a"] == 3
+    rows = result.table().splitlines()
+    assert rows[0].split("|")[1:-1] == [" trial ", " a ", " score ", " seconds "]
+    assert [r.split("|")[2].strip() for r in rows[2:]] == ["1", "2", "3"]
+    assert len(result.table(top=2).splitlines()) == 4
+    best_max = tuning.grid_search({"a": [3, 1, 2]}, lambda p: p["a"], mode="max")
+    assert best_max.best.params["a"] == 3
+    assert [r.split("|")[2].strip() for r in best_max.table().splitlines()[2:]] == ["3", "2", "1"]
+
+
+def test_records_and_trials_carry_params_score_seconds_and_index():
+    result = tuning.grid_search({"a": [1, 2]}, lambda p: p["a"] / 2)
+    assert result.to_records() == [
+        {"trial": 0, "a": 1, "score": 0.5, "seconds": result.trials[0].seconds, "error": None},
+        {"trial": 1, "a": 2, "score": 1.0, "seconds": result.trials[1].seconds, "error": None},
+    ]
+    trial = result.trials[1]
+    assert trial["params"] == trial.params == {"a": 2} and trial["index"] == 1
+    assert trial["seconds"] >= 0
 
 
 @pytest.mark.parametrize(
     "call, match",
     [
         (lambda: tuning.grid_search({}, lambda p: 0), "space must be a non-empty dict"),
+        (lambda: tuning.random_search({}, lambda p: 0), "space must be a non-empty dict"),
+        (lambda: tuning.grid_size({"a": []}), "hyperparameter 'a' has no values"),
         (
             lambda: tuning.grid_search({"lr": tuning.LogUniform(1e-3, 1)}, lambda p: 0),
-            "finite list",
+            "finite list of values for 'lr'",
         ),
         (
             lambda: tuning.random_search({"a": [1]}, lambda p: 0, n_trials=0),
-            "n_trials must be a positive int",
+            "n_trials must be a positive int, got 0",
         ),
+        (lambda: tuning.random_search({"a": 3}, lambda p: 0), "hyperparameter 'a'"),
+        (lambda: tuning.grid_search({"a": [1]}, lambda p: 0, budget=0), "budget must be"),
         (lambda: tuning.grid_search({"a": [1]}, lambda p: 0, mode="best"), "mode must be"),
+        (lambda: tuning.random_search({"a": [1]}, lambda p: 0, mode="lowest"), "mode must be"),
         (lambda: tuning.LogUniform(0, 1), "0 < low < high"),
+        (lambda: tuning.IntRange(6, 2), "IntRange needs low <= high"),
         (lambda: tuning.run_keras_tuner("grid", None, None, None, None), "kind must be one of"),
+        (
+            lambda: tuning.run_keras_tuner("random", None, None, None, None, max_trials=0),
+            "max_trials must be a positive int",
+        ),
+        (
+            lambda: tuning.run_keras_tuner("random", None, None, None, None, directory=ROOT),
+            "directory must be outside the repository",
+        ),
     ],
 )
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# -- keras-tuner ---------------------------------------------------------------------------
 
 
 def _small_breast_cancer():
@@ -124,51 +192,82 @@ def _small_breast_cancer():
     )
 
 
-def test_seed004_hypermodel_builds_the_requested_layers():
+@pytest.mark.parametrize(
+    "n_layers, units, dropout, optimizer",
+    [(3, 160, 0.2, "adam"), (6, 32, 0.0, "rmsprop")],
+)
+def test_seed004_hypermodel_builds_the_requested_layers(n_layers, units, dropout, optimizer):
     import keras_tuner as kt
 
     hp = kt.HyperParameters()
-    hp.Fixed("num_layers", 3)
-    for i in range(3):
-        hp.Fixed(f"units_{i}", 160)
-        hp.Fixed(f"dropout_{i}", 0.2)
+    hp.Fixed("num_layers", n_layers)
+    for i in range(n_layers):
+        hp.Fixed(f"units_{i}", units)
+        hp.Fixed(f"dropout_{i}", dropout)
+    hp.Fixed("optimizer", optimizer)
+    hp.Fixed("learning_rate", 1e-3)
+    hp.Fixed("decay_rate", 0.96)
     model = tuning.seed004_hypermodel(30)(hp)
     dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
-    dropout = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
-    assert [d.units for d in dense] == [160, 160, 160, 1]
-    assert [d.rate for d in dropout] == pytest.approx([0.2, 0.2, 0.2])
-    assert dense[-1].activation.__name__ == "sigmoid"
+    drops = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
+    assert [d.units for d in dense] == [units] * n_layers + [1]
+    assert [d.activation.__name__ for d in dense] == ["relu"] * n_layers + ["sigmoid"]
+    assert [d.rate for d in drops] == pytest.approx([dropout] * n_layers if dropout else [])
+    assert type(model.optimizer).__name__.lower() == optimizer
+    schedule = model.optimizer._learning_rate
+    assert type(schedule).__name__ == "ExponentialDecay"
+    assert (schedule.initial_learning_rate, schedule.decay_rate) == pytest.approx((1e-3, 0.96))
+    assert "binary_crossentropy" in str(model.loss)
 
 
-def _in_seed004_space(params):
+def _assert_in_seed004_space(params):
     layers = params["num_layers"]
     assert 2 <= layers <= 6
+    per_layer = {k for k in params if k.startswith(("units_", "dropout_"))}
+    assert per_layer == {f"{k}_{i}" for k in ("units", "dropout") for i in range(layers)}
     for i in range(layers):
         assert params[f"units_{i}"] in (32, 160, 288, 416)
         assert min(abs(params[f"dropout_{i}"] - d) for d in (0.0, 0.1, 0.2, 0.3)) < 1e-9
     assert params["optimizer"] in ("rmsprop", "adam")
     assert params["learning_rate"] in (1e-2, 1e-3, 1e-4)
+    assert params["decay_rate"] in (0.9, 0.96, 1.0)
 
 
-def _repo_files():
-    return {p for p in ROOT.rglob("*") if ".venv" not in p.parts and "_build" not in p.parts}
+def _tuner_dirs():
+    return set(Path(tempfile.gettempdir()).glob("coursekit-tuner-*"))
+
+
+def _tuner_files_in_repo():
+    return {
+        p
+        for name in ("oracle.json", "tuner0.json", "trial.json")
+        for p in ROOT.rglob(name)
+        if ".venv" not in p.parts
+    }
 
 
 @pytest.mark.slow
-def test_keras_tuner_random_search_stays_in_the_space_and_leaves_no_files():
-    before = _repo_files()
+def test_keras_tuner_random_search_stays_in_the_space_and_leaves_no_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # anything written to the working directory would show here
+    temp_before, repo_before = _tuner_dirs(), _tuner_files_in_repo()
     result = tuning.run_keras_tuner("random", *_small_breast_cancer(), max_trials=2, epochs=2)
-    assert len(result.completed) == 2
+    assert len(result.trials) == len(result.completed) == 2
     for trial in result.trials:
-        _in_seed004_space(trial.params)
+        _assert_in_seed004_space(trial.params)
+        assert trial.seconds > 0 and "trial_id" in trial.info
     assert result.best.score == min(t.score for t in result.trials)
-    assert _repo_files() == before
+    assert result.table().count("\n") == 3
+    assert list(tmp_path.iterdir()) == []
+    assert _tuner_dirs() <= temp_before
+    assert _tuner_files_in_repo() == repo_before
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["bayesian", "hyperband"])
 def test_keras_tuner_bayesian_and_hyperband_run_on_the_smallest_budget(kind):
     result = tuning.run_keras_tuner(kind, *_small_breast_cancer(), max_trials=2, epochs=2)
-    assert result.completed
+    assert len(result.completed) == 2  # Hyperband with max_epochs=2 trains 2 models
     for trial in result.completed:
-        _in_seed004_space(trial.params)
+        _assert_in_seed004_space(trial.params)
+    if kind == "hyperband":
+        assert all(t.info["epochs"] == 2 for t in result.trials)
