@@ -15,7 +15,14 @@ from pathlib import Path
 
 from autograder.config import ASSIGNMENTS
 
-__all__ = ["AuthoringError", "assignment_names", "read_source", "validate", "write_source_notebook"]
+__all__ = [
+    "AuthoringError",
+    "assignment_names",
+    "graded_cells",
+    "read_source",
+    "validate",
+    "write_source_notebook",
+]
 
 REQUIRED = ("grade", "grade_id", "locked", "schema_version", "solution")
 
@@ -79,3 +86,28 @@ def write_source_notebook(name: str, course: Path, folder: Path = ASSIGNMENTS) -
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     return target
+
+
+def graded_cells(course: Path, assignment: str) -> list[dict]:
+    """The checks of a released assignment, in order, from its nbgrader source notebook.
+
+    One dict per graded cell: ``grade_id``, ``points``, and the ``expects``/``lesson`` texts of
+    its ``autograder`` metadata (empty when absent). Used by grade, feedback and report.
+    """
+    import nbformat
+
+    source = Path(course) / "source" / assignment / f"{assignment}.ipynb"
+    checks = []
+    for cell in nbformat.read(source, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            extra = cell.metadata.get("autograder", {})
+            checks.append(
+                {
+                    "grade_id": meta["grade_id"],
+                    "points": float(meta.get("points", 0)),
+                    "expects": extra.get("expects", ""),
+                    "lesson": extra.get("lesson", ""),
+                }
+            )
+    return checks

@@ -13,31 +13,12 @@ import html
 import json
 from pathlib import Path
 
+from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, REPO
 
 __all__ = ["main"]
 
 BOOK = REPO / "book" / "_build" / "html"
-
-
-def _checks(course: Path, assignment: str) -> list[dict]:
-    import nbformat
-
-    source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    checks = []
-    for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            extra = cell.metadata.get("autograder", {})
-            checks.append(
-                {
-                    "grade_id": meta["grade_id"],
-                    "points": float(meta.get("points", 0)),
-                    "expects": extra.get("expects", ""),
-                    "lesson": extra.get("lesson", ""),
-                }
-            )
-    return checks
 
 
 def _failures(autograded: Path) -> dict[str, str]:
@@ -120,7 +101,7 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, book: Path = BOOK) -
     graded = sorted((course / "autograded").glob(f"*/{assignment}/.result.json"))
     if not graded:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
-    checks = _checks(course, assignment)
+    checks = graded_cells(course, assignment)
     written = []
     for result_file in graded:
         student = result_file.parent.parent.name

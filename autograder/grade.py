@@ -33,6 +33,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, default_db_url, ensure_tools_on_path, nbgrader_config
 
 __all__ = ["StudentResult", "main", "student_seed"]
@@ -319,30 +320,6 @@ def _write_csv(results: list[StudentResult], path: Path, cell_ids: list[str]) ->
     tmp.replace(path)  # never a half-written CSV
 
 
-def _max_score(course: Path, assignment: str) -> float:
-    import nbformat
-
-    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    return float(
-        sum(
-            c.metadata.get("nbgrader", {}).get("points", 0)
-            for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")
-        )
-    )
-
-
-def _graded_cell_ids(course: Path, assignment: str) -> list[str]:
-    import nbformat
-
-    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    return [
-        c.metadata["nbgrader"]["grade_id"]
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-    ]
-
-
 def main(
     *,
     assignment: str,
@@ -414,12 +391,13 @@ def main(
     if progress is None and todo:
         print(file=sys.stderr)
     ordered = [results[s] for s in students]
-    total = _max_score(course, assignment)
+    checks = graded_cells(course, assignment)  # read once: max score and CSV columns
+    total = sum(c["points"] for c in checks)
     for r in ordered:
         if r.status == "failed":
             r.max_score = total
     if csv_path is not None:
-        _write_csv(ordered, Path(csv_path), _graded_cell_ids(course, assignment))
+        _write_csv(ordered, Path(csv_path), [c["grade_id"] for c in checks])
     return ordered
 
 

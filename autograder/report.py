@@ -23,7 +23,7 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from autograder.feedback import _checks
+    from autograder.authoring import graded_cells
 
     course = Path(course).resolve()
     results = [
@@ -34,7 +34,7 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE) -> Path:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
     graded = [r for r in results if r["status"] == "graded"]
     failed = [r for r in results if r["status"] != "graded"]
-    checks = _checks(course, assignment)
+    checks = graded_cells(course, assignment)
     lines = [
         f"# {assignment}: report",
         "",

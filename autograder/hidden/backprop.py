@@ -90,10 +90,13 @@ def expect_numerical_gradient(numerical_gradient) -> None:
     params, (X, y) = _params(rng), _inputs(rng, 6)
 
     def loss(p):
-        return xor.loss(p, X, y)
+        # written out here, not xor.loss: the student's function calls it under the guard
+        z2 = np.maximum(X @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
+        return float(np.mean(np.logaddexp(0.0, z2[:, 0]) - y * z2[:, 0]))
 
+    assert abs(loss(params) - xor.loss(params, X, y)) < 1e-12  # the same loss as the lesson's
     expected = gradcheck.numerical_gradient(loss, params)
-    got = numerical_gradient(loss, {k: v.copy() for k, v in params.items()})  # loss uses coursekit
+    got = call(numerical_gradient, loss, {k: v.copy() for k, v in params.items()})
     for name in expected:
         assert np.allclose(got[name], expected[name], rtol=1e-7, atol=1e-9), (
             f"numerical_gradient: {name} does not match central differences"

@@ -59,8 +59,6 @@ def _framework(model) -> str:
             return name
     if hasattr(model, "layers_") or type(model).__name__ == "NumpyMLP":
         return "numpy"
-    if module.startswith("coursekit.mlp.torch_mlp"):
-        return "torch"
     raise TypeError(f"don't know the weight layout of {type(model).__name__} ({module})")
 
 
