@@ -75,6 +75,12 @@ def validate(notebook, name: str = "assignment") -> None:
             )
         if "### BEGIN HIDDEN TESTS" in source and not meta["grade"]:
             raise AuthoringError(f"{where} ({grade_id}): hidden tests outside a graded cell")
+        test_cell = cell.cell_type == "code" and meta["grade"] and not meta["solution"]
+        if test_cell and "### BEGIN HIDDEN TESTS" not in source:
+            raise AuthoringError(
+                f"{where} ({grade_id}): a test cell needs a ### BEGIN HIDDEN TESTS region "
+                "(the grader decides verdicts with it, outside the student's code)"
+            )
 
 
 def write_source_notebook(name: str, course: Path, folder: Path = ASSIGNMENTS) -> Path:

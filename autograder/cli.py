@@ -51,9 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--csv", dest="csv_path", type=Path, default=None)
     grade.add_argument("--force", action="store_true", help="regrade students already graded")
     grade.add_argument("--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook")
-    grade.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
+    grade.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell or check")
     grade.add_argument(
-        "--timeout", dest="wall_timeout", type=int, default=600, help="seconds per student"
+        "--timeout", dest="notebook_timeout", type=int, default=600, help="seconds per notebook"
+    )
+    grade.add_argument(
+        "--memory-mb", type=int, default=4096, help="address space per submission (MB)"
+    )
+    grade.add_argument("--cpu-s", type=int, default=600, help="CPU seconds per submission")
+    grade.add_argument(
+        "--processes", type=int, default=512, help="processes and threads per submission"
     )
     feedback = sub.add_parser(
         "feedback",

@@ -1,21 +1,24 @@
 """``grade``: autograde a batch of submissions with nbgrader, in parallel, resumably.
 
 A submission enters here and flows through these steps, in one of ``jobs`` long-lived worker
-processes, each in its own process group (a worker that hangs past the wall-clock limit or dies
-is killed with its whole group and replaced; only that student is marked failed):
+processes (trusted code), each in its own process group (a worker that dies or gets stuck is
+killed with its whole group and replaced; only that student is marked failed):
 
-1. **validate** the notebook file (present, JSON, nbformat-valid) — else ``failed`` with the reason;
-2. **copy** the assignment's source, the gradebook and the submission into a private
-   temporary course, so a student's run touches no other student's data;
-3. **autograde** with nbgrader (``Execute`` with a per-cell timeout, then
-   :class:`~autograder.steps.drop_stderr.DropStderr`, then nbgrader's scoring), with
-   ``AUTOGRADER_SEED`` derived from the student id for the hidden tests' inputs;
-4. **collect** the per-cell scores from the temporary gradebook.
+1. **validate** the notebook file (present, UTF-8, JSON, nbformat-valid) — else ``failed``
+   with the reason;
+2. **copy** the assignment's source, a template gradebook made once per batch, and the
+   submission's regular files (no symlinks) into a private temporary course;
+3. **autograde** with nbgrader, its ``Execute`` step replaced by
+   :class:`~autograder.steps.sandboxed_execute.SandboxedExecute`: the student's cells run in
+   a sandbox (:mod:`autograder.sandbox`), the hidden checks run here on the values the
+   student's functions return, with inputs drawn from ``AUTOGRADER_SEED`` (derived from the
+   student id); nbgrader's ``SaveAutoGrades`` scores the verdicts;
+4. **collect** the per-cell scores from the temporary gradebook, and name any limit the
+   submission hit (cell or notebook time, a crash, memory).
 
-Only this (parent) process then writes the course's gradebook, ``autograded/`` and the CSV. A
-student whose whole grading exceeds the wall-clock limit is killed with its process group and
-recorded as ``failed`` (``timeout``). Finished students are remembered in
-``autograded/STUDENT/ASSIGNMENT/.result.json``; a rerun skips them unless ``force``.
+Only this (parent) process then writes the course's gradebook, ``autograded/`` and the CSV.
+Finished students are remembered in ``autograded/STUDENT/ASSIGNMENT/.result.json`` (written
+last, atomically); a rerun, or a run after the grader was killed, skips them unless ``force``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 
 from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, default_db_url, ensure_tools_on_path, nbgrader_config
+from autograder.sandbox import Limits, capabilities
 
 __all__ = ["StudentResult", "main", "student_seed"]
 
@@ -76,10 +80,31 @@ def _validate(notebook: Path) -> str | None:
     return None
 
 
+def _copy_submission(source: Path, target: Path, max_bytes: int = 100 * 1024 * 1024) -> None:
+    """Copy regular files and folders only: a symlink could point at the gradebook or a secret."""
+    total = 0
+    for folder, dirs, files in os.walk(source, followlinks=False):
+        rel = Path(folder).relative_to(source)
+        (target / rel).mkdir(parents=True, exist_ok=True)
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            total += path.stat().st_size
+            if total > max_bytes:
+                raise ValueError(f"submission larger than {max_bytes // 2**20} MB")
+            shutil.copyfile(path, target / rel / name)
+
+
 def grade_one(
-    assignment: str, student: str, submission: Path, course: Path, workdir: Path, cell_timeout: int
+    assignment: str, student: str, submission: Path, course: Path, workdir: Path, options: dict
 ) -> StudentResult:
-    """Grade one submission in ``workdir`` (a private copy of the course); no shared writes."""
+    """Grade one submission in ``workdir`` (a private course); no shared writes.
+
+    ``options``: ``template_db`` (a gradebook with the assignment, made once per batch),
+    ``cell_timeout``, ``notebook_timeout``, ``memory_mb``, ``cpu_s``, ``processes``, ``slot``.
+    """
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
@@ -88,27 +113,28 @@ def grade_one(
     if problem:
         return StudentResult(student, "failed", problem)
     shutil.copytree(course / "source" / assignment, workdir / "source" / assignment)
-    shutil.copy(course / "gradebook.db", workdir / "gradebook.db")
-    shutil.copytree(submission, workdir / "submitted" / student / assignment)
+    shutil.copy(options["template_db"], workdir / "gradebook.db")
+    try:
+        _copy_submission(submission, workdir / "submitted" / student / assignment)
+    except ValueError as exc:
+        return StudentResult(student, "failed", f"invalid submission: {exc}")
 
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
-        Execute,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
 
-    from autograder.steps.drop_stderr import DropStderr
+    from autograder.steps.sandboxed_execute import SandboxedExecute
 
     config = nbgrader_config(workdir)
-    config.Execute.timeout = cell_timeout
-    config.Execute.interrupt_on_timeout = True
+    for key in ("cell_timeout", "notebook_timeout", "memory_mb", "cpu_s", "processes", "slot"):
+        setattr(config.SandboxedExecute, key, int(options[key]))
     config.Autograde.autograde_preprocessors = [
-        Execute,
-        DropStderr,
+        SandboxedExecute,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -120,11 +146,9 @@ def grade_one(
     result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
     if not result.get("success"):
         log = result.get("log", "")
-        reason = "timeout" if "Timeout" in log else "autograde failed"
-        tail = [line for line in log.splitlines() if "ERROR" in line][-1:]
-        return StudentResult(
-            student, "failed", f"{reason}: {tail[0].strip() if tail else ''}"[:300]
-        )
+        tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-1:]
+        detail = tail[0].strip() if tail else "nbgrader could not grade this notebook"
+        return StudentResult(student, "failed", f"invalid notebook: {detail}"[:300])
     cells, score, max_score, pending = {}, 0.0, 0.0, []
     with Gradebook(default_db_url(workdir)) as gb:
         submitted = gb.find_submission(assignment, student)
@@ -135,39 +159,34 @@ def grade_one(
                 max_score += float(grade.max_score)
                 if grade.auto_score is None and grade.manual_score is None:
                     pending.append(grade.name)
-    reason = _interrupted(workdir, student, assignment, cell_timeout)
+    notes = _problems(workdir / "autograded" / student / assignment / f"{assignment}.ipynb")
     if pending:
-        note = f"manual grading pending: {', '.join(pending)}"
-        reason = f"{reason}; {note}" if reason else note
-    return StudentResult(
-        student,
-        "graded",
-        reason,
-        score,
-        max_score,
-        cells,
-    )
+        notes.append(f"manual grading pending: {', '.join(pending)}")
+    return StudentResult(student, "graded", "; ".join(notes), score, max_score, cells)
 
 
-def _interrupted(workdir: Path, student: str, assignment: str, cell_timeout: int) -> str:
-    """Name the cells that hit the per-cell time limit (they scored 0; the rest was graded)."""
+def _problems(path: Path) -> list[str]:
+    """Name the limits the submission hit (those cells scored 0; the rest was graded)."""
     import nbformat
 
-    path = workdir / "autograded" / student / assignment / f"{assignment}.ipynb"
+    from autograder.steps import sandboxed_execute as step
+
     if not path.exists():
-        return ""
-    timed_out = []
+        return []
+    found: dict[str, list[str]] = {}
     for cell in nbformat.read(path, as_version=4).cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
         for out in cell.get("outputs", []):
-            text = f"{out.get('ename', '')} {out.get('evalue', '')}"
-            if out.get("output_type") == "error" and (
-                "Timeout" in text or out.get("ename") == "KeyboardInterrupt"
-            ):
-                timed_out.append(cell.metadata.get("nbgrader", {}).get("grade_id", "?"))
-    if not timed_out:
-        return ""
-    names = ", ".join(dict.fromkeys(timed_out))
-    return f"timeout: cell(s) {names} ran longer than {cell_timeout} s"
+            if out.get("output_type") == "error":
+                kind = {
+                    step.TIMEOUT: "timeout",
+                    step.DIED: "crash",
+                    step.NOT_RUN: "timeout",
+                    "MemoryError": "memory limit",
+                }.get(out.get("ename"))
+                if kind:
+                    found.setdefault(kind, []).append(f"{grade_id} ({out.get('evalue', '')})")
+    return [f"{kind}: {'; '.join(dict.fromkeys(where))}"[:300] for kind, where in found.items()]
 
 
 def _grade_request(request: dict) -> None:
@@ -180,7 +199,7 @@ def _grade_request(request: dict) -> None:
             Path(request["submission"]),
             Path(request["course"]),
             workdir,
-            int(request["cell_timeout"]),
+            request["options"],
         )
     except Exception as exc:  # any failure of this one student is reported, never raised
         reason = f"grader error: {type(exc).__name__}: {exc}"[:300]
@@ -192,10 +211,14 @@ def _serve() -> int:
     """A long-lived worker: one JSON request per stdin line, one "done" line per answer.
 
     nbgrader is imported once per worker, not once per student; each student still gets a
-    fresh kernel and a private course copy.
+    fresh sandbox and a private course copy. The worker adopts orphaned processes (a
+    subreaper), so what a submission leaves behind is killed when its sandbox closes.
     """
     import nbgrader.apps  # noqa: F401  -- pay the import once, before the first request
 
+    from autograder.sandbox import become_subreaper
+
+    become_subreaper()
     for line in sys.stdin:
         _grade_request(json.loads(line))
         sys.stdout.write("done\n")
@@ -210,12 +233,14 @@ class _Worker:
     """The parent's handle on one worker process, in its own process group."""
 
     def __init__(self):
+        # -I: neither the current folder nor PYTHON* variables decide what the grader imports
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.grade", "--serve"],
+            [sys.executable, "-I", "-m", "autograder.grade", "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            cwd=tempfile.gettempdir(),
             start_new_session=True,
         )
 
@@ -242,7 +267,7 @@ class _Worker:
         self.process.wait()
 
 
-def _run_student(box: list, assignment, student, submission, course, cell_timeout, wall_timeout):
+def _run_student(box: list, assignment, student, submission, course, options):
     """Grade one student on this thread's worker; replace the worker if it hangs or dies."""
     workdir = Path(tempfile.mkdtemp(prefix=f"grade-{student}-"))
     request = {
@@ -251,10 +276,12 @@ def _run_student(box: list, assignment, student, submission, course, cell_timeou
         "submission": str(submission),
         "course": str(course),
         "workdir": str(workdir),
-        "cell_timeout": cell_timeout,
+        "options": options,
     }
     if box[0] is None or box[0].process.poll() is not None:
         box[0] = _Worker()
+    # the notebook's own limit applies inside the worker; this one only catches a stuck grader
+    wall_timeout = options["notebook_timeout"] + options["grader_margin"]
     outcome = box[0].ask(request, wall_timeout)
     if outcome != "done":
         box[0].close()  # the whole process group: the worker, its kernel, what they started
@@ -268,6 +295,24 @@ def _run_student(box: list, assignment, student, submission, course, cell_timeou
     if not result_file.exists():
         return StudentResult(student, "failed", "kernel died: no result was written"), workdir
     return StudentResult(**json.loads(result_file.read_text())), workdir
+
+
+def _template_gradebook(course: Path, assignment: str, folder: Path) -> Path:
+    """A gradebook holding just this assignment (from its source), copied for each student.
+
+    Workers never read the course's own gradebook, which may be any database (``--db``).
+    """
+    from nbgrader.apps import NbGraderAPI
+
+    shutil.copytree(course / "source" / assignment, folder / "source" / assignment)
+    result = NbGraderAPI(config=nbgrader_config(folder)).generate_assignment(
+        assignment, force=True, create=True
+    )
+    if not result.get("success"):
+        raise RuntimeError(
+            f"could not prepare {assignment!r} for grading:\n{result.get('log', '')}"
+        )
+    return folder / "gradebook.db"
 
 
 def _kill_group(process) -> None:
@@ -289,7 +334,9 @@ def _record(
         shutil.copytree(produced, target)
         _write_gradebook(result, assignment, db_url)
     target.mkdir(parents=True, exist_ok=True)
-    (target / RESULT_FILE).write_text(json.dumps(asdict(result)))
+    tmp = target / (RESULT_FILE + ".tmp")
+    tmp.write_text(json.dumps(asdict(result)))
+    tmp.replace(target / RESULT_FILE)  # written last, at once: a finished student's marker
 
 
 def _write_gradebook(result: StudentResult, assignment: str, db_url: str) -> None:
@@ -330,10 +377,22 @@ def main(
     force: bool = False,
     db_url: str | None = None,
     cell_timeout: int = 60,
-    wall_timeout: int = 600,
+    notebook_timeout: int = 600,
+    memory_mb: int = Limits.memory_mb,
+    cpu_s: int = Limits.cpu_s,
+    processes: int = Limits.processes,
     progress=None,
 ) -> list[StudentResult]:
-    """Grade every ``submissions/STUDENT/ASSIGNMENT/`` folder; return one result per student."""
+    """Grade every ``submissions/STUDENT/ASSIGNMENT/`` folder; return one result per student.
+
+    Each submission runs in its own sandbox (:mod:`autograder.sandbox`) with ``cell_timeout``
+    seconds per cell or check, ``notebook_timeout`` for the whole notebook, ``memory_mb`` of
+    address space, ``cpu_s`` of CPU time and ``processes`` processes (threads included).
+    """
+    for name, value in (("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    Limits(memory_mb=memory_mb, cpu_s=cpu_s, processes=processes)  # names a bad value
     course, submissions = Path(course).resolve(), Path(submissions).resolve()
     if not (course / "source" / assignment / f"{assignment}.ipynb").exists():
         raise ValueError(
@@ -362,16 +421,33 @@ def main(
     )
     import threading
 
+    caps = capabilities()
+    print(f"sandbox: {caps['mode']}; guaranteed: {'; '.join(caps['guarantees'])}", file=sys.stderr)
+    if caps["missing"]:
+        print(
+            f"sandbox: NOT guaranteed ({caps['why']}): {'; '.join(caps['missing'])}",
+            file=sys.stderr,
+        )
     local, boxes = threading.local(), []
+    scratch = Path(tempfile.mkdtemp(prefix="grade-batch-"))
+    options = {
+        "cell_timeout": cell_timeout,
+        "notebook_timeout": notebook_timeout,
+        "grader_margin": 120,
+        "memory_mb": memory_mb,
+        "cpu_s": cpu_s,
+        "processes": processes,
+    }
+    if todo:
+        options["template_db"] = str(_template_gradebook(course, assignment, scratch))
 
     def run(student):
         if not hasattr(local, "box"):
-            local.box = [None]
+            local.box, local.slot = [None], len(boxes)
             boxes.append(local.box)
         submission = submissions / student / assignment
-        return _run_student(
-            local.box, assignment, student, submission, course, cell_timeout, wall_timeout
-        )
+        mine = {**options, "slot": local.slot}
+        return _run_student(local.box, assignment, student, submission, course, mine)
 
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -388,6 +464,7 @@ def main(
         for box in boxes:
             if box[0] is not None:
                 box[0].close()
+        shutil.rmtree(scratch, ignore_errors=True)
     if progress is None and todo:
         print(file=sys.stderr)
     ordered = [results[s] for s in students]

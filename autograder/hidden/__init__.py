@@ -1,13 +1,18 @@
-"""Helpers that hidden tests call at grading time (imported inside the student's kernel).
+"""Helpers that hidden tests call at grading time, in the trusted grader.
 
-One module per assignment (``metrics``, ``backprop``, ``regularization``); shared here.
+One module per assignment (``metrics``, ``backprop``, ``regularization``, ``mlp``); shared here.
+While grading, the student's functions they receive are
+:class:`~autograder.steps.sandboxed_execute.Remote` stand-ins: calling one runs the student's
+code in the submission's sandbox and returns the plain values it produced, which the check
+compares here. The checks can also be called with ordinary local functions (the tests do).
 
 Expected values are computed here, at grading time, with ``coursekit`` on inputs drawn from a
 seed that differs per student (``AUTOGRADER_SEED``, derived from the student id by the
 grader), so the test code itself holds no answer and each student gets other numbers.
 
-Each student function is called under :func:`reference_guard`: if the call reaches any code of
-``coursekit`` (however it was imported), the check fails with a message saying so.
+A student function that calls ``coursekit`` fails its check: in the sandbox ``coursekit`` is a
+stand-in that raises; a local function is called under :func:`reference_guard`, which fails if
+the call reaches any code of ``coursekit`` (however it was imported).
 
 Failure messages describe *what* was checked, never the expected values.
 """
@@ -59,6 +64,8 @@ def reference_guard(name: str):
 
 
 def call(fn, *args):
-    """Call a student's function under :func:`reference_guard`."""
+    """Call a student's function: in its sandbox, or locally under :func:`reference_guard`."""
+    if getattr(fn, "remote", False):
+        return fn(*args)
     with reference_guard(getattr(fn, "__name__", "the function")):
         return fn(*args)
