@@ -23,7 +23,7 @@ BOOK = REPO / "book" / "_build" / "html"
 
 #: Error outputs the trusted grader writes on test cells (autograder.steps.sandboxed_execute):
 #: their messages say what was checked, never an expected value or hidden code.
-_GRADER_ERRORS = ("CheckFailed", "GradingTimeout", "SubmissionDied", "NotRun")
+_GRADER_ERRORS = ("CheckFailed", "GradingTimeout", "SubmissionDied", "NotRun", "MemoryLimit")
 
 
 def _failures(autograded: Path) -> dict[str, str]:

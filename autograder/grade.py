@@ -182,6 +182,7 @@ def _problems(path: Path) -> list[str]:
                     step.TIMEOUT: "timeout",
                     step.DIED: "crash",
                     step.NOT_RUN: "timeout",
+                    step.MEMORY: "memory limit",
                     "MemoryError": "memory limit",
                 }.get(out.get("ename"))
                 if kind:

@@ -23,6 +23,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -31,7 +32,7 @@ MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 # statvfs flag -> mount flag, to keep the flags a user namespace may not drop on remount
 _KEEP = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME}
 _KEEP.update({2048: MS_NODIRATIME, 4096: MS_RELATIME})
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -144,6 +145,9 @@ def main(argv) -> None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    # a change of uid clears the parent-death signal `unshare --kill-child` set: set it again,
+    # so that killing `unshare` (the grader's child) still ends this PID namespace
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
     python = spec["python"]

@@ -43,6 +43,7 @@ _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 #: The names of the error outputs this step writes, by kind of problem (grade.py reads them).
 TIMEOUT, DIED, NOT_RUN, FAILED = "GradingTimeout", "SubmissionDied", "NotRun", "CheckFailed"
+MEMORY = "MemoryLimit"
 
 
 def hidden_block(source: str) -> str:
@@ -61,6 +62,10 @@ def _error(ename: str, evalue: str) -> dict:
 
 class StudentError(AssertionError):
     """The student's function raised, returned something unreadable, or could not be run."""
+
+
+class OutOfMemory(StudentError):
+    """The student's function hit the sandbox's memory limit."""
 
 
 class Remote:
@@ -148,6 +153,10 @@ class _Runner:
             ename, evalue = str(error.get("ename", "Error")), str(error.get("evalue", ""))
             if ename == "ReferenceUsed":
                 raise StudentError(f"{remote._label} {evalue[:300]}: this check scores 0")
+            if ename == "MemoryError":
+                raise OutOfMemory(
+                    f"{remote._label} ran out of memory (the limit is {self.limits.memory_mb} MB)"
+                )
             raise StudentError(f"{remote._label} raised {ename[:80]}: {evalue[:300]}")
         try:
             value = self._plain(wire.decode(answer.get("value")))
@@ -271,6 +280,8 @@ class SandboxedExecute(NbGraderPreprocessor):
             return [_error(TIMEOUT, f"this check ran longer than {self.cell_timeout} s")]
         except SandboxDied as exc:
             return [_error(DIED, str(exc))]
+        except OutOfMemory as exc:
+            return [_error(MEMORY, str(exc))]
         except AssertionError as exc:  # the check's own message: written to show students
             return [_error(FAILED, str(exc) or "the check failed")]
         except Exception as exc:  # a check that broke on what it was given
