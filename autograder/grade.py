@@ -66,7 +66,9 @@ def student_seed(student_id: str) -> int:
 def _validate(notebook: Path) -> str | None:
     import nbformat
 
-    if not notebook.exists():
+    if notebook.is_symlink():
+        return f"missing notebook: {notebook.name} is a symbolic link, not a file"
+    if not notebook.is_file():
         return f"missing notebook: expected {notebook.name}"
     try:
         text = notebook.read_bytes().decode("utf-8")
@@ -105,19 +107,31 @@ def grade_one(
     ``options``: ``template_db`` (a gradebook with the assignment, made once per batch),
     ``cell_timeout``, ``notebook_timeout``, ``memory_mb``, ``cpu_s``, ``processes``, ``slot``.
     """
+    import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    notebook = submission / f"{assignment}.ipynb"
-    problem = _validate(notebook)
+    from autograder.steps.repair import InvalidSubmission, repair
+
+    name = f"{assignment}.ipynb"
+    if submission.is_symlink():
+        return StudentResult(student, "failed", "invalid submission: the folder is a symbolic link")
+    problem = _validate(submission / name)
     if problem:
         return StudentResult(student, "failed", problem)
     shutil.copytree(course / "source" / assignment, workdir / "source" / assignment)
     shutil.copy(options["template_db"], workdir / "gradebook.db")
+    target = workdir / "submitted" / student / assignment
     try:
-        _copy_submission(submission, workdir / "submitted" / student / assignment)
-    except ValueError as exc:
-        return StudentResult(student, "failed", f"invalid submission: {exc}")
+        _copy_submission(submission, target)  # regular files only; graded from this copy
+        problem = _validate(target / name)
+        if problem:
+            return StudentResult(student, "failed", problem)
+        source = nbformat.read(workdir / "source" / assignment / name, as_version=4)
+        repaired, notes = repair(nbformat.read(target / name, as_version=4), source)
+    except (ValueError, InvalidSubmission) as exc:
+        return StudentResult(student, "failed", f"invalid submission: {exc}"[:300])
+    nbformat.write(repaired, target / name)
 
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -159,7 +173,8 @@ def grade_one(
                 max_score += float(grade.max_score)
                 if grade.auto_score is None and grade.manual_score is None:
                     pending.append(grade.name)
-    notes = _problems(workdir / "autograded" / student / assignment / f"{assignment}.ipynb")
+    notes = [f"repaired: {'; '.join(notes)}"[:300]] if notes else []
+    notes += _problems(workdir / "autograded" / student / assignment / f"{assignment}.ipynb")
     if pending:
         notes.append(f"manual grading pending: {', '.join(pending)}")
     return StudentResult(student, "graded", "; ".join(notes), score, max_score, cells)

@@ -281,6 +281,27 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
         expected[f"s{2 * i + 1:02d}-{name}"] = most
     submit(f"s{2 * len(attacks):02d}-honest", paths["solution"])
     honest.append(f"s{2 * len(attacks):02d}-honest")
+    # tampered notebooks (the release's code, so 0 points at most): repaired or refused
+    submit("t1-deleted-test", {})
+    path = subs / "t1-deleted-test" / "a1_metrics" / "a1_metrics.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] != "test-counts"]
+    nbformat.write(nb, path)
+    submit("t2-inflated-points", {})
+    path = subs / "t2-inflated-points" / "a1_metrics" / "a1_metrics.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata["nbgrader"]["grade"]:
+            cell.metadata["nbgrader"]["points"] = 100
+    nbformat.write(nb, path)
+    (subs / "t3-not-utf8" / "a1_metrics").mkdir(parents=True)
+    (subs / "t3-not-utf8" / "a1_metrics" / "a1_metrics.ipynb").write_bytes(b"\xff\xfe{}")
+    (subs / "t4-symlink" / "a1_metrics").mkdir(parents=True)
+    (subs / "t4-symlink" / "a1_metrics" / "a1_metrics.ipynb").symlink_to(
+        course / "source" / "a1_metrics" / "a1_metrics.ipynb"
+    )
+    expected.update({"t1-deleted-test": 0, "t2-inflated-points": 0, "t3-not-utf8": 0})
+    expected["t4-symlink"] = 0
     before = sorted(p.name for p in course.iterdir())
     monkeypatch.setenv("AUTOGRADER_SANDBOX", "namespaces" if namespaces else "rlimits")
     try:
@@ -379,6 +400,22 @@ def test_no_process_started_by_a_submission_survives(which, request):
     request.getfixturevalue(which)
     left = subprocess.run(["pgrep", "-f", f"sleep 4242|{MARK}"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("which", ["strong", "fallback"])
+def test_tampered_notebooks_are_repaired_or_refused_with_a_reason(which, request):
+    results = request.getfixturevalue(which)["results"]
+    deleted, inflated = results["t1-deleted-test"], results["t2-inflated-points"]
+    assert (
+        deleted.status == "graded" and "restored the deleted cell 'test-counts'" in deleted.reason
+    )
+    assert (inflated.status, inflated.max_score) == ("graded", FULL)
+    assert "restored the metadata of 'test-counts' (points)" in inflated.reason
+    assert results["t3-not-utf8"].status == "failed"
+    assert results["t3-not-utf8"].reason == "invalid notebook: not UTF-8 text"
+    # a symlink to the instructor's source (with the solutions) is not followed
+    assert results["t4-symlink"].status == "failed"
+    assert results["t4-symlink"].reason.startswith("missing notebook")
 
 
 def test_no_file_appears_outside_the_graders_output(strong):
