@@ -143,8 +143,8 @@ class _Runner:
         message = {
             "op": "call",
             "target": target if isinstance(target, str) else wire.encode(target),
-            "args": wire.encode(list(args), callbacks=callbacks),
-            "kwargs": wire.encode(kwargs, callbacks=callbacks),
+            "args": wire.encode(_unwrap(list(args)), callbacks=callbacks),
+            "kwargs": wire.encode(_unwrap(kwargs), callbacks=callbacks),
         }
         left = self.check_deadline - time.monotonic()
         answer = self._request(message, left, callbacks)
@@ -186,6 +186,17 @@ class _Runner:
         if isinstance(value, dict):
             return {k: self._plain(v) for k, v in value.items()}
         return value
+
+
+def _unwrap(value):
+    """Objects that live in the sandbox travel back as their handles, not as callbacks."""
+    if isinstance(value, Remote) and isinstance(value._target, wire.Handle):
+        return value._target
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unwrap(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    return value
 
 
 def _write_back(before, after) -> None:
