@@ -136,7 +136,6 @@ def grade_one(
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
-        CheckCellMetadata,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
@@ -154,8 +153,7 @@ def grade_one(
         LimitOutput,
         SaveAutoGrades,
         AssignLatePenalties,
-        CheckCellMetadata,
-    ]
+    ]  # (nbgrader's CheckCellMetadata already ran on the way in, after our repair step)
     os.environ["AUTOGRADER_SEED"] = str(student_seed(student))
     result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
     if not result.get("success"):
@@ -348,11 +346,31 @@ def _record(
     produced = workdir / "autograded" / result.student_id / assignment
     if result.status == "graded" and produced.exists():
         shutil.copytree(produced, target)
+        for notebook in target.glob("*.ipynb"):
+            _strip_hidden_tests(notebook)
         _write_gradebook(result, assignment, db_url)
     target.mkdir(parents=True, exist_ok=True)
     tmp = target / (RESULT_FILE + ".tmp")
     tmp.write_text(json.dumps(asdict(result)))
     tmp.replace(target / RESULT_FILE)  # written last, at once: a finished student's marker
+
+
+def _strip_hidden_tests(path: Path) -> None:
+    """Keep graded notebooks safe to hand back: hidden test code stays in ``source/`` only."""
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "### BEGIN HIDDEN TESTS" in cell.source:
+            cell.source = re.sub(
+                r"\n?### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?",
+                "\n",
+                cell.source,
+                flags=re.S,
+            ).rstrip()
+    nbformat.write(nb, path)
 
 
 def _write_gradebook(result: StudentResult, assignment: str, db_url: str) -> None:
@@ -454,18 +472,23 @@ def main(
         "cpu_s": cpu_s,
         "processes": processes,
     }
-    if todo:
-        options["template_db"] = str(_template_gradebook(course, assignment, scratch))
+    import queue
+
+    spare: queue.SimpleQueue = queue.SimpleQueue()
 
     def run(student):
         if not hasattr(local, "box"):
-            local.box, local.slot = [None], len(boxes)
+            local.box, local.slot = [None if spare.empty() else spare.get()], len(boxes)
             boxes.append(local.box)
         submission = submissions / student / assignment
         mine = {**options, "slot": local.slot}
         return _run_student(local.box, assignment, student, submission, course, mine)
 
     try:
+        for _ in range(min(jobs, len(todo))):
+            spare.put(_Worker())  # they import nbgrader while the template is made
+        if todo:
+            options["template_db"] = str(_template_gradebook(course, assignment, scratch))
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(run, s) for s in todo]
             done_so_far = len(results)
@@ -480,6 +503,8 @@ def main(
         for box in boxes:
             if box[0] is not None:
                 box[0].close()
+        while not spare.empty():
+            spare.get().close()
         shutil.rmtree(scratch, ignore_errors=True)
     if progress is None and todo:
         print(file=sys.stderr)

@@ -231,6 +231,10 @@ class Sandbox:
                 _die_with_parent()
                 limit(limits)
 
+        # orphans of the submission are re-parented here, and killed by close(); processes
+        # this one had already started are not the sandbox's
+        become_subreaper()
+        self._before = set(_children())
         # the harness reads requests and writes answers on the two descriptors named last
         command += [str(requests_r), str(answers_w)]
         try:
@@ -276,7 +280,7 @@ class Sandbox:
                 os.close(fd)
             except OSError:
                 pass
-        _reap_orphans()
+        _reap_orphans(keep=self._before)
         self.process = None
 
     def __enter__(self):
@@ -363,8 +367,13 @@ class Sandbox:
     def _death(self) -> str:
         code = self.process.wait() if self.process else None
         self.close()
+        if self.caps["mode"] == "namespaces" and code is not None and code > 128:
+            code = 128 - code  # PID 1 of the sandbox reports a signal as 128 + its number
         if code is not None and code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
             if name == "SIGXCPU":
                 return f"the CPU time limit ({self.limits.cpu_s} s) was reached"
             return f"the submission's process was killed by {name}"
@@ -378,10 +387,11 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-def _reap_orphans() -> None:
-    """Kill and reap processes re-parented to this one (it is their subreaper)."""
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
+def _children() -> list[int]:
+    """This process's children, from ``/proc`` (empty where there is no ``/proc``)."""
+    me, found = str(os.getpid()), []
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else []:
         if not entry.name.isdigit():
             continue
         try:
@@ -390,9 +400,25 @@ def _reap_orphans() -> None:
             continue
         fields = stat.rsplit(")", 1)[-1].split()
         if len(fields) > 1 and fields[1] == me:
+            found.append(int(entry.name))
+    return found
+
+
+def _reap_orphans(keep: set[int]) -> None:
+    """Kill and reap children of this process that were not there before the sandbox.
+
+    Orphans of the submission land here because this process is their subreaper; killing them
+    assumes nothing else in this process starts processes while a sandbox runs (true of the
+    grading worker).
+    """
+    for _ in range(3):  # a dying orphan may hand its own children over meanwhile
+        extra = [pid for pid in _children() if pid not in keep]
+        if not extra:
+            return
+        for pid in extra:
             try:
-                os.kill(int(entry.name), signal.SIGKILL)
-                os.waitpid(int(entry.name), 0)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError, PermissionError):
                 pass
 

@@ -13,7 +13,8 @@ table and no network. Standard library only. In order, it
    ``/tmp``, ``/dev/shm`` and ``/scratch`` (the submission's files, its working folder);
 3. chroots there, sets resource limits (address space, CPU time, processes, file size, open
    files, no core dumps), drops to an unprivileged uid when it is root outside, forbids
-   gaining privileges, and executes the harness.
+   gaining privileges, and forks the harness; it stays PID 1 (reaping orphans) and exits with
+   the harness's status, ``128 + signal`` when a signal ended it.
 """
 
 from __future__ import annotations
@@ -151,7 +152,28 @@ def main(argv) -> None:
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
     python = spec["python"]
-    os.execve(python, [python, "-I", "/harness/harness.py", *argv[2:]], spec["env"])
+    child = os.fork()
+    if child == 0:  # the harness: not PID 1, so signals and limits act on it as usual
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        os.execve(python, [python, "-I", "/harness/harness.py", *argv[2:]], spec["env"])
+    for fd in (int(argv[2]), int(argv[3])):
+        os.close(fd)  # only the harness holds the channel: its end is the grader's EOF
+    raise SystemExit(init(child))
+
+
+def init(child: int) -> int:
+    """PID 1: reap every orphan until the harness ends; return its status (128 + signal)."""
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == child:
+            break
+    try:
+        os.kill(-1, signal.SIGKILL)  # whatever the submission left running in this namespace
+    except ProcessLookupError:
+        pass  # nothing was left
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
 
 
 if __name__ == "__main__":

@@ -56,11 +56,10 @@ def encode(value, handles: dict | None = None, depth: int = 0, callbacks: dict |
     if isinstance(value, Handle):
         return {"__handle__": value.ref, "type": value.type_name}
     if isinstance(value, np.ndarray) and value.dtype.char in _DTYPES:
-        data = np.ascontiguousarray(value)
-        return {
-            "__array__": base64.b64encode(data.tobytes()).decode("ascii"),
-            "dtype": data.dtype.str,
-            "shape": list(data.shape),
+        return {  # (np.ascontiguousarray would turn a 0-d array into a 1-d one)
+            "__array__": base64.b64encode(value.tobytes(order="C")).decode("ascii"),
+            "dtype": value.dtype.str,
+            "shape": list(value.shape),
         }
     if isinstance(value, np.random.Generator):
         return {"__rng__": value.bit_generator.state}

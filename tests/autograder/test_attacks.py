@@ -449,10 +449,16 @@ def test_feedback_to_attackers_shows_no_hidden_test_or_expected_value(strong):
 
     pages = feedback.main(assignment="a1_metrics", course=strong["course"])
     assert len(pages) == len(strong["rows"])
+    graded = list((strong["course"] / "autograded").glob("*/a1_metrics/*.ipynb"))
+    assert len(graded) == sum(r["status"] == "graded" for r in strong["rows"].values())
     for page in pages:
         text = page.read_text()
         for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "Traceback", 'File "'):
             assert secret not in text, (page, secret)
+    for notebook in graded:  # handed back as they are: the students' own tracebacks may show
+        text = notebook.read_text()
+        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "hidden/"):
+            assert secret not in text, (notebook, secret)
 
 
 def test_a_killed_grading_run_loses_no_finished_grade_and_resumes(tmp_path):

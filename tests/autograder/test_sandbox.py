@@ -1,0 +1,209 @@
+"""The sandbox on its own: the wire format, limits, isolation, clean-up."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities, wire
+
+STRONG = capabilities()["mode"] == "namespaces"
+needs_namespaces = pytest.mark.skipif(not STRONG, reason="namespace sandbox unavailable")
+
+
+# -- the wire format ----------------------------------------------------------------------------
+
+arrays = hnp.arrays(
+    dtype=st.sampled_from([np.float64, np.float32, np.int64, np.int8, np.bool_, np.complex128]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+)
+plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | arrays,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and (a.dtype, a.shape, a.tobytes()) == (
+            b.dtype,
+            b.shape,
+            b.tobytes(),
+        )
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain)
+def test_plain_values_survive_the_wire_unchanged(value):
+    import json
+
+    assert _same(wire.decode(json.loads(json.dumps(wire.encode(value)))), value)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"__array__": "AAAA", "dtype": "|O", "shape": [1]},  # objects: could be anything
+        {"__array__": "AAAAAAAAAAA=", "dtype": "<f8", "shape": [5]},  # 8 bytes for 40
+        {"__array__": "AAAAAAAAAAA=", "dtype": "<f8", "shape": [-1]},
+        {"__pickle__": "gASVAAAAAAAAAAB9lC4="},
+        {"__rng__": {"bit_generator": "MT19937", "state": {}}},
+        {"__dict__": [1, 2]},
+        {"__handle__": 1, "type": "x", "extra": 1, "more": 2},
+    ],
+)
+def test_the_grader_refuses_what_is_not_plain_data(message):
+    with pytest.raises(wire.WireError):
+        wire.decode(message)
+
+
+def test_deep_nesting_and_unknown_objects_are_refused():
+    deep = [1]
+    for _ in range(40):
+        deep = [deep]
+    with pytest.raises(wire.WireError, match="nested too deeply"):
+        wire.encode(deep)
+    with pytest.raises(wire.WireError, match="cannot send a value of type object"):
+        wire.encode(object())
+
+
+def test_a_generator_travels_with_its_state():
+    rng = np.random.default_rng(7)
+    copy = wire.decode(wire.encode(rng))
+    assert np.array_equal(copy.random(5), rng.random(5))
+
+
+# -- a running sandbox --------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["namespaces", "rlimits"])
+def mode(request, monkeypatch):
+    if request.param == "namespaces" and not STRONG:
+        pytest.skip("namespace sandbox unavailable")
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", request.param)
+    yield request.param
+    monkeypatch.delenv("AUTOGRADER_SANDBOX")
+    capabilities()
+
+
+def _box(tmp_path, **limits) -> Sandbox:
+    files = tmp_path / "files"
+    files.mkdir(exist_ok=True)
+    return Sandbox(files, tmp_path / "work", Limits(**limits))
+
+
+def _run(box, code, timeout=30):
+    return box.request({"op": "run", "code": code}, timeout)
+
+
+def test_calls_return_values_in_place_changes_and_serve_callbacks(tmp_path, mode):
+    with _box(tmp_path) as box:
+        code = "def f(a, g):\n    a[0] = 99.0\n    return a * 2, g(3)\n"
+        assert _run(box, code)["ok"]
+        args = [np.arange(3.0), lambda x: x + 1]
+        callbacks: dict = {}
+        message = {"op": "call", "target": "f", "args": wire.encode(args, callbacks=callbacks)}
+        answer = box.request(message, 30, callbacks)
+        value, after = wire.decode(answer["value"]), wire.decode(answer["args_after"])
+        assert np.array_equal(value[0], [198.0, 2.0, 4.0]) and value[1] == 4
+        assert np.array_equal(after[0], [99.0, 1.0, 2.0])
+
+
+def test_the_reference_is_a_stand_in_that_refuses(tmp_path, mode):
+    with _box(tmp_path) as box:
+        answer = _run(box, "from coursekit.metrics import roc_curve\nroc_curve([0, 1], [0.1, 0.9])")
+        assert answer["error"]["ename"] == "ReferenceUsed"
+
+
+def test_memory_and_file_size_limits_raise_in_the_submission(tmp_path, mode):
+    with _box(tmp_path, memory_mb=1024, file_mb=1) as box:
+        assert _run(box, "x = bytearray(4 * 2**30)")["error"]["ename"] == "MemoryError"
+        answer = _run(box, "open('big', 'wb').write(b'0' * 2 * 2**20)")
+        assert answer["error"]["ename"] == "OSError" and "too large" in answer["error"]["evalue"]
+
+
+def test_the_cpu_limit_ends_the_submission_with_the_reason(tmp_path, mode):
+    with _box(tmp_path, cpu_s=1) as box, pytest.raises(SandboxDied, match="CPU time limit"):
+        _run(box, "while True:\n    pass", timeout=60)
+
+
+def test_output_is_capped(tmp_path, mode):
+    with _box(tmp_path) as box:
+        out = _run(box, "print('x' * 10_000_000)")["stdout"]
+        assert len(out) < 200_000 and out.endswith("[output cut at 100,000 characters]")
+
+
+def test_a_broken_channel_is_a_dead_sandbox_not_a_verdict(tmp_path, mode):
+    with _box(tmp_path) as box:
+        code = "import os, sys\nfor fd in range(3, 20):\n    try:\n        os.write(fd, b'x' * 100)\n    except OSError:\n        pass\n"
+        with pytest.raises(SandboxDied, match="broke the channel"):
+            _run(box, code)
+            _run(box, "1")
+
+
+def test_closing_kills_every_process_the_submission_started(tmp_path, mode):
+    with _box(tmp_path) as box:
+        code = "import subprocess\nsubprocess.Popen(['sleep', '4244'], start_new_session=True)\n"
+        assert _run(box, code)["ok"]
+        assert subprocess.run(["pgrep", "-f", "sleep 4244"], capture_output=True).returncode == 0
+    assert subprocess.run(["pgrep", "-f", "sleep 4244"], capture_output=True).returncode == 1
+
+
+@needs_namespaces
+def test_the_namespace_sandbox_sees_only_itself(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", "namespaces")
+    with _box(tmp_path) as box:
+        code = (
+            "import os, socket\n"
+            "print(sorted(p for p in os.listdir('/proc') if p.isdigit()))\n"
+            "print(os.getuid() != 0, sorted(os.listdir('/')))\n"
+            "s = socket.socket()\n"
+            "try:\n    s.connect(('127.0.0.1', 22))\nexcept OSError as e:\n    print(e.errno)\n"
+        )
+        lines = _run(box, code)["stdout"].splitlines()
+    assert lines[0] == "['1', '2']"  # its init and the harness: nothing of the grader's
+    if capabilities()["as_root"]:
+        assert lines[1].startswith("True")
+    for folder in ("proc", "scratch", "tmp", "dev", "harness", "usr"):
+        assert f"'{folder}'" in lines[1]
+    assert "'home'" not in lines[1] and "'var'" not in lines[1]
+    assert lines[2] == "101"  # ENETUNREACH: not even loopback
+
+
+@needs_namespaces
+def test_the_process_limit_holds_when_the_grader_is_root(tmp_path, monkeypatch):
+    if not capabilities()["as_root"]:
+        pytest.skip("the process limit needs a uid of its own (grader running as root)")
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", "namespaces")
+    with _box(tmp_path, processes=16) as box:
+        code = "import subprocess\nps = [subprocess.Popen(['sleep', '30']) for _ in range(40)]"
+        answer = _run(box, code)
+    assert answer["error"]["ename"] in ("BlockingIOError", "OSError")
+
+
+def test_limits_name_a_bad_value():
+    with pytest.raises(ValueError, match="memory_mb must be a positive integer, got 0"):
+        Limits(memory_mb=0)
+    with pytest.raises(ValueError, match="AUTOGRADER_SANDBOX must be"):
+        import os
+
+        os.environ["AUTOGRADER_SANDBOX"] = "docker"
+        try:
+            capabilities()
+        finally:
+            del os.environ["AUTOGRADER_SANDBOX"]
