@@ -457,7 +457,7 @@ def test_feedback_to_attackers_shows_no_hidden_test_or_expected_value(strong):
             assert secret not in text, (page, secret)
     for notebook in graded:  # handed back as they are: the students' own tracebacks may show
         text = notebook.read_text()
-        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "hidden/"):
+        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "END HIDDEN"):
             assert secret not in text, (notebook, secret)
 
 
