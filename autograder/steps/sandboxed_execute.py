@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Int
+from traitlets import Int, Unicode
 
 from autograder.sandbox import Limits, Sandbox, SandboxDied, SandboxTimeout, wire
 
@@ -230,8 +230,20 @@ class SandboxedExecute(NbGraderPreprocessor):
     memory_mb = Int(Limits.memory_mb).tag(config=True)
     cpu_s = Int(Limits.cpu_s).tag(config=True)
     processes = Int(Limits.processes).tag(config=True)
+    source_notebook = Unicode(
+        "", help="the assignment's source notebook: the only place hidden tests are read from"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
+        if not self.source_notebook:
+            raise ValueError("SandboxedExecute.source_notebook must name the source notebook")
+        source = nbformat.read(self.source_notebook, as_version=4)
+        # the checks come from the instructor's source, never from the submitted notebook
+        self._checks = {
+            c.metadata["nbgrader"]["grade_id"]: hidden_block(c.source)
+            for c in source.cells
+            if _is_test(c)
+        }
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         workdir = Path(resources.get("autograder_workdir") or folder.parent / ".sandbox")
         workdir.mkdir(parents=True, exist_ok=True)
@@ -279,7 +291,10 @@ class SandboxedExecute(NbGraderPreprocessor):
         return outputs
 
     def _verdict(self, cell, runner: _Runner) -> list:
-        code = hidden_block(cell.source)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id not in self._checks:
+            return [_error(FAILED, f"{grade_id!r} is not a check of this assignment")]
+        code = self._checks[grade_id]
         runner.check_deadline = min(runner.deadline, time.monotonic() + self.cell_timeout)
         try:
             exec(

@@ -253,6 +253,7 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
         "pth": str(Path(sysconfig.get_paths()["purelib"]) / "owned.pth"),
         "repo_file": str(repo / "owned.txt"),
         "tmp_file": f"/tmp/owned-{MARK}.py",
+        "pwned": str(root / f"pwned-{MARK}"),
         "course_file": str(course / "owned.txt"),
         "port": listener.port,
         "solution": _solutions(source_nb),
@@ -300,7 +301,21 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
     (subs / "t4-symlink" / "a1_metrics" / "a1_metrics.ipynb").symlink_to(
         course / "source" / "a1_metrics" / "a1_metrics.ipynb"
     )
+    # hidden blocks written by the student: they would run in the grader, not the sandbox
+    submit("t5-own-hidden-tests", {})
+    path = subs / "t5-own-hidden-tests" / "a1_metrics" / "a1_metrics.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    grader = "'autograder.steps.sandboxed_execute' in __import__('sys').modules"
+    evil = f"### BEGIN HIDDEN TESTS\nopen({paths['pwned']!r}, 'a').write(str({grader}))\n### END HIDDEN TESTS"
+    for cell in nb.cells:
+        if cell.metadata["nbgrader"]["grade_id"] == "test-counts":
+            cell.source = evil
+    meta = {"grade": True, "solution": False, "locked": True, "points": 50}
+    meta.update(grade_id="test-mine", schema_version=3, task=False)
+    nb.cells.append(nbformat.v4.new_code_cell(evil, metadata={"nbgrader": meta}))
+    nbformat.write(nb, path)
     expected.update({"t1-deleted-test": 0, "t2-inflated-points": 0, "t3-not-utf8": 0})
+    expected["t5-own-hidden-tests"] = 0
     expected["t4-symlink"] = 0
     before = sorted(p.name for p in course.iterdir())
     monkeypatch.setenv("AUTOGRADER_SANDBOX", "namespaces" if namespaces else "rlimits")
@@ -416,6 +431,13 @@ def test_tampered_notebooks_are_repaired_or_refused_with_a_reason(which, request
     # a symlink to the instructor's source (with the solutions) is not followed
     assert results["t4-symlink"].status == "failed"
     assert results["t4-symlink"].reason.startswith("missing notebook")
+    # the student's own "hidden tests" never ran in the grader; their cell is ordinary code
+    own = results["t5-own-hidden-tests"]
+    assert own.status == "graded" and own.max_score == FULL
+    assert "ignored the nbgrader id of a cell (test-mine)" in own.reason
+    pwned = Path(request.getfixturevalue(which)["paths"]["pwned"])
+    # (in the fallback, the ordinary cell may write files, but only from the sandbox)
+    assert not pwned.exists() if which == "strong" else "True" not in pwned.read_text()
 
 
 def test_no_file_appears_outside_the_graders_output(strong):

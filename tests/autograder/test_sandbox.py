@@ -207,3 +207,31 @@ def test_limits_name_a_bad_value():
             capabilities()
         finally:
             del os.environ["AUTOGRADER_SANDBOX"]
+
+
+def test_checks_come_from_the_source_never_from_the_submitted_notebook(tmp_path):
+    """Even a test cell whose hidden block was rewritten (nbgrader normally restores it) runs
+    the source's check, in the grader, against the submission's functions."""
+    import nbformat
+
+    from autograder import authoring
+    from autograder.steps.sandboxed_execute import SandboxedExecute
+
+    source = authoring.read_source("a1_metrics")
+    source_path = tmp_path / "source.ipynb"
+    nbformat.write(source, source_path)
+    marker = tmp_path / "pwned"
+    nb = nbformat.v4.new_notebook()
+    test = next(c for c in source.cells if c.metadata["nbgrader"]["grade_id"] == "test-counts")
+    forged = nbformat.v4.new_code_cell(
+        f"### BEGIN HIDDEN TESTS\nopen({str(marker)!r}, 'w')\n### END HIDDEN TESTS",
+        metadata=test.metadata,
+    )
+    wrong = "def confusion_counts(y_true, y_pred):\n    return (0, 0, 0, 0)\n"
+    nb.cells = [nbformat.v4.new_code_cell(wrong), forged]
+    (tmp_path / "files").mkdir()
+    step = SandboxedExecute(source_notebook=str(source_path), cell_timeout=30)
+    step.preprocess(nb, {"metadata": {"path": str(tmp_path / "files")}})
+    assert not marker.exists()
+    [verdict] = nb.cells[1].outputs
+    assert verdict["ename"] == "CheckFailed" and "confusion_counts is wrong" in verdict["evalue"]
