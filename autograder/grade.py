@@ -146,7 +146,8 @@ def grade_one(
     config = nbgrader_config(workdir)
     for key in ("cell_timeout", "notebook_timeout", "memory_mb", "cpu_s", "processes", "slot"):
         setattr(config.SandboxedExecute, key, int(options[key]))
-    config.SandboxedExecute.source_notebook = str(workdir / "source" / assignment / name)
+    config.SandboxedExecute.source_dir = str(workdir / "source" / assignment)
+    config.SandboxedExecute.hide = [str(course), str(submission.parent.parent)]
     config.Autograde.autograde_preprocessors = [
         SandboxedExecute,
         IgnorePattern,

@@ -159,8 +159,11 @@ def _hidden_from_sandbox() -> list[str]:
 class Sandbox:
     """One running sandbox over the files in ``files`` (copied in; never written back)."""
 
-    def __init__(self, files: Path, workdir: Path, limits: Limits = Limits(), slot: int = 0):
+    def __init__(
+        self, files: Path, workdir: Path, limits: Limits = Limits(), slot: int = 0, hide=()
+    ):
         self.files, self.workdir, self.limits, self.slot = Path(files), Path(workdir), limits, slot
+        self.hide = [str(Path(p).resolve()) for p in hide]  # e.g. the course, the submissions
         self.process: subprocess.Popen | None = None
         self.caps = capabilities()
 
@@ -200,6 +203,7 @@ class Sandbox:
             spec = {
                 "root": str(root),
                 "read_only": allowed,
+                "hide": [*hidden, *self.hide],
                 "harness": str(HERE),
                 "files": str(self.files),
                 "uid": uid,

@@ -83,6 +83,12 @@ def build(spec: dict) -> None:
             os.symlink(os.readlink(path), _inside(root, path))
         elif os.path.exists(path):
             _bind(root, path)
+    allowed = [p.rstrip("/") for p in spec["read_only"]]
+    for path in spec.get("hide", []):  # e.g. a course kept inside an allowed folder
+        target = _inside(root, path)
+        inside = any(path == a or path.startswith(a + "/") for a in allowed)
+        if inside and os.path.isdir(target):
+            _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=000")
     _bind_to(root, spec["harness"], "/harness")
     dev = _inside(root, "/dev")
     os.makedirs(dev)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Int, Unicode
+from traitlets import Int, List, Unicode
 
 from autograder.sandbox import Limits, Sandbox, SandboxDied, SandboxTimeout, wire
 
@@ -104,8 +104,9 @@ class _Names(dict):
 class _Runner:
     """One submission's sandbox, restarted (with the earlier cells replayed) after a kill."""
 
-    def __init__(self, files: Path, workdir: Path, limits: Limits, slot: int, deadline: float):
+    def __init__(self, files, workdir, limits: Limits, slot: int, deadline: float, hide=()):
         self.files, self.workdir, self.limits, self.slot = files, workdir, limits, slot
+        self.hide = list(hide)
         self.deadline = deadline
         self.sandbox: Sandbox | None = None
         self.replay: list[str] = []  # cells that ran to their end (with or without an error)
@@ -113,7 +114,7 @@ class _Runner:
 
     def _ensure(self) -> Sandbox:
         if self.sandbox is None:
-            self.sandbox = Sandbox(self.files, self.workdir, self.limits, self.slot)
+            self.sandbox = Sandbox(self.files, self.workdir, self.limits, self.slot, self.hide)
             self.sandbox.start(timeout=max(1.0, self.deadline - time.monotonic()))
             for code in self.replay:
                 left = self.deadline - time.monotonic()
@@ -230,14 +231,18 @@ class SandboxedExecute(NbGraderPreprocessor):
     memory_mb = Int(Limits.memory_mb).tag(config=True)
     cpu_s = Int(Limits.cpu_s).tag(config=True)
     processes = Int(Limits.processes).tag(config=True)
-    source_notebook = Unicode(
-        "", help="the assignment's source notebook: the only place hidden tests are read from"
+    source_dir = Unicode(
+        "", help="the assignment's source folder: the only place hidden tests are read from"
     ).tag(config=True)
+    hide = List(Unicode(), help="folders to hide even inside the sandbox's allowed ones").tag(
+        config=True
+    )
 
     def preprocess(self, nb, resources):
-        if not self.source_notebook:
-            raise ValueError("SandboxedExecute.source_notebook must name the source notebook")
-        source = nbformat.read(self.source_notebook, as_version=4)
+        if not self.source_dir:
+            raise ValueError("SandboxedExecute.source_dir must name the assignment's source")
+        name = resources.get("nbgrader", {}).get("notebook") or Path(self.source_dir).name
+        source = nbformat.read(Path(self.source_dir) / f"{name}.ipynb", as_version=4)
         # the checks come from the instructor's source, never from the submitted notebook
         self._checks = {
             c.metadata["nbgrader"]["grade_id"]: hidden_block(c.source)
@@ -249,7 +254,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         workdir.mkdir(parents=True, exist_ok=True)
         limits = Limits(memory_mb=self.memory_mb, cpu_s=self.cpu_s, processes=self.processes)
         deadline = time.monotonic() + self.notebook_timeout
-        runner = _Runner(folder, workdir, limits, self.slot, deadline)
+        runner = _Runner(folder, workdir, limits, self.slot, deadline, list(self.hide))
         try:
             for cell in nb.cells:
                 if cell.cell_type != "code":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,6 +187,26 @@ def test_the_namespace_sandbox_sees_only_itself(tmp_path, monkeypatch):
 
 
 @needs_namespaces
+def test_folders_to_hide_are_empty_even_inside_an_allowed_one(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", "namespaces")
+    secret = Path(sys.prefix) / "share" / "course-kept-here"  # inside the allowed environment
+    secret.mkdir(parents=True, exist_ok=True)
+    try:
+        (secret / "gradebook.db").write_text("secret")
+        files = tmp_path / "files"
+        files.mkdir()
+        with Sandbox(files, tmp_path / "work", hide=[secret]) as box:
+            code = f"import os\ntry:\n    print(os.listdir({str(secret)!r}))\nexcept OSError as e:\n    print('denied')"
+            out = _run(box, code)["stdout"]
+        assert out.strip() in ("[]", "denied")
+    finally:
+        (secret / "gradebook.db").unlink()
+        secret.rmdir()
+
+
+@needs_namespaces
 def test_the_process_limit_holds_when_the_grader_is_root(tmp_path, monkeypatch):
     if not capabilities()["as_root"]:
         pytest.skip("the process limit needs a uid of its own (grader running as root)")
@@ -230,8 +251,9 @@ def test_checks_come_from_the_source_never_from_the_submitted_notebook(tmp_path)
     wrong = "def confusion_counts(y_true, y_pred):\n    return (0, 0, 0, 0)\n"
     nb.cells = [nbformat.v4.new_code_cell(wrong), forged]
     (tmp_path / "files").mkdir()
-    step = SandboxedExecute(source_notebook=str(source_path), cell_timeout=30)
-    step.preprocess(nb, {"metadata": {"path": str(tmp_path / "files")}})
+    step = SandboxedExecute(source_dir=str(tmp_path), cell_timeout=30)
+    resources = {"metadata": {"path": str(tmp_path / "files")}, "nbgrader": {"notebook": "source"}}
+    step.preprocess(nb, resources)
     assert not marker.exists()
     [verdict] = nb.cells[1].outputs
     assert verdict["ename"] == "CheckFailed" and "confusion_counts is wrong" in verdict["evalue"]
