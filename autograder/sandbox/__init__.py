@@ -34,7 +34,14 @@ from pathlib import Path
 
 from autograder.sandbox import wire
 
-__all__ = ["Limits", "Sandbox", "SandboxDied", "SandboxTimeout", "capabilities"]
+__all__ = [
+    "Limits",
+    "Sandbox",
+    "SandboxDied",
+    "SandboxTimeout",
+    "SandboxUnavailable",
+    "capabilities",
+]
 
 HERE = Path(__file__).resolve().parent
 FIRST_UID = 61000  # unprivileged uids for sandboxes when the grader runs as root
@@ -59,6 +66,10 @@ class Limits:
 
 class SandboxDied(RuntimeError):
     """The sandbox's process ended (crash, ``os._exit``, a limit, a broken channel)."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox could not start: a problem of the grading machine, not of the submission."""
 
 
 class SandboxTimeout(TimeoutError):
@@ -150,10 +161,13 @@ def _python_paths() -> list[str]:
 
 
 def _hidden_from_sandbox() -> list[str]:
-    """Folders the allow-list must not expose even when they sit inside an allowed one."""
+    """Folders the allow-list must not expose even when they sit inside an allowed one: the
+    reference implementation, the grader (hidden tests included) and their repository."""
     import autograder
+    import coursekit
 
-    return [str(Path(autograder.__file__).resolve().parents[1])]
+    packages = [Path(m.__file__).resolve().parent for m in (autograder, coursekit)]
+    return [str(p) for p in packages] + [str(packages[0].parent)]
 
 
 class Sandbox:
@@ -223,7 +237,7 @@ class Sandbox:
             cwd, preexec = str(self.workdir), _die_with_parent
         else:
             scratch = self.workdir / "scratch"
-            shutil.copytree(self.files, scratch, dirs_exist_ok=True)
+            shutil.copytree(self.files, scratch, dirs_exist_ok=True, symlinks=True)
             env.update(HOME=str(scratch), TMPDIR=str(scratch), IPYTHONDIR=str(scratch / ".ip"))
             env.update(MPLCONFIGDIR=str(scratch / ".mpl"), KERAS_HOME=str(scratch / ".keras"))
             command = [sys.executable, "-I", str(HERE / "harness.py")]
@@ -262,9 +276,10 @@ class Sandbox:
         try:
             answer = self._read(time.monotonic() + timeout)
         except SandboxDied as exc:
-            raise SandboxDied(f"the sandbox did not start: {exc}") from None
+            raise SandboxUnavailable(f"the sandbox did not start: {exc}") from None
         if not answer.get("ready"):
-            raise SandboxDied("the sandbox did not start")
+            self.close()
+            raise SandboxUnavailable("the sandbox did not start: no ready message")
 
     def close(self) -> None:
         """Kill the sandbox's whole process tree and wait for it."""

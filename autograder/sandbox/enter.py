@@ -106,7 +106,8 @@ def build(spec: dict) -> None:
     os.makedirs(_inside(root, "/proc"))
     _mount("proc", _inside(root, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     scratch = _inside(root, "/scratch")
-    shutil.copytree(spec["files"], scratch, dirs_exist_ok=True, symlinks=False)
+    # links are copied as links (read inside the chroot), never followed here, as root
+    shutil.copytree(spec["files"], scratch, dirs_exist_ok=True, symlinks=True)
     uid = spec.get("uid")
     if uid is not None:
         for folder, dirs, files in os.walk(scratch):

@@ -35,7 +35,14 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Int, List, Unicode
 
-from autograder.sandbox import Limits, Sandbox, SandboxDied, SandboxTimeout, wire
+from autograder.sandbox import (
+    Limits,
+    Sandbox,
+    SandboxDied,
+    SandboxTimeout,
+    SandboxUnavailable,
+    wire,
+)
 
 __all__ = ["Remote", "SandboxedExecute", "hidden_block"]
 
@@ -250,7 +257,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             if _is_test(c)
         }
         folder = Path(resources.get("metadata", {}).get("path") or ".")
-        workdir = Path(resources.get("autograder_workdir") or folder.parent / ".sandbox")
+        workdir = folder.parent / ".sandbox"  # beside the graded copy, in the private course
         workdir.mkdir(parents=True, exist_ok=True)
         limits = Limits(memory_mb=self.memory_mb, cpu_s=self.cpu_s, processes=self.processes)
         deadline = time.monotonic() + self.notebook_timeout
@@ -313,6 +320,8 @@ class SandboxedExecute(NbGraderPreprocessor):
             return [_error(DIED, str(exc))]
         except OutOfMemory as exc:
             return [_error(MEMORY, str(exc))]
+        except SandboxUnavailable:
+            raise  # the machine's problem: this student is reported failed, not scored 0
         except AssertionError as exc:  # the check's own message: written to show students
             return [_error(FAILED, str(exc) or "the check failed")]
         except Exception as exc:  # a check that broke on what it was given

@@ -257,3 +257,24 @@ def test_checks_come_from_the_source_never_from_the_submitted_notebook(tmp_path)
     assert not marker.exists()
     [verdict] = nb.cells[1].outputs
     assert verdict["ename"] == "CheckFailed" and "confusion_counts is wrong" in verdict["evalue"]
+
+
+def test_a_sandbox_that_cannot_start_is_the_graders_failure_not_a_zero(tmp_path, monkeypatch):
+    import nbformat
+
+    from autograder import authoring
+    from autograder.sandbox import SandboxUnavailable
+    from autograder.steps.sandboxed_execute import SandboxedExecute
+
+    nbformat.write(authoring.read_source("a1_metrics"), tmp_path / "a1.ipynb")
+
+    def broken(self, timeout=120):
+        raise SandboxUnavailable("the sandbox did not start: no unshare")
+
+    monkeypatch.setattr(Sandbox, "start", broken)
+    nb = authoring.read_source("a1_metrics")
+    (tmp_path / "files").mkdir()
+    step = SandboxedExecute(source_dir=str(tmp_path))
+    resources = {"metadata": {"path": str(tmp_path / "files")}, "nbgrader": {"notebook": "a1"}}
+    with pytest.raises(SandboxUnavailable, match="no unshare"):
+        step.preprocess(nb, resources)
