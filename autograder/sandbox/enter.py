@@ -12,8 +12,8 @@ table and no network. Standard library only. In order, it
 2. gives it ``/proc`` (this PID namespace only), a minimal ``/dev``, and size-capped tmpfs
    ``/tmp``, ``/dev/shm`` and ``/scratch`` (the submission's files, its working folder);
 3. chroots there, sets resource limits (address space, CPU time, processes, file size, open
-   files, no core dumps), drops to an unprivileged uid when it is root outside, forbids
-   gaining privileges, and forks the harness; it stays PID 1 (reaping orphans) and exits with
+   files, no core dumps), drops to an unprivileged uid when it is root outside, drops every
+   capability (bounding set included) and forbids gaining privileges, and forks the harness; it stays PID 1 (reaping orphans) and exits with
    the harness's status, ``128 + signal`` when a signal ended it.
 """
 
@@ -33,7 +33,7 @@ MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 # statvfs flag -> mount flag, to keep the flags a user namespace may not drop on remount
 _KEEP = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME}
 _KEEP.update({2048: MS_NODIRATIME, 4096: MS_RELATIME})
-PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_CAPBSET_DROP = 38, 1, 24
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -144,15 +144,39 @@ def limit(limits: dict) -> None:
         resource.setrlimit(which, (value, hard))
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
+
+
+def drop_bounding_set() -> None:
+    """No capability can come back on exec (needs CAP_SETPCAP: call before changing uid)."""
+    for cap in range(64):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the last capability: fine
+
+
+def drop_capabilities() -> None:
+    """No capability left now: inside a user namespace the process is "root" there, and could
+    otherwise undo mounts or escape the chroot."""
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
 def main(argv) -> None:
     spec = json.loads(argv[1])
     build(spec)
     limit(spec["limits"])
     uid = spec.get("uid")
+    drop_bounding_set()
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    drop_capabilities()
     # a change of uid clears the parent-death signal `unshare --kill-child` set: set it again,
     # so that killing `unshare` (the grader's child) still ends this PID namespace
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

@@ -187,6 +187,28 @@ def test_the_namespace_sandbox_sees_only_itself(tmp_path, monkeypatch):
 
 
 @needs_namespaces
+@pytest.mark.parametrize("as_root", [True, False], ids=["own-uid", "user-namespace"])
+def test_no_capability_is_left_to_undo_mounts_or_leave_the_chroot(tmp_path, monkeypatch, as_root):
+    """As root the sandbox runs as its own uid; otherwise it is "root" of a user namespace
+    (the path a grader that is not root takes), where capabilities would be dangerous."""
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", "namespaces")
+    monkeypatch.setitem(capabilities(), "as_root", as_root)
+    with _box(tmp_path) as box:
+        code = (
+            "import os\n"
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('Cap')])\n"
+            "import ctypes\n"
+            "print(ctypes.CDLL(None, use_errno=True).umount2(b'/usr', 2), ctypes.get_errno())\n"
+            "os.chroot('/tmp')\n"
+        )
+        answer = _run(box, code)
+    caps, umount = answer["stdout"].splitlines()
+    assert set(caps.strip("[]").replace("'", "").split(", ")) == {"0000000000000000"}
+    assert umount == "-1 1"  # EPERM
+    assert answer["error"]["ename"] == "PermissionError"
+
+
+@needs_namespaces
 def test_folders_to_hide_are_empty_even_inside_an_allowed_one(tmp_path, monkeypatch):
     import sys
 
