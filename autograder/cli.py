@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     feedback.add_argument("assignment")
     feedback.add_argument("--course", type=Path, default=DEFAULT_COURSE)
+    feedback.add_argument(
+        "--book-url",
+        default=None,
+        help="the published book (http(s):// or file:// URL, or a folder) lesson links point "
+        "to (default: $AUTOGRADER_BOOK_URL, else the locally built book/_build/html)",
+    )
     report = sub.add_parser(
         "report",
         help="score distribution and per-question difficulty (table + plot)",
@@ -121,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             if args.command == "feedback":
-                pages = feedback.main(assignment=args.assignment, course=args.course)
+                pages = feedback.main(
+                    assignment=args.assignment, course=args.course, book=args.book_url
+                )
                 print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
             else:
                 folder = report.main(assignment=args.assignment, course=args.course)

@@ -2,15 +2,20 @@
 
 For each check the page says, in words, what the check expects and which lesson section to
 revisit (from the assignment source's ``autograder`` cell metadata), the points obtained, and
-for a failed check only the *kind* of failure: the check's own message when it comes from the
-course's hidden-test helpers (they never print expected values), otherwise just the exception
-type. It never includes hidden test source, expected values or a traceback.
+for a failed check only the *kind* of failure: the grader's own message (written outside the
+student's code, never with an expected value), otherwise just the exception type. It never
+includes hidden test source, expected values or a traceback.
+
+Lesson links point at the book: by default the locally built one (``book/_build/html``), or
+the published one given as ``book`` (a folder, or an ``http(s)://`` or ``file://`` URL; the
+``AUTOGRADER_BOOK_URL`` environment variable sets the default).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 
 from autograder.authoring import graded_cells
@@ -46,19 +51,30 @@ def _failures(autograded: Path) -> dict[str, str]:
     return out
 
 
-def _lesson_link(lesson: str, book: Path) -> str:
+def book_base(book: str | Path) -> str:
+    """The book's base URL, ending in ``/``: from a URL (http, https, file) or a folder."""
+    text = str(book)
+    if "://" in text:
+        if text.split("://", 1)[0].lower() not in ("http", "https", "file"):
+            raise ValueError(
+                f"the book's URL must start with http://, https:// or file://, got {text!r}"
+            )
+        return text.rstrip("/") + "/"
+    return Path(text).resolve().as_uri() + "/"
+
+
+def _lesson_link(lesson: str, base: str) -> str:
     if not lesson:
         return ""
     page, _, anchor = lesson.partition("#")
-    target = book / "lessons" / f"{page}.html"
-    href = target.as_uri() + (f"#{anchor}" if anchor else "")
+    href = f"{base}lessons/{page}.html" + (f"#{anchor}" if anchor else "")
     title = page.replace("_", " ").lstrip("0123456789 ")
     label = f"lesson: {title}" + (f", “{anchor.replace('-', ' ')}”" if anchor else "")
     return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
 
 
 def render(
-    student: str, assignment: str, result: dict, checks: list[dict], failures: dict, book: Path
+    student: str, assignment: str, result: dict, checks: list[dict], failures: dict, base: str
 ) -> str:
     rows = []
     for check in checks:
@@ -72,7 +88,7 @@ def render(
             f"<td>{score} / {check['points']:g}</td>"
             f"<td>{html.escape(check['expects'])}</td>"
             f"<td>{'passed' if ok else why}</td>"
-            f"<td>{'' if ok else _lesson_link(check['lesson'], book)}</td>"
+            f"<td>{'' if ok else _lesson_link(check['lesson'], base)}</td>"
             "</tr>"
         )
     status = result.get("status", "failed")
@@ -95,8 +111,14 @@ td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align
 """
 
 
-def main(*, assignment: str, course: Path = DEFAULT_COURSE, book: Path = BOOK) -> list[Path]:
-    """Write ``course/feedback/STUDENT/ASSIGNMENT/feedback.html`` for every graded student."""
+def main(
+    *, assignment: str, course: Path = DEFAULT_COURSE, book: str | Path | None = None
+) -> list[Path]:
+    """Write ``course/feedback/STUDENT/ASSIGNMENT/feedback.html`` for every graded student.
+
+    ``book``: where lesson links point (see the module); checked before anything is written.
+    """
+    base = book_base(book or os.environ.get("AUTOGRADER_BOOK_URL") or BOOK)
     course = Path(course).resolve()
     graded = sorted((course / "autograded").glob(f"*/{assignment}/.result.json"))
     if not graded:
@@ -109,6 +131,6 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, book: Path = BOOK) -
         failures = _failures(result_file.parent / f"{assignment}.ipynb")
         target = course / "feedback" / student / assignment / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(student, assignment, result, checks, failures, Path(book)))
+        target.write_text(render(student, assignment, result, checks, failures, base))
         written.append(target)
     return written

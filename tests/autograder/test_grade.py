@@ -238,3 +238,30 @@ def test_a_hung_notebook_is_stopped_at_its_time_limit_and_leaves_no_process(batc
         ["pgrep", "-f", "autograder.grade --serve"], capture_output=True, text=True
     )
     assert leftover.stdout.strip() == ""
+
+
+def test_feedback_links_point_at_a_published_book_when_given(batch, monkeypatch):
+    from autograder import feedback
+
+    course = batch[0]
+    feedback.main(assignment="a1_metrics", course=course, book="https://example.org/dl-book/")
+    carol = (course / "feedback" / "carol" / "a1_metrics" / "feedback.html").read_text()
+    link = "https://example.org/dl-book/lessons/01_evaluating_classifiers.html#the-roc-curve"
+    assert link in carol and "file://" not in carol
+    monkeypatch.setenv("AUTOGRADER_BOOK_URL", "file:///srv/book")
+    feedback.main(assignment="a1_metrics", course=course)
+    carol = (course / "feedback" / "carol" / "a1_metrics" / "feedback.html").read_text()
+    assert "file:///srv/book/lessons/01_evaluating_classifiers.html" in carol
+
+
+def test_a_bad_book_url_is_named_and_nothing_is_written(batch, tmp_path):
+    course = batch[0]
+    before = (course / "feedback" / "carol" / "a1_metrics" / "feedback.html").read_text()
+    command = [sys.executable, "-m", "autograder", "feedback", "a1_metrics"]
+    out = subprocess.run(
+        [*command, "--course", str(course), "--book-url", "ftp://example.org/book"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "got 'ftp://example.org/book'" in out.stderr
+    assert (course / "feedback" / "carol" / "a1_metrics" / "feedback.html").read_text() == before
