@@ -11,6 +11,10 @@ ASSIGNMENTS = REPO / "notebooks" / "assignments"
 DEFAULT_COURSE = REPO / "autograder" / "course"
 
 
+#: The course id in the gradebook (nbgrader's Gradebook uses this one when given none).
+COURSE_ID = "default_course"
+
+
 def default_db_url(course: Path) -> str:
     """The embedded default gradebook: SQLite in the course folder."""
     return f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
@@ -23,6 +27,9 @@ def nbgrader_config(course: Path, db_url: str | None = None):
     config = Config()
     config.CourseDirectory.root = str(Path(course).resolve())
     config.CourseDirectory.db_url = db_url or default_db_url(course)
+    # nbgrader's default course id is "", for which its Gradebook creates no course row: SQLite
+    # ignores the missing foreign key, PostgreSQL refuses every assignment. Name the course.
+    config.CourseDirectory.course_id = COURSE_ID
     return config
 
 

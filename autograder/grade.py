@@ -37,7 +37,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from autograder.authoring import graded_cells
-from autograder.config import DEFAULT_COURSE, default_db_url, ensure_tools_on_path, nbgrader_config
+from autograder.config import (
+    COURSE_ID,
+    DEFAULT_COURSE,
+    default_db_url,
+    ensure_tools_on_path,
+    nbgrader_config,
+)
 from autograder.sandbox import Limits, capabilities
 
 __all__ = ["StudentResult", "main", "student_seed"]
@@ -378,10 +384,36 @@ def _strip_hidden_tests(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def _open_gradebook(db_url: str, assignment: str) -> None:
+    """Before grading anyone: the gradebook at ``db_url`` opens and holds ``assignment``.
+
+    Otherwise the batch would stop at the first student's write, after grading them.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        shown = make_url(db_url).render_as_string(hide_password=True)
+    except SQLAlchemyError as exc:
+        raise ValueError(f"--db must be a SQLAlchemy URL, got {db_url!r}") from exc
+    try:
+        with Gradebook(db_url, course_id=COURSE_ID) as gb:
+            gb.find_assignment(assignment)
+    except MissingEntry:
+        raise ValueError(
+            f"the gradebook {shown} has no assignment {assignment!r}: run "
+            f"`python -m autograder release {assignment} --db URL` with this URL first"
+        ) from None
+    except (SQLAlchemyError, ImportError) as exc:  # unreachable server, no driver, bad dialect
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"cannot open the gradebook {shown}: {reason}") from exc
+
+
 def _write_gradebook(result: StudentResult, assignment: str, db_url: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(db_url) as gb:
+    with Gradebook(db_url, course_id=COURSE_ID) as gb:
         gb.update_or_create_student(result.student_id)
         try:
             submission = gb.find_submission(assignment, result.student_id)
@@ -440,7 +472,8 @@ def main(
     if not submissions.is_dir():
         raise ValueError(f"submissions folder {submissions} does not exist")
     db_url = db_url or default_db_url(course)
-    ensure_tools_on_path()
+    ensure_tools_on_path()  # nbgrader's Gradebook runs `alembic` on a new database
+    _open_gradebook(db_url, assignment)
     jobs = jobs or max(1, os.cpu_count() or 1)
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
     results, todo = {}, []

@@ -280,9 +280,13 @@ class SandboxedExecute(NbGraderPreprocessor):
         return nb, resources
 
     def _run(self, cell, runner: _Runner) -> list:
+        left = runner.deadline - time.monotonic()
         try:
-            answer = runner.run(cell.source, self.cell_timeout)
+            answer = runner.run(cell.source, min(self.cell_timeout, left))
         except SandboxTimeout:
+            if left < self.cell_timeout:
+                limit = f"the notebook's time limit ({self.notebook_timeout} s) ran out"
+                return [_error(TIMEOUT, f"{limit} during this cell")]
             return [_error(TIMEOUT, f"this cell ran longer than {self.cell_timeout} s")]
         except SandboxDied as exc:
             return [_error(DIED, str(exc))]
