@@ -3,13 +3,16 @@
 #   make test   -- create .venv if missing, run ruff (lint + format check) and the whole test suite
 # and one for measured claims:
 #   make bench  -- run every script in benchmarks/ and print ratios
+# and one for the book's launch buttons (Colab, Binder):
+#   make publish-notebooks -- write the lesson notebooks to the branch the buttons open and push
+#                             it to $BOOK_REPOSITORY_URL (else origin); see README "The book"
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test lint bench clean
+.PHONY: venv book test lint bench publish-notebooks clean
 
 venv: $(STAMP)
 
@@ -32,6 +35,9 @@ bench: $(STAMP)
 
 book: $(STAMP)
 	bash book/build.sh
+
+publish-notebooks: $(STAMP)
+	$(PY) book/publish_notebooks.py
 
 clean:
 	rm -rf book/_build book/_static/mathjax node_modules

@@ -65,15 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     feedback = sub.add_parser(
         "feedback",
         help="per-student HTML feedback that never shows hidden tests or expected values",
-        epilog="example: python -m autograder feedback a1_metrics",
+        epilog="example: python -m autograder feedback a1_metrics "
+        "--book-url https://course.example.org/book/",
     )
     feedback.add_argument("assignment")
     feedback.add_argument("--course", type=Path, default=DEFAULT_COURSE)
     feedback.add_argument(
         "--book-url",
         default=None,
-        help="the published book (http(s):// or file:// URL, or a folder) lesson links point "
-        "to (default: $AUTOGRADER_BOOK_URL, else the locally built book/_build/html)",
+        help="the published book lesson links point to: an http(s):// or file:// URL, or the "
+        "folder of a built book (default: $AUTOGRADER_BOOK_URL, else the locally built "
+        "book/_build/html)",
     )
     report = sub.add_parser(
         "report",

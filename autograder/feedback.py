@@ -17,6 +17,7 @@ import html
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, REPO
@@ -52,15 +53,34 @@ def _failures(autograded: Path) -> dict[str, str]:
 
 
 def book_base(book: str | Path) -> str:
-    """The book's base URL, ending in ``/``: from a URL (http, https, file) or a folder."""
-    text = str(book)
-    if "://" in text:
-        if text.split("://", 1)[0].lower() not in ("http", "https", "file"):
+    """The book's base URL, ending in ``/``, from a URL or the folder of a built book.
+
+    A URL is ``http://HOST/…``, ``https://HOST/…`` or ``file:///…``, with no query or fragment
+    (lesson paths are appended to it); a folder must exist. Anything else raises ValueError
+    naming the value.
+    """
+    text = str(book).strip()
+    if "://" not in text:
+        folder = Path(text).expanduser()
+        if not text or not folder.is_dir():
             raise ValueError(
-                f"the book's URL must start with http://, https:// or file://, got {text!r}"
+                "the book must be an http://, https:// or file:// URL or the folder of a built "
+                f"book, got {text!r}"
             )
-        return text.rstrip("/") + "/"
-    return Path(text).resolve().as_uri() + "/"
+        return folder.resolve().as_uri() + "/"
+    url = urlsplit(text)
+    scheme = url.scheme.lower()
+    if scheme not in ("http", "https", "file"):
+        raise ValueError(
+            f"the book's URL must start with http://, https:// or file://, got {text!r}"
+        )
+    if scheme in ("http", "https") and not url.netloc:
+        raise ValueError(f"the book's URL names no host, got {text!r}")
+    if scheme == "file" and not url.path.startswith("/"):
+        raise ValueError(f"the book's file:// URL must hold an absolute path, got {text!r}")
+    if url.query or url.fragment:
+        raise ValueError(f"the book's URL must have no query or fragment, got {text!r}")
+    return text.rstrip("/") + "/"
 
 
 def _lesson_link(lesson: str, base: str) -> str:
@@ -118,7 +138,8 @@ def main(
 
     ``book``: where lesson links point (see the module); checked before anything is written.
     """
-    base = book_base(book or os.environ.get("AUTOGRADER_BOOK_URL") or BOOK)
+    book = book or os.environ.get("AUTOGRADER_BOOK_URL")
+    base = book_base(book) if book else BOOK.as_uri() + "/"  # the local book, built or not yet
     course = Path(course).resolve()
     graded = sorted((course / "autograded").glob(f"*/{assignment}/.result.json"))
     if not graded:

@@ -4,7 +4,9 @@
 #     (served as _static/mathjax; not in book/_static, whose .js files Jupyter Book would
 #     load on every page)
 #  2. the lesson sources notebooks/lessons/*.md -> book/lessons/*.ipynb (book/prepare_lessons.py)
-#  3. jupyter-book build, executing the lessons (cached), failing on any warning or cell error
+#  3. the configuration (book/launch.py): _config.yml, plus Colab and Binder launch buttons when
+#     the book's repository is known ($BOOK_REPOSITORY_URL, else a GitHub origin remote)
+#  4. jupyter-book build, executing the lessons (cached), failing on any warning or cell error
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -24,13 +26,14 @@ cp -r "$src/input" "$src/ui" "$src/a11y" "$src/sre" "$src/adaptors" book/_assets
 cp -r "$src/output/chtml" book/_assets/mathjax/output/
 
 .venv/bin/python book/prepare_lessons.py
+config="$(.venv/bin/python book/launch.py)"
 
 export PYTHONHASHSEED=0 TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1
 # The kernels' own start-up chatter on stderr (TensorFlow's C++ INFO lines before absl is
 # initialised, ipykernel's TCP notice) is not about the book: drop those lines, keep the rest.
 # (A pipeline with pipefail: the build's exit status is kept; sed always succeeds.)
 noise='^(I0000 |WARNING: All log messages before absl::InitializeLog|\[IPKernelApp\] WARNING \| Kernel is running over TCP)'
-{ .venv/bin/jupyter-book build book --warningiserror --keep-going --quiet 2>&1 1>&3 3>&- |
+{ .venv/bin/jupyter-book build book --warningiserror --keep-going --config "$config" --quiet 2>&1 1>&3 3>&- |
   sed -E "/$noise/d" >&2; } 3>&1
 
 echo "Book built. Open: file://$root/book/_build/html/index.html"

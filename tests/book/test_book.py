@@ -1,8 +1,10 @@
 """The book: configuration that keeps it offline and strict, and a real build."""
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -58,11 +60,24 @@ def test_build_script_fails_on_warnings():
     assert "--warningiserror" in script and "set -euo pipefail" in script
 
 
+#: The repository the test build's launch buttons point at (a link only: never contacted).
+REPOSITORY = "https://github.com/coursekit-example/dl-unit"
+
+
 @pytest.fixture(scope="module")
 def built_book():
-    result = subprocess.run(["bash", str(BOOK / "build.sh")], capture_output=True, text=True)
+    """`make book`'s build, with the launch buttons on through the setting a user sets."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOK_")}
+    env["BOOK_REPOSITORY_URL"] = REPOSITORY
+    result = subprocess.run(
+        ["bash", str(BOOK / "build.sh")], capture_output=True, text=True, env=env
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Open: file://" in result.stdout
+    assert (
+        f"launch buttons on: Colab and Binder open book/lessons/NAME.ipynb on branch notebooks of {REPOSITORY}"
+        in result.stderr
+    )
     return HTML
 
 
@@ -83,6 +98,39 @@ def test_every_lesson_is_offered_as_an_ipynb_download(built_book):
             name = entry.split("/")[1]
             assert f"{name}.ipynb" in page, entry
             assert (built_book / "_sources" / "lessons" / f"{name}.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_every_lesson_page_launches_its_own_notebook_on_colab_and_binder(built_book):
+    org_repo = REPOSITORY.removeprefix("https://github.com/")
+    for entry in _toc_files():
+        page = (built_book / f"{entry}.html").read_text()
+        colab = (
+            f"https://colab.research.google.com/github/{org_repo}/blob/notebooks/book/{entry}.ipynb"
+        )
+        binder = f"https://mybinder.org/v2/gh/{org_repo}/notebooks?urlpath=tree/book/{entry}.ipynb"
+        is_lesson = entry.startswith("lessons/")
+        assert (f'href="{colab}"' in page, f'href="{binder}"' in page) == (is_lesson, is_lesson)
+    assert "colab.research.google.com" not in (built_book / "intro.html").read_text()
+
+
+@pytest.mark.slow
+def test_the_published_branch_holds_exactly_the_notebooks_the_launch_buttons_open(built_book):
+    """book/publish_notebooks.py writes them; test_launch.py checks it writes them to git."""
+    sys.path.insert(0, str(BOOK))
+    import launch
+    import publish_notebooks
+
+    opened = set()
+    for page in built_book.rglob("*.html"):
+        found = re.findall(
+            r'href="https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/notebooks/([^"]+)"',
+            page.read_text(),
+        )
+        opened.update(found)
+    repo = launch.Repository(url=REPOSITORY, branch="notebooks", source="BOOK_REPOSITORY_URL")
+    published = publish_notebooks.branch_files(repo, "HEAD", ROOT)
+    assert opened == {path for path in published if path.endswith(".ipynb")}
 
 
 @pytest.mark.slow

@@ -37,6 +37,13 @@ def test_build_reports_every_warning_then_fails():
     assert ".venv/bin/jupyter-book build book --warningiserror --keep-going" in script
 
 
+def test_build_takes_its_configuration_from_launch_py():
+    """Launch buttons: the derived config when the repository is known, else _config.yml."""
+    script = (BOOK / "build.sh").read_text()
+    assert 'config="$(.venv/bin/python book/launch.py)"' in script
+    assert '--config "$config"' in script
+
+
 def test_execution_has_a_bounded_timeout():
     assert 0 < _config()["execute"]["timeout"] <= 1800
 

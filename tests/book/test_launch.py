@@ -20,7 +20,6 @@ BOOK = ROOT / "book"
 sys.path.insert(0, str(BOOK))
 
 import launch  # noqa: E402
-import prepare_lessons  # noqa: E402
 import publish_notebooks  # noqa: E402
 
 GITHUB = "https://github.com/coursekit-example/dl-unit"
@@ -162,6 +161,8 @@ def test_an_unchanged_config_is_not_rewritten(clone, tmp_path, monkeypatch):
 
 
 def test_publish_writes_one_notebook_per_lesson_and_leaves_the_checkout_alone(clone, bare):
+    import prepare_lessons
+
     before = _state(clone)
     environ = {"BOOK_REPOSITORY_URL": bare.as_uri()}
     tip = publish_notebooks.main(root=clone, environ=environ)
