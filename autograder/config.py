@@ -33,6 +33,34 @@ def nbgrader_config(course: Path, db_url: str | None = None):
     return config
 
 
+def check_gradebook(db_url: str, assignment: str | None = None) -> None:
+    """Open the gradebook at ``db_url`` (creating its tables if new); it must hold ``assignment``.
+
+    Raises ``ValueError`` naming the URL, its password hidden: not a URL, no driver, a server
+    that cannot be reached, or an assignment never released into this gradebook.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        shown = make_url(db_url).render_as_string(hide_password=True)
+    except SQLAlchemyError as exc:
+        raise ValueError(f"--db must be a SQLAlchemy URL, got {db_url!r}") from exc
+    try:
+        with Gradebook(db_url, course_id=COURSE_ID) as gb:
+            if assignment is not None:
+                gb.find_assignment(assignment)
+    except MissingEntry:
+        raise ValueError(
+            f"the gradebook {shown} has no assignment {assignment!r}: run "
+            f"`python -m autograder release {assignment} --db URL` with this URL first"
+        ) from None
+    except (SQLAlchemyError, ImportError) as exc:  # unreachable server, no driver, bad dialect
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"cannot open the gradebook {shown}: {reason}") from exc
+
+
 def ensure_tools_on_path() -> None:
     """nbgrader runs the ``alembic`` executable of its environment: put that ``bin`` first."""
     import os

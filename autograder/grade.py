@@ -40,6 +40,7 @@ from autograder.authoring import graded_cells
 from autograder.config import (
     COURSE_ID,
     DEFAULT_COURSE,
+    check_gradebook,
     default_db_url,
     ensure_tools_on_path,
     nbgrader_config,
@@ -384,32 +385,6 @@ def _strip_hidden_tests(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _open_gradebook(db_url: str, assignment: str) -> None:
-    """Before grading anyone: the gradebook at ``db_url`` opens and holds ``assignment``.
-
-    Otherwise the batch would stop at the first student's write, after grading them.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        shown = make_url(db_url).render_as_string(hide_password=True)
-    except SQLAlchemyError as exc:
-        raise ValueError(f"--db must be a SQLAlchemy URL, got {db_url!r}") from exc
-    try:
-        with Gradebook(db_url, course_id=COURSE_ID) as gb:
-            gb.find_assignment(assignment)
-    except MissingEntry:
-        raise ValueError(
-            f"the gradebook {shown} has no assignment {assignment!r}: run "
-            f"`python -m autograder release {assignment} --db URL` with this URL first"
-        ) from None
-    except (SQLAlchemyError, ImportError) as exc:  # unreachable server, no driver, bad dialect
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"cannot open the gradebook {shown}: {reason}") from exc
-
-
 def _write_gradebook(result: StudentResult, assignment: str, db_url: str) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -473,7 +448,7 @@ def main(
         raise ValueError(f"submissions folder {submissions} does not exist")
     db_url = db_url or default_db_url(course)
     ensure_tools_on_path()  # nbgrader's Gradebook runs `alembic` on a new database
-    _open_gradebook(db_url, assignment)
+    check_gradebook(db_url, assignment)  # before grading anyone, not at the first write
     jobs = jobs or max(1, os.cpu_count() or 1)
     students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
     results, todo = {}, []

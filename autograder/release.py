@@ -10,7 +10,13 @@ import os
 from pathlib import Path
 
 from autograder import authoring
-from autograder.config import DEFAULT_COURSE, ensure_tools_on_path, nbgrader_config
+from autograder.config import (
+    DEFAULT_COURSE,
+    check_gradebook,
+    default_db_url,
+    ensure_tools_on_path,
+    nbgrader_config,
+)
 
 __all__ = ["ReleaseError", "main"]
 
@@ -27,6 +33,7 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
     source = authoring.write_source_notebook(assignment, course)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     ensure_tools_on_path()
+    check_gradebook(db_url or default_db_url(course))  # a clear error, not nbgrader's traceback
     api = NbGraderAPI(config=nbgrader_config(course, db_url))
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):

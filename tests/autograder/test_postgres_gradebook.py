@@ -22,6 +22,8 @@ import pytest
 
 from autograder import grade, release
 
+pytestmark = pytest.mark.slow  # a server, and subprocesses that import nbgrader
+
 ASSIGNMENT = "a1_metrics"
 #: Only names the socket file: with ``listen_addresses=''`` no TCP port is opened, so it is
 #: free in the server's private socket folder even with other servers on the machine.
@@ -30,7 +32,8 @@ PORT = 5433
 
 def _server_bin() -> Path | None:
     """The newest installed PostgreSQL's ``bin`` folder (Debian: /usr/lib/postgresql/15/bin)."""
-    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+    versions = Path("/usr/lib/postgresql").glob("*/bin")
+    for folder in sorted(versions, key=lambda f: float(f.parent.name), reverse=True):
         if all((folder / tool).exists() for tool in ("postgres", "initdb", "pg_ctl", "createdb")):
             return folder
     return None
@@ -124,7 +127,6 @@ def _zero_scores(url: str, student: str) -> None:
         gb.db.commit()
 
 
-@pytest.mark.slow
 def test_release_grade_resume_and_force_keep_a_postgresql_gradebook_consistent(
     postgres_url, tmp_path
 ):
@@ -181,21 +183,35 @@ def test_grading_into_a_database_without_the_release_stops_before_grading(postgr
     assert not (course / "autograded").exists()
 
 
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("not a url", r"--db must be a SQLAlchemy URL, got 'not a url'"),
-        (
-            "postgresql+psycopg2://grader:s3cret@/gradebook?host=/nonexistent&port=1",
-            r"cannot open the gradebook postgresql\+psycopg2://grader:\*\*\*@/gradebook",
-        ),
-        ("nosuchdb://x/y", r"cannot open the gradebook nosuchdb://x/y: Can't load plugin"),
-    ],
-)
-def test_a_gradebook_that_cannot_be_opened_is_named_without_its_password(url, message, tmp_path):
+BAD_URLS = [
+    ("not a url", r"--db must be a SQLAlchemy URL, got 'not a url'"),
+    (
+        "postgresql+psycopg2://grader:s3cret@/gradebook?host=/nonexistent&port=1",
+        r"cannot open the gradebook postgresql\+psycopg2://grader:\*\*\*@/gradebook.*"
+        r"/nonexistent/\.s\.PGSQL\.1",
+    ),
+    ("nosuchdb://x/y", r"cannot open the gradebook nosuchdb://x/y: Can't load plugin"),
+]
+
+
+@pytest.mark.parametrize(("url", "message"), BAD_URLS)
+def test_grade_names_a_gradebook_it_cannot_open_without_its_password(url, message, tmp_path):
     course, subs = tmp_path / "course", tmp_path / "submitted"
     _fake_release(course, subs, ASSIGNMENT)
     with pytest.raises(ValueError, match=message) as error:
         grade.main(assignment=ASSIGNMENT, submissions=subs, course=course, db_url=url)
     assert "s3cret" not in str(error.value)
-    assert not (course / "gradebook.db").exists()
+    assert not (course / "gradebook.db").exists() and not (course / "autograded").exists()
+
+
+@pytest.mark.parametrize(("url", "message"), BAD_URLS)
+def test_release_names_a_gradebook_it_cannot_open_without_its_password(url, message, tmp_path):
+    command = [sys.executable, "-m", "autograder", "release", ASSIGNMENT]
+    out = subprocess.run(
+        [*command, "--course", str(tmp_path / "course"), "--db", url],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and re.search(message, out.stderr), out.stderr[-2000:]
+    assert "s3cret" not in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "course" / "release").exists()
