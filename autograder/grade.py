@@ -167,8 +167,8 @@ def grade_one(
     result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
     if not result.get("success"):
         log = result.get("log", "")
-        if "SandboxUnavailable" in log:
-            detail = log[log.index("SandboxUnavailable") :].splitlines()[0]
+        if "SandboxUnavailable:" in log:  # the exception's own line in the traceback
+            detail = log[log.rindex("SandboxUnavailable:") :].splitlines()[0]
             return StudentResult(student, "failed", f"grader error: {detail}"[:300])
         tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-1:]
         detail = tail[0].strip() if tail else "nbgrader could not grade this notebook"

@@ -255,12 +255,17 @@ class Sandbox:
         self._before = set(_children())
         # the harness reads requests and writes answers on the two descriptors named last
         command += [str(requests_r), str(answers_w)]
+        # what the sandbox writes to stderr (capped by its file-size limit): read only to say
+        # why a sandbox did not start
+        self._errors = self.workdir / "sandbox-stderr.txt"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        errors = self._errors.open("wb")
         try:
             self.process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=None if os.environ.get("AUTOGRADER_SANDBOX_DEBUG") else subprocess.DEVNULL,
+                stderr=errors,
                 cwd=cwd,
                 env=env if self.caps["mode"] == "rlimits" else {"PATH": env["PATH"]},
                 start_new_session=True,
@@ -268,6 +273,7 @@ class Sandbox:
                 preexec_fn=preexec,
             )
         finally:
+            errors.close()
             for fd in (requests_r, answers_w):
                 os.close(fd)
         self._to, self._from = requests_w, answers_r
@@ -276,7 +282,9 @@ class Sandbox:
         try:
             answer = self._read(time.monotonic() + timeout)
         except SandboxDied as exc:
-            raise SandboxUnavailable(f"the sandbox did not start: {exc}") from None
+            lines = self._errors.read_text(errors="replace").strip().splitlines()
+            said = f"; it said: {lines[-1][:200]}" if lines else ""
+            raise SandboxUnavailable(f"the sandbox did not start: {exc}{said}") from None
         if not answer.get("ready"):
             self.close()
             raise SandboxUnavailable("the sandbox did not start: no ready message")

@@ -77,6 +77,11 @@ def build(spec: dict) -> None:
     root, limits = spec["root"], spec["limits"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    small = f"size={limits['scratch_mb']}m"
+    # the private /tmp first: an allowed folder may live under /tmp (a clone in /tmp/...), and
+    # its bind must sit on top of this tmpfs, not be covered by it
+    os.makedirs(_inside(root, "/tmp"))
+    _mount("tmpfs", _inside(root, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"{small},mode=1777")
     for path in spec["read_only"]:
         if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
             os.makedirs(os.path.dirname(_inside(root, path)), exist_ok=True)
@@ -99,8 +104,7 @@ def build(spec: dict) -> None:
         os.symlink(target, os.path.join(dev, name))
     os.symlink("/proc/self/fd/1", os.path.join(dev, "stdout"))
     os.symlink("/proc/self/fd/2", os.path.join(dev, "stderr"))
-    small = f"size={limits['scratch_mb']}m"
-    for path, mode in (("/dev/shm", "1777"), ("/tmp", "1777"), ("/scratch", "700")):
+    for path, mode in (("/dev/shm", "1777"), ("/scratch", "700")):
         os.makedirs(_inside(root, path), exist_ok=True)
         _mount("tmpfs", _inside(root, path), "tmpfs", MS_NOSUID | MS_NODEV, f"{small},mode={mode}")
     os.makedirs(_inside(root, "/proc"))
