@@ -1,7 +1,8 @@
 """The program that runs a submission inside the sandbox (``python -I /harness/harness.py``).
 
-It is the only process of the sandbox at start; it talks to the grader over the two file
-descriptors named on its command line (requests in, answers out), in :mod:`wire` messages:
+It is the sandbox's one process at start, besides the small init that started it (``enter.py``,
+PID 1); it talks to the grader over the two file descriptors named on its command line
+(requests in, answers out), in :mod:`wire` messages:
 
 - ``{"op": "run", "code": ...}``: run one notebook cell (IPython syntax) in the notebook's
   namespace; answer its printed output and, if it raised, the error;
