@@ -11,6 +11,7 @@ Solution regions are marked ``### BEGIN SOLUTION`` / ``### END SOLUTION`` and hi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from autograder.config import ASSIGNMENTS
@@ -20,6 +21,8 @@ __all__ = [
     "assignment_names",
     "graded_cells",
     "read_source",
+    "solutions",
+    "submission",
     "validate",
     "write_source_notebook",
 ]
@@ -117,3 +120,28 @@ def graded_cells(course: Path, assignment: str) -> list[dict]:
                 }
             )
     return checks
+
+
+def solutions(notebook) -> dict[str, str]:
+    """``grade_id`` -> the code of each answer cell with its solution markers removed.
+
+    On a source notebook this is the reference answer, as a student would type it.
+    """
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: re.sub(
+            r"\s*### (BEGIN|END) SOLUTION", "", cell.source
+        )
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def submission(released, answers: dict[str, str]):
+    """A copy of the released notebook whose cells named in ``answers`` hold that code."""
+    import copy
+
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell.source = answers.get(grade_id, cell.source)
+    return nb

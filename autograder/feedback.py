@@ -21,15 +21,11 @@ from urllib.parse import urlsplit
 
 from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, REPO
+from autograder.steps import GRADER_ERRORS
 
 __all__ = ["main"]
 
 BOOK = REPO / "book" / "_build" / "html"
-
-
-#: Error outputs the trusted grader writes on test cells (autograder.steps.sandboxed_execute):
-#: their messages say what was checked, never an expected value or hidden code.
-_GRADER_ERRORS = ("CheckFailed", "GradingTimeout", "SubmissionDied", "NotRun", "MemoryLimit")
 
 
 def _failures(autograded: Path) -> dict[str, str]:
@@ -45,7 +41,7 @@ def _failures(autograded: Path) -> dict[str, str]:
             if output.get("output_type") != "error":
                 continue
             name, value = output.get("ename", "Error"), str(output.get("evalue", ""))
-            if name in _GRADER_ERRORS:  # written by the grader, worded for students
+            if name in GRADER_ERRORS:  # written by the grader, worded for students
                 out[grade_id] = value.splitlines()[0][:300] if value else "the check failed"
             else:
                 out[grade_id] = f"your code raised {name[:80]}"

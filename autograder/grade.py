@@ -194,7 +194,7 @@ def _problems(path: Path) -> list[str]:
     """Name the limits the submission hit (those cells scored 0; the rest was graded)."""
     import nbformat
 
-    from autograder.steps import sandboxed_execute as step
+    from autograder import steps as step
 
     if not path.exists():
         return []

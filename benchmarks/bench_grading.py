@@ -6,9 +6,7 @@ Also printed: the same batch with the fallback sandbox (``AUTOGRADER_SANDBOX=rli
 namespaces), and the cost of one sandbox start and stop in each mode, measured alone.
 """
 
-import copy
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,20 +20,13 @@ N_STUDENTS = 20
 
 
 def _make_batch(root: Path) -> tuple[Path, Path]:
-    from autograder import release
+    from autograder import authoring, release
 
     course = root / "course"
     folder = release.main(assignment="a1_metrics", course=course)
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source = nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
-    solution = {
-        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
-        for c in source.cells
-        if c.metadata["nbgrader"]["solution"]
-    }
-    nb = copy.deepcopy(released)
-    for cell in nb.cells:
-        cell.source = solution.get(cell.metadata["nbgrader"]["grade_id"], cell.source)
+    nb = authoring.submission(released, authoring.solutions(source))
     submissions = root / "submitted"
     for i in range(N_STUDENTS):
         target = submissions / f"student{i:02d}" / "a1_metrics"

@@ -43,14 +43,11 @@ from autograder.sandbox import (
     SandboxUnavailable,
     wire,
 )
+from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 
 __all__ = ["Remote", "SandboxedExecute", "hidden_block"]
 
 _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-#: The names of the error outputs this step writes, by kind of problem (grade.py reads them).
-TIMEOUT, DIED, NOT_RUN, FAILED = "GradingTimeout", "SubmissionDied", "NotRun", "CheckFailed"
-MEMORY = "MemoryLimit"
 
 
 def hidden_block(source: str) -> str:

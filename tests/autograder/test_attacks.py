@@ -13,9 +13,7 @@ batch with the fallback sandbox (``AUTOGRADER_SANDBOX=rlimits``).
 
 from __future__ import annotations
 
-import copy
 import csv
-import re
 import socket
 import subprocess
 import sys
@@ -27,21 +25,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade, release
+from autograder import authoring, grade, release
 from autograder.sandbox import capabilities
 
 pytestmark = pytest.mark.slow
 
 FULL = 10
 MARK = "attack-marker-5e1f"  # in the command line of every process an attacker starts
-
-
-def _solutions(source_nb):
-    return {
-        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
-        for c in source_nb.cells
-        if c.metadata["nbgrader"]["solution"]
-    }
 
 
 def _attacks(paths: dict) -> dict:
@@ -256,16 +246,14 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
         "pwned": str(root / f"pwned-{MARK}"),
         "course_file": str(course / "owned.txt"),
         "port": listener.port,
-        "solution": _solutions(source_nb),
+        "solution": authoring.solutions(source_nb),
     }
     attacks = {
         name: attack for name, attack in _attacks(paths).items() if namespaces or not attack[3]
     }
 
     def submit(student, cells, files=None):
-        nb = copy.deepcopy(released)
-        for cell in nb.cells:
-            cell.source = cells.get(cell.metadata["nbgrader"]["grade_id"], cell.source)
+        nb = authoring.submission(released, cells)
         target = subs / student / "a1_metrics"
         target.mkdir(parents=True)
         nbformat.write(nb, target / "a1_metrics.ipynb")
@@ -493,11 +481,9 @@ def test_a_killed_grading_run_loses_no_finished_grade_and_resumes(tmp_path):
     folder = release.main(assignment="a1_metrics", course=course)
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
-    solution = _solutions(source_nb)
+    solution = authoring.solutions(source_nb)
     for i in range(6):
-        nb = copy.deepcopy(released)
-        for cell in nb.cells:
-            cell.source = solution.get(cell.metadata["nbgrader"]["grade_id"], cell.source)
+        nb = authoring.submission(released, solution)
         (subs / f"k{i}" / "a1_metrics").mkdir(parents=True)
         nbformat.write(nb, subs / f"k{i}" / "a1_metrics" / "a1_metrics.ipynb")
     command = [sys.executable, "-m", "autograder", "grade", "a1_metrics"]

@@ -214,3 +214,28 @@ def test_every_reference_solution_passes_all_its_checks_in_a_kernel(name, tmp_pa
     result = check.main(notebook=source)
     assert result.passed, result.report()
     assert len(result.checks) >= 2
+
+
+def test_solutions_and_submissions_are_built_from_the_source():
+    source = authoring.read_source("a1_metrics")
+    answers = authoring.solutions(source)
+    answer_ids = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in source.cells
+        if c.metadata["nbgrader"]["solution"]
+    ]
+    assert list(answers) == answer_ids
+    assert all(
+        "### BEGIN SOLUTION" not in code and "### END SOLUTION" not in code
+        for code in answers.values()
+    )
+    assert "def confusion_counts" in answers["counts"]
+    before = [c.source for c in source.cells]
+    nb = authoring.submission(source, {"counts": "pass"})
+    assert [c.source for c in source.cells] == before  # the given notebook is not modified
+    changed = [
+        i
+        for i, (a, b) in enumerate(zip(before, (c.source for c in nb.cells), strict=True))
+        if a != b
+    ]
+    assert [source.cells[i].metadata["nbgrader"]["grade_id"] for i in changed] == ["counts"]

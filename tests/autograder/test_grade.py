@@ -1,25 +1,15 @@
 """End to end: release assignment 1, grade a batch of sample submissions, check the CSV."""
 
-import copy
 import csv
-import re
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
-from autograder import grade, release
+from autograder import authoring, grade, release
 
 pytestmark = pytest.mark.slow
-
-
-def _solutions(source_nb):
-    return {
-        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
-        for c in source_nb.cells
-        if c.metadata["nbgrader"]["solution"]
-    }
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +18,12 @@ def batch(tmp_path_factory):
     course, subs = root / "course", root / "submitted"
     folder = release.main(assignment="a1_metrics", course=course)
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
-    solution = _solutions(
+    solution = authoring.solutions(
         nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
     )
 
     def submit(student, code):
-        nb = copy.deepcopy(released)
-        for cell in nb.cells:
-            if cell.metadata["nbgrader"]["grade_id"] in code:
-                cell.source = code[cell.metadata["nbgrader"]["grade_id"]]
+        nb = authoring.submission(released, code)
         target = subs / student / "a1_metrics"
         target.mkdir(parents=True)
         nbformat.write(nb, target / "a1_metrics.ipynb")

@@ -6,13 +6,10 @@ that check), a grader function called back from the student's code (``numerical_
 calls the check's loss), numpy generators (dropout), tuples and ``None`` (early stopping).
 """
 
-import copy
-import re
-
 import nbformat
 import pytest
 
-from autograder import grade, release
+from autograder import authoring, grade, release
 
 pytestmark = pytest.mark.slow
 
@@ -29,17 +26,10 @@ def _batch(root, assignment, variants):
     folder = release.main(assignment=assignment, course=course)
     released = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
     source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    solution = {
-        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
-        for c in source.cells
-        if c.metadata["nbgrader"]["solution"]
-    }
+    solution = authoring.solutions(source)
     for student, changes in variants.items():
-        nb = copy.deepcopy(released)
-        for cell in nb.cells:
-            grade_id = cell.metadata["nbgrader"]["grade_id"]
-            if grade_id in solution:
-                cell.source = solution[grade_id] + changes.get(grade_id, "")
+        answers = {k: code + changes.get(k, "") for k, code in solution.items()}
+        nb = authoring.submission(released, answers)
         (subs / student / assignment).mkdir(parents=True)
         nbformat.write(nb, subs / student / assignment / f"{assignment}.ipynb")
     results = grade.main(

@@ -5,13 +5,10 @@ A PyTorch and a Keras solution both pass; a network with tanh hidden units (whos
 because the grader recomputes the forward pass of the specified ReLU network from the weights.
 """
 
-import copy
-import re
-
 import nbformat
 import pytest
 
-from autograder import grade, release
+from autograder import authoring, grade, release
 
 pytestmark = pytest.mark.slow
 
@@ -48,18 +45,11 @@ def graded(tmp_path_factory):
     folder = release.main(assignment="a4_mlp", course=course)
     released = nbformat.read(folder / "a4_mlp.ipynb", as_version=4)
     source = nbformat.read(course / "source" / "a4_mlp" / "a4_mlp.ipynb", as_version=4)
-    solution = {
-        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
-        for c in source.cells
-        if c.metadata["nbgrader"]["solution"]
-    }
+    solution = authoring.solutions(source)
     tanh = solution["model"].replace("torch.nn.ReLU()", "torch.nn.Tanh()")
     assert tanh != solution["model"]
     for student, model in (("torch", solution["model"]), ("keras", KERAS), ("tanh", tanh)):
-        nb = copy.deepcopy(released)
-        for cell in nb.cells:
-            if cell.metadata["nbgrader"]["grade_id"] == "model":
-                cell.source = model
+        nb = authoring.submission(released, {"model": model})
         (subs / student / "a4_mlp").mkdir(parents=True)
         nbformat.write(nb, subs / student / "a4_mlp" / "a4_mlp.ipynb")
     results = grade.main(

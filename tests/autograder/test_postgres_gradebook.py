@@ -5,7 +5,6 @@ only, in a temporary folder, and is removed afterwards. Its tests skip where Pos
 programs or that user are missing (``.ci/run`` installs Debian's ``postgresql`` when it can).
 """
 
-import copy
 import csv
 import json
 import os
@@ -20,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade, release
+from autograder import authoring, grade, release
 
 pytestmark = pytest.mark.slow  # a server, and subprocesses that import nbgrader
 
@@ -91,15 +90,9 @@ def _submit(course: Path, subs: Path) -> None:
     """ada: the reference solution; ben: the release untouched (as in test_grade.py)."""
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    solution = {
-        c.metadata["nbgrader"]["grade_id"]: re.sub(r"\s*### (BEGIN|END) SOLUTION", "", c.source)
-        for c in source.cells
-        if c.metadata["nbgrader"]["solution"]
-    }
+    solution = authoring.solutions(source)
     for student, code in (("ada", solution), ("ben", {})):
-        nb = copy.deepcopy(released)
-        for cell in nb.cells:
-            cell.source = code.get(cell.metadata["nbgrader"]["grade_id"], cell.source)
+        nb = authoring.submission(released, code)
         (subs / student / ASSIGNMENT).mkdir(parents=True)
         nbformat.write(nb, subs / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
 
