@@ -1,0 +1,47 @@
+r"""Claims a lesson makes about its own results, checked when the book builds.
+
+A lesson that writes "L2 closes the gap between training and validation loss" computes the
+numbers that say so and states the claim in a hidden cell (tag ``remove-cell``)::
+
+    from coursekit.claims import claim
+
+    claim("L2 closes the train/validation gap", gap_l2 < 0.5 * gap_none,
+          gap_none=gap_none, gap_l2=gap_l2)
+
+A claim that does not hold raises :class:`ClaimFailed`, naming the claim and the numbers; the
+book is built with ``--warningiserror`` and cells may not raise, so a false claim fails the
+build. The numbers are printed with the claim so the failure says by how much it missed.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["ClaimFailed", "claim"]
+
+
+class ClaimFailed(AssertionError):
+    """A lesson's claim about its own results is false for the numbers it computed."""
+
+
+def _shown(value) -> str:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{float(value):.4g}" if math.isfinite(float(value)) else str(float(value))
+    return repr(value)
+
+
+def claim(text: str, holds, **numbers_) -> None:
+    """Check that ``holds`` is true; else raise :class:`ClaimFailed` naming ``text``.
+
+    ``holds`` must be a plain bool (or numpy bool): a float, an array or ``None`` is a bug in
+    the lesson, not a claim, and raises ``TypeError``. Keyword arguments are the numbers the
+    claim rests on; they appear in the failure message.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"a claim needs its text, got {text!r}")
+    if type(holds).__name__ not in ("bool", "bool_"):
+        raise TypeError(f"claim {text!r}: holds must be a bool, got {type(holds).__name__}")
+    if not bool(holds):
+        detail = ", ".join(f"{k}={_shown(v)}" for k, v in numbers_.items())
+        raise ClaimFailed(f"the lesson claims {text!r}, but it does not hold ({detail})")

@@ -1,0 +1,93 @@
+r"""Hands-on exercises in the lessons: the reader writes a function, a cell checks it.
+
+A lesson's exercise has three cells: the task (markdown), the reader's function (the book shows
+the solution collapsed, tag ``hide-input``; the downloaded notebook has it too, so a reader
+who wants to try replaces its body), and a check::
+
+    from coursekit.exercises import check
+
+    check(momentum_step, reference=coursekit_momentum_step,
+          cases=[(w, g, v), ...], name="momentum_step")
+
+:func:`check` calls the reader's function and the reference on private copies of each case
+and compares every returned array with :func:`compare` (exact shape, finite values, then the
+tolerance). It prints one line per case and a summary, and raises :class:`ExerciseFailed`
+(an ``AssertionError``) naming the first case that differs, so a wrong solution in the book
+fails the build.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["ExerciseFailed", "check", "compare"]
+
+
+class ExerciseFailed(AssertionError):
+    """The reader's function disagrees with the reference on a case."""
+
+
+def compare(got, want, *, rtol: float = 1e-6, atol: float = 1e-9, path: str = "result") -> None:
+    """Raise :class:`ExerciseFailed` unless ``got`` equals ``want`` in structure and value.
+
+    Tuples, lists and dicts are compared element by element; arrays and numbers need the same
+    shape, finite values where ``want`` is finite, then ``|got - want| <= atol + rtol |want|``.
+    """
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or set(got) != set(want):
+            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+            raise ExerciseFailed(f"{path}: expected the keys {sorted(want)}, got {keys}")
+        for key in want:
+            compare(got[key], want[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
+        return
+    if isinstance(want, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(want):
+            raise ExerciseFailed(f"{path}: expected {len(want)} values, got {got!r:.80}")
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            compare(g, w, rtol=rtol, atol=atol, path=f"{path}[{i}]")
+        return
+    want_a = np.asarray(want, dtype=float)
+    try:
+        got_a = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise ExerciseFailed(f"{path}: expected numbers, got {type(got).__name__}") from None
+    if got_a.shape != want_a.shape:
+        raise ExerciseFailed(f"{path}: expected shape {want_a.shape}, got {got_a.shape}")
+    finite = np.isfinite(want_a)
+    if not np.isfinite(got_a[finite]).all():
+        raise ExerciseFailed(f"{path}: contains NaN or inf")
+    if not np.allclose(got_a, want_a, rtol=rtol, atol=atol, equal_nan=True):
+        worst = float(np.max(np.abs(got_a - want_a)[finite], initial=0.0))
+        raise ExerciseFailed(f"{path}: differs from the reference by up to {worst:.3g}")
+
+
+def check(
+    fn: Callable,
+    *,
+    reference: Callable,
+    cases: Iterable[Sequence],
+    name: str | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> int:
+    """Compare ``fn(*case)`` with ``reference(*case)`` for every case; return how many passed.
+
+    Each side gets its own deep copy of the case, so a function that modifies its inputs in
+    place cannot change what the other side sees.
+    """
+    label = name or getattr(fn, "__name__", "your function")
+    cases = [tuple(c) for c in cases]
+    if not cases:
+        raise ValueError(f"check({label!r}) needs at least one case")
+    for i, case in enumerate(cases, start=1):
+        want = reference(*copy.deepcopy(case))
+        got = fn(*copy.deepcopy(case))
+        try:
+            compare(got, want, rtol=rtol, atol=atol)
+        except ExerciseFailed as exc:
+            raise ExerciseFailed(f"{label}, case {i} of {len(cases)}: {exc}") from None
+    print(f"✓ {label}: all {len(cases)} cases agree with the reference")
+    return len(cases)
