@@ -40,20 +40,46 @@ RMSprop decay      :math:`\rho = 0.99`                             :math:`\rho =
 =================  ==============================================  ==============================================
 
 An argument left at ``None`` takes the default of the framework the convention names.
+
+NaN and infinity pass through
+-----------------------------
+Hyperparameters are checked when an optimizer is made (a bad one raises a ``ValueError``
+naming it). The *values* of ``params`` and ``grads`` are not: as in ``torch.optim`` and
+``keras.optimizers``, a NaN or infinite gradient (or parameter) is used as it is and gives NaN
+or infinite parameters, silently. That is by design (checking every array at every step
+costs time, and a diverging run is what a lesson on the learning rate shows); test the loss
+with ``np.isfinite`` to stop a run that has diverged.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 import numpy as np
 
+from coursekit._params import (
+    ArrayDict,
+    Boolean,
+    CallableConstraint,
+    Interval,
+    Options,
+    Real,
+    SequenceOf,
+    is_real,
+    validate_params,
+)
+
 __all__ = ["CONVENTIONS", "SGD", "AdaGrad", "Adagrad", "Adam", "Optimizer", "RMSprop"]
 
 CONVENTIONS = ("torch", "keras")
+
+_LR = [Interval(Real, 0, None, closed="left"), CallableConstraint("a schedule lr(t)"), None]
+_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_UNIT = Interval(Real, 0, 1, closed="left")
+_CONVENTION = Options(CONVENTIONS)
 
 
 class Optimizer:
@@ -73,19 +99,15 @@ class Optimizer:
 
     default_lr: ClassVar[dict[str, float]] = {"torch": 1e-3, "keras": 1e-3}
 
+    @validate_params({"lr": _LR, "weight_decay": [_NONNEGATIVE], "convention": [_CONVENTION]})
     def __init__(
         self,
         lr: float | Callable[[int], float] | None = None,
         weight_decay: float = 0.0,
         convention: str = "torch",
     ):
-        if convention not in CONVENTIONS:
-            raise ValueError(f"convention must be 'torch' or 'keras', got {convention!r}")
         self.convention = convention
         self.lr = self.default_lr[convention] if lr is None else lr
-        if not callable(self.lr):
-            _check_nonnegative("lr", self.lr)
-        _check_nonnegative("weight_decay", weight_decay)
         self.weight_decay = weight_decay
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
@@ -95,13 +117,17 @@ class Optimizer:
         if not callable(self.lr):
             return float(self.lr)
         value = self.lr(self.t)
-        try:
-            lr = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"lr({self.t}) must return a number, got {value!r}") from None
-        _check_nonnegative("lr", lr, f" (the schedule at step {self.t})")
-        return lr
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        if not is_real(value):
+            raise ValueError(f"lr({self.t}) must return a number, got {value!r}")
+        if not 0 <= value < np.inf:
+            raise ValueError(
+                f"lr must be a finite number >= 0 (the schedule at step {self.t}), got {value!r}"
+            )
+        return float(value)
 
+    @validate_params({"params": [ArrayDict(finite=False)], "grads": [ArrayDict(finite=False)]})
     def step(
         self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
     ) -> dict[str, np.ndarray]:
@@ -112,11 +138,9 @@ class Optimizer:
         params : dict of str -> ndarray
             The parameters :math:`\\phi`, by name.
         grads : dict of str -> ndarray
-            :math:`\\partial L / \\partial \\phi`, same names and shapes.
+            :math:`\\partial L / \\partial \\phi`, same names and shapes. NaN and infinite
+            values are used as they are (see the module's docstring).
         """
-        for name, value in (("params", params), ("grads", grads)):
-            if not isinstance(value, Mapping):
-                raise ValueError(f"{name} must be a dict of arrays, got {type(value).__name__}")
         if set(params) != set(grads):
             missing, extra = sorted(set(params) - set(grads)), sorted(set(grads) - set(params))
             raise ValueError(
@@ -182,9 +206,17 @@ class SGD(Optimizer):
 
     default_lr: ClassVar[dict[str, float]] = {"torch": 1e-3, "keras": 1e-2}
 
+    @validate_params(
+        {
+            "lr": _LR,
+            "momentum": [_UNIT],
+            "nesterov": [Boolean()],
+            "weight_decay": [_NONNEGATIVE],
+            "convention": [_CONVENTION],
+        }
+    )
     def __init__(self, lr=None, momentum=0.0, nesterov=False, weight_decay=0.0, convention="torch"):
         super().__init__(lr, weight_decay, convention)
-        _check_unit("momentum", momentum)
         if nesterov and momentum == 0:
             raise ValueError(f"nesterov=True needs momentum > 0, got momentum={momentum!r}")
         self.momentum, self.nesterov = momentum, bool(nesterov)
@@ -225,13 +257,20 @@ class RMSprop(Optimizer):
 
     default_lr: ClassVar[dict[str, float]] = {"torch": 1e-2, "keras": 1e-3}
 
+    @validate_params(
+        {
+            "lr": _LR,
+            "rho": [_UNIT, None],
+            "eps": [_POSITIVE, None],
+            "weight_decay": [_NONNEGATIVE],
+            "convention": [_CONVENTION],
+        }
+    )
     def __init__(self, lr=None, rho=None, eps=None, weight_decay=0.0, convention="torch"):
         super().__init__(lr, weight_decay, convention)
         keras = convention == "keras"
         self.rho = (0.9 if keras else 0.99) if rho is None else rho
         self.eps = (1e-7 if keras else 1e-8) if eps is None else eps
-        _check_unit("rho", self.rho)
-        _check_positive("eps", self.eps)
 
     def _update(self, phi, g, lr, state):
         s = self.rho * state.get("square_avg", np.zeros_like(phi)) + (1 - self.rho) * g * g
@@ -264,6 +303,15 @@ class Adagrad(Optimizer):
 
     default_lr: ClassVar[dict[str, float]] = {"torch": 1e-2, "keras": 1e-3}
 
+    @validate_params(
+        {
+            "lr": _LR,
+            "initial_accumulator_value": [_NONNEGATIVE, None],
+            "eps": [_POSITIVE, None],
+            "weight_decay": [_NONNEGATIVE],
+            "convention": [_CONVENTION],
+        }
+    )
     def __init__(
         self,
         lr=None,
@@ -278,8 +326,6 @@ class Adagrad(Optimizer):
             initial_accumulator_value = 0.1 if keras else 0.0
         self.initial_accumulator_value = initial_accumulator_value
         self.eps = (1e-7 if keras else 1e-10) if eps is None else eps
-        _check_nonnegative("initial_accumulator_value", initial_accumulator_value)
-        _check_positive("eps", self.eps)
 
     def _update(self, phi, g, lr, state):
         s = state.get("sum", np.full_like(phi, self.initial_accumulator_value)) + g * g
@@ -323,15 +369,19 @@ class Adam(Optimizer):
 
     default_lr: ClassVar[dict[str, float]] = {"torch": 1e-3, "keras": 1e-3}
 
+    @validate_params(
+        {
+            "lr": _LR,
+            "betas": [SequenceOf(_UNIT, length=2, description="a pair (beta1, beta2) in [0, 1)")],
+            "eps": [_POSITIVE, None],
+            "weight_decay": [_NONNEGATIVE],
+            "convention": [_CONVENTION],
+        }
+    )
     def __init__(self, lr=None, betas=(0.9, 0.999), eps=None, weight_decay=0.0, convention="torch"):
         super().__init__(lr, weight_decay, convention)
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.beta1, self.beta2 = betas
-        _check_unit("betas[0]", self.beta1)
-        _check_unit("betas[1]", self.beta2)
         self.eps = (1e-7 if convention == "keras" else 1e-8) if eps is None else eps
-        _check_positive("eps", self.eps)
 
     def _update(self, phi, g, lr, state):
         t = self.t + 1
@@ -342,22 +392,3 @@ class Adam(Optimizer):
         if self.convention == "keras":
             return phi - (lr * math.sqrt(c2) / c1) * m / (np.sqrt(v) + self.eps)
         return phi - lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_nonnegative(name: str, value, where: str = "") -> None:
-    if not _is_real(value) or not 0 <= value < np.inf:
-        raise ValueError(f"{name} must be a finite number >= 0{where}, got {value!r}")
-
-
-def _check_positive(name: str, value) -> None:
-    if not _is_real(value) or not 0 < value < np.inf:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def _check_unit(name: str, value) -> None:
-    if not _is_real(value) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")

@@ -384,7 +384,10 @@ def test_a_schedule_is_called_with_the_step_count_from_zero(name):
     [
         (lambda: optim.SGD(lr=-0.1), "lr must be a finite number >= 0, got -0.1"),
         (lambda: optim.Adam(lr=float("nan")), "lr must be a finite number >= 0, got nan"),
-        (lambda: optim.SGD(lr="0.1"), "lr must be a finite number >= 0, got '0.1'"),
+        (
+            lambda: optim.SGD(lr="0.1"),
+            "lr must be a finite number >= 0 or a schedule lr.t. or None, got .0.1.",
+        ),
         (lambda: optim.SGD(lr=0.1, momentum=1.2), r"momentum must be in \[0, 1\), got 1.2"),
         (lambda: optim.SGD(lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
         (lambda: optim.SGD(lr=0.1, weight_decay=-1), "weight_decay must be .* >= 0, got -1"),
