@@ -279,9 +279,9 @@ def _array_problem(name, value, *, numeric, finite, ndim, low, what) -> str | No
                 return f"{name} must be {what}, got {show(value)}"
             arr = arr.astype(np.float64)
         if finite and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-            return f"{name} must hold finite numbers (no NaN or infinity), got {show(value)}"
+            return f"{name} must be finite (no NaN or infinity), got {show(value)}"
         if low is not None and arr.size and not np.all(arr >= low):
-            return f"{name} must hold numbers >= {low}, got {show(value)}"
+            return f"{name} must be >= {low}, got {show(value)}"
     return None
 
 

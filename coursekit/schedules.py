@@ -39,13 +39,29 @@ one step each, record the loss, and pick the rate where the loss falls fastest.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from coursekit._params import (
+    Anything,
+    ArrayLike,
+    Boolean,
+    CallableConstraint,
+    Integral,
+    Interval,
+    Real,
+    validate_fields,
+    validate_params,
+)
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+_UNIT = Interval(Real, 0, 1, closed="right")  # (0, 1]
+_STEP = ArrayLike(finite=True, low=0)
 
 __all__ = [
     "Constant",
@@ -68,13 +84,13 @@ __all__ = [
 class Schedule:
     """Base class: ``schedule(t)`` for a step ``t >= 0`` or an array of steps.
 
-    A subclass implements ``_lr(t)`` for a float64 array ``t``.
+    A subclass implements ``_lr(t)`` for a float64 array ``t``. A step is a finite number
+    >= 0 (or an array of them); a string, NaN or infinity raises a ``ValueError``.
     """
 
+    @validate_params({"step": [_STEP]})
     def __call__(self, step):
         t = np.asarray(step, dtype=np.float64)
-        if np.any(np.isnan(t)) or np.any(t < 0):
-            raise ValueError(f"step must be >= 0, got {step!r}")
         lr = self._lr(t)
         return float(lr) if np.ndim(lr) == 0 else lr
 
@@ -82,19 +98,20 @@ class Schedule:
         raise NotImplementedError
 
 
+@validate_fields({"initial_lr": [_POSITIVE]})
 @dataclass(frozen=True)
 class Constant(Schedule):
     r""":math:`\alpha_t = \alpha_0` for every step."""
 
     initial_lr: float
 
-    def __post_init__(self):
-        _check_positive("initial_lr", self.initial_lr)
-
     def _lr(self, t):
         return np.full_like(t, self.initial_lr)
 
 
+@validate_fields(
+    {"initial_lr": [_POSITIVE], "drop": [_UNIT], "every": [Interval(Integral, 1, None)]}
+)
 @dataclass(frozen=True)
 class StepDecay(Schedule):
     r"""Multiply the learning rate by ``drop`` every ``every`` epochs.
@@ -108,15 +125,18 @@ class StepDecay(Schedule):
     drop: float
     every: int
 
-    def __post_init__(self):
-        _check_positive("initial_lr", self.initial_lr)
-        _check_in_unit_interval("drop", self.drop)
-        _check_int("every", self.every, low=1)
-
     def _lr(self, t):
         return self.initial_lr * self.drop ** np.floor(t / self.every)
 
 
+@validate_fields(
+    {
+        "initial_learning_rate": [_POSITIVE],
+        "decay_steps": [_POSITIVE],
+        "decay_rate": [_POSITIVE],
+        "staircase": [Boolean()],
+    }
+)
 @dataclass(frozen=True)
 class ExponentialDecay(Schedule):
     r"""Keras' ``ExponentialDecay``: shrink by ``decay_rate`` every ``decay_steps`` steps.
@@ -136,11 +156,6 @@ class ExponentialDecay(Schedule):
     decay_rate: float
     staircase: bool = False
 
-    def __post_init__(self):
-        _check_positive("initial_learning_rate", self.initial_learning_rate)
-        _check_positive("decay_steps", self.decay_steps)
-        _check_positive("decay_rate", self.decay_rate)
-
     def _lr(self, t):
         p = t / self.decay_steps
         if self.staircase:
@@ -148,6 +163,7 @@ class ExponentialDecay(Schedule):
         return self.initial_learning_rate * self.decay_rate**p
 
 
+@validate_fields({"initial_lr": [_POSITIVE], "T_max": [_POSITIVE], "eta_min": [_NONNEGATIVE]})
 @dataclass(frozen=True)
 class CosineAnnealing(Schedule):
     r"""Half a cosine from ``initial_lr`` down to ``eta_min`` over ``T_max`` steps, then flat.
@@ -169,9 +185,7 @@ class CosineAnnealing(Schedule):
     eta_min: float = 0.0
 
     def __post_init__(self):
-        _check_positive("initial_lr", self.initial_lr)
-        _check_positive("T_max", self.T_max)
-        if not _is_real(self.eta_min) or not 0 <= self.eta_min <= self.initial_lr:
+        if not self.eta_min <= self.initial_lr:
             raise ValueError(f"eta_min must be in [0, initial_lr], got {self.eta_min!r}")
 
     def _lr(self, t):
@@ -179,6 +193,13 @@ class CosineAnnealing(Schedule):
         return self.eta_min + (self.initial_lr - self.eta_min) * (1 + np.cos(np.pi * progress)) / 2
 
 
+@validate_fields(
+    {
+        "schedule": [CallableConstraint("callable")],
+        "warmup_steps": [Interval(Integral, 0, None)],
+        "start_lr": [_NONNEGATIVE],
+    }
+)
 @dataclass(frozen=True)
 class Warmup(Schedule):
     r"""A linear warm-up in front of any schedule.
@@ -204,13 +225,6 @@ class Warmup(Schedule):
     warmup_steps: int
     start_lr: float = 0.0
 
-    def __post_init__(self):
-        if not callable(self.schedule):
-            raise ValueError(f"schedule must be callable, got {self.schedule!r}")
-        _check_int("warmup_steps", self.warmup_steps, low=0)
-        if not _is_real(self.start_lr) or not 0 <= self.start_lr < np.inf:
-            raise ValueError(f"start_lr must be a finite number >= 0, got {self.start_lr!r}")
-
     def _lr(self, t):
         w = self.warmup_steps
         after = _evaluate(self.schedule, np.maximum(t - w, 0))
@@ -221,6 +235,7 @@ class Warmup(Schedule):
         return np.where(t < w, ramp, after)
 
 
+@validate_params({"initial_lr": [_POSITIVE]})
 def constant(initial_lr: float) -> Constant:
     r""":math:`\alpha_t = \alpha_0`.
 
@@ -230,6 +245,9 @@ def constant(initial_lr: float) -> Constant:
     return Constant(initial_lr)
 
 
+@validate_params(
+    {"initial_lr": [_POSITIVE], "drop": [_UNIT], "every": [Interval(Integral, 1, None)]}
+)
 def step_decay(initial_lr: float, drop: float = 0.5, every: int = 10) -> StepDecay:
     r""":math:`\alpha_t = \alpha_0\, d^{\lfloor t / k \rfloor}`: times ``drop`` every ``every`` epochs.
 
@@ -239,6 +257,7 @@ def step_decay(initial_lr: float, drop: float = 0.5, every: int = 10) -> StepDec
     return StepDecay(initial_lr, drop, every)
 
 
+@validate_params({"initial_lr": [_POSITIVE], "rate": [_UNIT]})
 def exponential(initial_lr: float, rate: float = 0.95) -> ExponentialDecay:
     r"""Per-epoch exponential decay :math:`\alpha = r^{\mathrm{epoch}}\,\alpha_0`, :math:`0 < r \le 1`.
 
@@ -247,11 +266,18 @@ def exponential(initial_lr: float, rate: float = 0.95) -> ExponentialDecay:
     >>> round(exponential(0.1, rate=0.95)(10), 6)
     0.059874
     """
-    if not _is_real(rate) or not 0 < rate <= 1:
-        raise ValueError(f"rate must be in (0, 1], got {rate!r}")
     return ExponentialDecay(initial_lr, 1, rate)
 
 
+@validate_params(
+    {
+        "step": [_STEP],
+        "initial_learning_rate": [_POSITIVE],
+        "decay_steps": [_POSITIVE],
+        "decay_rate": [_POSITIVE],
+        "staircase": [Boolean()],
+    }
+)
 def exponential_decay(
     step,
     initial_learning_rate: float,
@@ -263,7 +289,7 @@ def exponential_decay(
 
     .. math:: \alpha_t = \alpha_0\, r^{t / T} \quad (\lfloor t / T \rfloor \text{ if staircase})
 
-    The seed's example, ``ExponentialDecay(initial_learning_rate=0.1, decay_steps=100000,
+    The example of the review notes, ``ExponentialDecay(initial_learning_rate=0.1, decay_steps=100000,
     decay_rate=0.96, staircase=True)``, at step 250 000:
 
     >>> round(exponential_decay(250_000, 0.1, 100_000, 0.96, staircase=True), 6)
@@ -272,6 +298,7 @@ def exponential_decay(
     return ExponentialDecay(initial_learning_rate, decay_steps, decay_rate, staircase)(step)
 
 
+@validate_params({"initial_lr": [_POSITIVE], "T_max": [_POSITIVE], "eta_min": [_NONNEGATIVE]})
 def cosine_annealing(initial_lr: float, T_max: int, eta_min: float = 0.0) -> CosineAnnealing:
     r"""Cosine annealing from ``initial_lr`` to ``eta_min`` over ``T_max`` steps (:class:`CosineAnnealing`).
 
@@ -281,6 +308,13 @@ def cosine_annealing(initial_lr: float, T_max: int, eta_min: float = 0.0) -> Cos
     return CosineAnnealing(initial_lr, T_max, eta_min)
 
 
+@validate_params(
+    {
+        "schedule": [CallableConstraint("callable")],
+        "warmup_steps": [Interval(Integral, 0, None)],
+        "start_lr": [_NONNEGATIVE],
+    }
+)
 def warmup(schedule: Callable, warmup_steps: int, start_lr: float = 0.0) -> Warmup:
     r"""Linear warm-up from ``start_lr`` to ``schedule(0)`` in ``warmup_steps``, then ``schedule``.
 
@@ -315,6 +349,20 @@ class LRRangeTestResult:
     diverged: bool
 
 
+@validate_params(
+    {
+        "step_fn": [CallableConstraint("a callable (params, lr) -> (new_params, loss)")],
+        "init_params": [Anything("whatever step_fn accepts")],
+        "lr_min": [_POSITIVE],
+        "lr_max": [_POSITIVE],
+        "num": [Interval(Integral, 3, None)],
+        "lrs": [ArrayLike(finite=True, ndim=1), None],
+        "smoothing": [_UNIT],
+        "diverge_factor": [Interval(Real, 1, None, closed="neither")],
+        "skip_start": [Interval(Integral, 0, None)],
+        "skip_end": [Interval(Integral, 0, None)],
+    }
+)
 def lr_range_test(
     step_fn: Callable[[Any, float], tuple[Any, float]],
     init_params: Any,
@@ -374,11 +422,8 @@ def lr_range_test(
     value it reached, and the moving average remembers the larger losses of the start.
     """
     if lrs is None:
-        _check_positive("lr_min", lr_min)
-        _check_positive("lr_max", lr_max)
         if not lr_max > lr_min:
             raise ValueError(f"lr_max must be > lr_min, got lr_max={lr_max!r}, lr_min={lr_min!r}")
-        _check_int("num", num, low=3)
         lrs = np.geomspace(lr_min, lr_max, num)
     else:
         lrs = np.asarray(lrs, dtype=np.float64)
@@ -390,12 +435,6 @@ def lr_range_test(
             or not np.all(np.diff(lrs) > 0)
         ):
             raise ValueError(f"lrs must be >= 3 increasing positive numbers, got {lrs!r}")
-    if not _is_real(smoothing) or not 0 < smoothing <= 1:
-        raise ValueError(f"smoothing must be in (0, 1], got {smoothing!r}")
-    if not _is_real(diverge_factor) or not diverge_factor > 1:
-        raise ValueError(f"diverge_factor must be a number > 1, got {diverge_factor!r}")
-    _check_int("skip_start", skip_start, low=0)
-    _check_int("skip_end", skip_end, low=0)
 
     params, losses, smoothed = init_params, [], []
     average, best, diverged = 0.0, np.inf, False
@@ -447,22 +486,3 @@ def _evaluate(schedule: Callable, t: np.ndarray) -> np.ndarray:
         return np.asarray(schedule(t), dtype=np.float64)
     flat = [float(schedule(int(s) if float(s).is_integer() else float(s))) for s in t.ravel()]
     return np.array(flat, dtype=np.float64).reshape(t.shape)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _check_positive(name: str, value) -> None:
-    if not _is_real(value) or not 0 < value < np.inf:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def _check_in_unit_interval(name: str, value) -> None:
-    if not _is_real(value) or not 0 < value <= 1:
-        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
-
-
-def _check_int(name: str, value, low: int) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")

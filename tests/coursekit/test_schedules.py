@@ -235,7 +235,7 @@ def test_warmup_is_linear_from_start_lr_and_continuous_for_any_arguments(w, star
         (lambda: schedules.step_decay(0.1, 0.5, 0), "every must be an int >= 1, got 0"),
         (lambda: schedules.step_decay(0.1, 1.5, 3), r"drop must be in \(0, 1\], got 1.5"),
         (lambda: schedules.exponential(0.1, 1.5), r"rate must be in \(0, 1\], got 1.5"),
-        (lambda: schedules.exponential(-1.0, 0.9), "initial_learning_rate .*, got -1.0"),
+        (lambda: schedules.exponential(-1.0, 0.9), "initial_lr .*, got -1.0"),
         (lambda: schedules.exponential_decay(0, 0.1, 0, 0.96), "decay_steps .*, got 0"),
         (lambda: schedules.exponential_decay(0, 0.1, -5, 0.96), "decay_steps .*, got -5"),
         (lambda: schedules.exponential_decay(0, 0.1, 10, 0.0), "decay_rate .*, got 0.0"),
@@ -346,7 +346,7 @@ def test_range_test_with_a_non_finite_first_loss_warns_and_suggests_nothing():
         ({"num": 2}, "num must be an int >= 3, got 2"),
         ({"lrs": [0.1, 0.01, 0.001]}, "lrs must be >= 3 increasing positive numbers"),
         ({"smoothing": 0.0}, "smoothing must be in"),
-        ({"diverge_factor": 1.0}, "diverge_factor must be a number > 1, got 1.0"),
+        ({"diverge_factor": 1.0}, "diverge_factor must be a finite number > 1, got 1.0"),
         ({"skip_start": -1}, "skip_start must be an int >= 0, got -1"),
     ],
 )
