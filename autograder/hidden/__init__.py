@@ -1,44 +1,83 @@
 """Helpers that hidden tests call at grading time, in the trusted grader.
 
-One module per assignment (``metrics``, ``backprop``, ``regularization``, ``mlp``); shared here.
-While grading, the student's functions they receive are
+One module per assignment (``metrics``, ``backprop``, ``regularization``, ``mlp``); shared here
+and in :mod:`autograder.hidden.strict` (the one comparison every check goes through). While
+grading, the student's functions they receive are
 :class:`~autograder.steps.sandboxed_execute.Remote` stand-ins: calling one runs the student's
 code in the submission's sandbox and returns the plain values it produced, which the check
 compares here. The checks can also be called with ordinary local functions (the tests do).
 
-Expected values are computed here, at grading time, with ``coursekit`` on inputs drawn from a
-seed that differs per student (``AUTOGRADER_SEED``, derived from the student id by the
-grader), so the test code itself holds no answer and each student gets other numbers.
+Three rules every check keeps:
+
+- **Private inputs.** The expectation is computed from inputs the student's code never touched:
+  :func:`call` and :func:`call_observed` hand the student copies (a ``Remote`` sends copies
+  through the wire; a local function gets deep copies), so nothing the student's function does
+  to its arguments changes what a check compares against. Where the contract forbids changing
+  an argument, :func:`call_observed` returns the student's copies after the call and the check
+  says so.
+- **One strict comparison.** Every value a student's function returned is read through
+  :mod:`autograder.hidden.strict`: exact shape, a real numeric dtype of a plain array, finite
+  values where the contract says so, then the tolerance; anything else is an
+  :class:`AssertionError` with a message safe to show the student.
+- **Per-student inputs.** Hidden inputs are drawn from :func:`student_rng`, whose seed the
+  grader sets with :func:`seeded` around each hidden block (0 outside one: local tests).
+  The seed never travels through the environment.
 
 A student function that calls ``coursekit`` fails its check: in the sandbox ``coursekit`` is a
 stand-in that raises; a local function is called under :func:`reference_guard`, which fails if
 the call reaches any code of ``coursekit`` (however it was imported).
 
-Failure messages describe *what* was checked, never the expected values.
+Failure messages describe *what* was checked, never the hidden inputs or the expected values.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import contextvars
+import copy
 import sys
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ReferenceUsed", "call", "reference_guard", "student_rng"]
+__all__ = [
+    "ReferenceUsed",
+    "StudentRaised",
+    "call",
+    "call_observed",
+    "reference_guard",
+    "seeded",
+    "student_rng",
+]
 
 _COURSEKIT = str(Path(__file__).resolve().parents[2] / "coursekit")
+_SEED: contextvars.ContextVar[int | None] = contextvars.ContextVar("autograder_seed", default=None)
 
 
 class ReferenceUsed(AssertionError):
     """The graded function called coursekit's reference implementation."""
 
 
+class StudentRaised(AssertionError):
+    """A graded function called locally raised (the sandbox reports its own the same way)."""
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Draw this block's hidden inputs from ``seed`` (the grader's per-student seed)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    token = _SEED.set(seed)
+    try:
+        yield
+    finally:
+        _SEED.reset(token)
+
+
 def student_rng(salt: int = 0) -> np.random.Generator:
-    """The generator of this student's hidden inputs (``AUTOGRADER_SEED``, 0 when unset)."""
-    seed = int(os.environ.get("AUTOGRADER_SEED", "0"))
-    return np.random.default_rng([seed, salt])
+    """The generator of this student's hidden inputs (the :func:`seeded` seed, 0 outside)."""
+    seed = _SEED.get()
+    return np.random.default_rng([0 if seed is None else seed, salt])
 
 
 @contextlib.contextmanager
@@ -63,9 +102,64 @@ def reference_guard(name: str):
         )
 
 
+def _is_remote(fn) -> bool:
+    return getattr(fn, "remote", False) is True
+
+
+def _name(fn) -> str:
+    name = getattr(fn, "__name__", None)
+    return name if isinstance(name, str) and name.isidentifier() else "the function"
+
+
+def _private(value):
+    """A copy of an argument that shares no mutable state with ``value``."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, dict):
+        return {k: _private(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_private(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_private(v) for v in value)
+    if isinstance(value, np.random.Generator):
+        return copy.deepcopy(value)
+    return value  # numbers, strings, functions (the grader's callbacks), models
+
+
+def _local(fn, args: tuple):
+    name = _name(fn)
+    try:
+        with reference_guard(name):
+            return fn(*args)
+    except AssertionError:
+        raise
+    except Exception as exc:  # as in the sandbox: the student's exception fails the check
+        raise StudentRaised(f"{name} raised {type(exc).__name__}") from exc
+
+
 def call(fn, *args):
-    """Call a student's function: in its sandbox, or locally under :func:`reference_guard`."""
-    if getattr(fn, "remote", False):
+    """Call a student's function on copies of ``args``: in its sandbox, or locally.
+
+    A ``Remote`` works on the sandbox's own copies (nothing comes back into ``args``); a local
+    function gets deep copies and runs under :func:`reference_guard`.
+    """
+    if _is_remote(fn):
         return fn(*args)
-    with reference_guard(getattr(fn, "__name__", "the function")):
-        return fn(*args)
+    return _local(fn, tuple(_private(a) for a in args))
+
+
+def call_observed(fn, *args) -> tuple:
+    """``(value, args_after)``: the call's result and the student's copies of ``args`` after it.
+
+    The grader's ``args`` never change; ``args_after`` shows what the student's function did to
+    the arguments it was given (to report in-place modification the contract forbids).
+    """
+    if _is_remote(fn):
+        observe = getattr(fn, "call_observed", None)
+        if observe is not None:
+            result = observe(*args)
+            return result.value, list(result.args_after)
+        copies = tuple(_private(a) for a in args)  # a grader that still writes arguments back
+        return fn(*copies), list(copies)
+    copies = tuple(_private(a) for a in args)
+    return _local(fn, copies), list(copies)

@@ -1,12 +1,23 @@
-"""Hidden checks of assignment 2 (backpropagation by hand on the 2-2-1 XOR network)."""
+"""Hidden checks of assignment 2 (backpropagation by hand on the 2-2-1 XOR network).
+
+Expectations come from ``coursekit`` on private copies made before the student's function is
+called; every returned value is read through :mod:`autograder.hidden.strict`. The loss that
+``numerical_gradient`` receives is the grader's own function, called back from the sandbox: it
+accepts exactly the case's parameter dict (float64, finite, the parameter shapes) and a bounded
+number of calls, so a student cannot make the grader compute anything large.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import call, student_rng
+from autograder.hidden import call, call_observed, student_rng
+from autograder.hidden.strict import expect_array, expect_dict
 
 __all__ = ["expect_backward", "expect_forward", "expect_numerical_gradient", "expect_sgd_step"]
+
+_CACHE = ("z1", "a1", "z2", "a2")
+_GRADS = ("dW1", "db1", "dW2", "db2")
 
 
 def _params(rng):
@@ -20,23 +31,21 @@ def _inputs(rng, n):
     return X, rng.integers(0, 2, n)
 
 
+def _copy(params: dict) -> dict:
+    return {k: np.array(v, copy=True) for k, v in params.items()}
+
+
 def expect_forward(forward) -> None:
     from coursekit import xor
 
     rng = student_rng(21)
     for i in range(4):
         params, (X, _) = _params(rng), _inputs(rng, int(rng.integers(2, 9)))
-        expected = xor.forward(params, X)
-        got = call(forward, {k: v.copy() for k, v in params.items()}, X.copy())
-        for name in ("z1", "a1", "z2", "a2"):
-            assert name in got, f"forward must return {name!r}"
-            value = np.asarray(got[name], dtype=float)
-            assert value.shape == expected[name].shape, (
-                f"forward: {name} has the wrong shape (hidden case {i + 1})"
-            )
-            assert np.allclose(value, expected[name], rtol=1e-9, atol=1e-12), (
-                f"forward: {name} is wrong on hidden case {i + 1}"
-            )
+        expected = xor.forward(_copy(params), X.copy())
+        where = f"hidden case {i + 1}"
+        got = expect_dict(call(forward, params, X), _CACHE, name="forward", where=where)
+        for name in _CACHE:
+            expect_array(got[name], expected[name], name=f"forward: {name}", where=where)
 
 
 def expect_backward(forward, backward) -> None:
@@ -49,19 +58,32 @@ def expect_backward(forward, backward) -> None:
         params, (X, y) = _params(rng), _inputs(rng, int(rng.integers(2, 9)))
         cases.append((params, X, y))
     for i, (params, X, y) in enumerate(cases):
+        p = _copy(params)
         expected = xor.backward(
-            params, xor.forward(params, X), y, reduction="mean", relu_grad_at_zero=0.0
+            p, xor.forward(p, X.copy()), y.copy(), reduction="mean", relu_grad_at_zero=0.0
         )
-        got = call(backward, params, call(forward, params, X), X, y)
-        for name in ("dW1", "db1", "dW2", "db2"):
-            assert name in got, f"backward must return {name!r}"
-            value = np.asarray(got[name], dtype=float).reshape(expected[name].shape)
-            if not np.allclose(value, expected[name], rtol=1e-9, atol=1e-12):
-                hint = " (the batch has an input with z1 = 0: what is ReLU'(0)?)" if i == 0 else ""
-                ratio = np.sum(value * expected[name]) / max(np.sum(expected[name] ** 2), 1e-300)
-                if abs(ratio - len(X)) < 1e-6:
-                    hint = " (off by the batch size: the loss is the mean over the batch)"
-                raise AssertionError(f"backward: {name} is wrong on hidden case {i + 1}{hint}")
+        where = f"hidden case {i + 1}"
+        cache = call(forward, params, X)
+        got = expect_dict(call(backward, params, cache, X, y), _GRADS, name="backward", where=where)
+        for name in _GRADS:
+            want = expected[name]
+            hint = " (the batch has an input with z1 = 0: what is ReLU'(0)?)" if i == 0 else ""
+            try:
+                expect_array(got[name], want, name=f"backward: {name}", where=where, hint=hint)
+            except AssertionError:
+                value = np.asarray(got[name])
+                if (
+                    type(got[name]) is np.ndarray
+                    and value.shape == want.shape
+                    and value.dtype.kind == "f"
+                ):
+                    ratio = np.sum(value * want) / max(np.sum(want**2), 1e-300)
+                    if np.isfinite(ratio) and abs(ratio - len(X)) < 1e-6:
+                        raise AssertionError(
+                            f"backward: {name} is wrong on {where} "
+                            "(off by the batch size: the loss is the mean over the batch)"
+                        ) from None
+                raise
 
 
 def expect_sgd_step(sgd_step) -> None:
@@ -71,16 +93,83 @@ def expect_sgd_step(sgd_step) -> None:
     params = _params(rng)
     grads = {"d" + k: rng.normal(size=v.shape) for k, v in params.items()}
     lr = float(rng.uniform(0.01, 0.5))
-    before = {k: v.copy() for k, v in params.items()}
-    got = call(sgd_step, params, grads, lr)
-    expected = xor.sgd_step(before, grads, lr)
+    expected = xor.sgd_step(_copy(params), _copy(grads), lr)
+    got, args_after = call_observed(sgd_step, params, grads, lr)
+    # what the sandbox reports about the arguments is only ever held against the student
+    ok = type(args_after) is list and len(args_after) == 3 and type(args_after[0]) is dict
+    after = args_after[0] if ok else {}
+    for name, value in params.items():
+        seen = after.get(name)
+        if (
+            type(seen) is not np.ndarray
+            or seen.shape != value.shape
+            or not np.array_equal(seen, value)
+        ):
+            raise AssertionError(
+                "sgd_step must not modify params in place: return new arrays and leave params "
+                "unchanged"
+            )
+    got = expect_dict(got, tuple(expected), name="sgd_step")
     for name in expected:
-        assert np.allclose(got[name], expected[name], rtol=1e-12), (
-            f"sgd_step: {name} is updated wrongly"
+        expect_array(
+            got[name],
+            expected[name],
+            name=f"sgd_step: {name}",
+            rtol=1e-12,
+            hint=" (updated wrongly)",
         )
-        assert np.array_equal(params[name], before[name]), (
-            "sgd_step must not modify params in place"
-        )
+
+
+class _Loss:
+    """The grader's loss, called back by the student's ``numerical_gradient``.
+
+    Refuses (and remembers) any call that is not exactly a dict of the case's parameters
+    (plain float64 arrays of the parameter shapes, finite), and any call past ``max_calls``,
+    *before* computing anything.
+    """
+
+    def __init__(self, X, y, shapes: dict, max_calls: int):
+        self.X, self.y, self.shapes, self.max_calls = X, y, shapes, max_calls
+        self.calls, self.refused = 0, None
+        self.__name__ = "loss"
+
+    def value(self, p) -> float:
+        z2 = np.maximum(self.X @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
+        return float(np.mean(np.logaddexp(0.0, z2[:, 0]) - self.y * z2[:, 0]))
+
+    def _refuse(self, message: str):
+        self.refused = self.refused or message
+        raise AssertionError(message)
+
+    def __call__(self, *args, **kwargs) -> float:
+        self.calls += 1
+        if self.calls > self.max_calls:
+            self._refuse(
+                f"loss was called more than {self.max_calls} times (central differences need "
+                "two calls per entry)"
+            )
+        if len(args) != 1 or kwargs:
+            self._refuse("loss takes exactly one argument, the parameter dict")
+        (p,) = args
+        if type(p) is not dict or set(p) != set(self.shapes):
+            self._refuse(
+                f"loss was called with something other than a dict of {sorted(self.shapes)}"
+            )
+        for key, shape in self.shapes.items():
+            v = p[key]
+            if type(v) is not np.ndarray or v.shape != shape or v.dtype != np.float64:
+                got = (
+                    f"an array of shape {v.shape} and dtype {v.dtype.name}"
+                    if isinstance(v, np.ndarray)
+                    else "a non-array"
+                )
+                self._refuse(
+                    f"loss was called with {got} for {key!r} where a float64 array of shape "
+                    f"{shape} is expected"
+                )
+            if not np.isfinite(v).all():
+                self._refuse(f"loss was called with a non-finite value in {key!r}")
+        return self.value(p)
 
 
 def expect_numerical_gradient(numerical_gradient) -> None:
@@ -88,16 +177,27 @@ def expect_numerical_gradient(numerical_gradient) -> None:
 
     rng = student_rng(24)
     params, (X, y) = _params(rng), _inputs(rng, 6)
-
-    def loss(p):
-        # written out here, not xor.loss: the student's function calls it under the guard
-        z2 = np.maximum(X @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
-        return float(np.mean(np.logaddexp(0.0, z2[:, 0]) - y * z2[:, 0]))
-
-    assert abs(loss(params) - xor.loss(params, X, y)) < 1e-12  # the same loss as the lesson's
-    expected = gradcheck.numerical_gradient(loss, params)
-    got = call(numerical_gradient, loss, {k: v.copy() for k, v in params.items()})
+    shapes = {k: v.shape for k, v in params.items()}
+    entries = sum(v.size for v in params.values())
+    loss = _Loss(X, y, shapes, max_calls=4 * entries + 8)
+    # written out here, not xor.loss: the student's function calls it under the guard
+    assert abs(loss.value(params) - xor.loss(params, X, y)) < 1e-12  # the lesson's loss
+    expected = gradcheck.numerical_gradient(loss.value, _copy(params))
+    try:
+        got = call(numerical_gradient, loss, params)
+    except AssertionError:
+        if loss.refused:
+            raise AssertionError(f"numerical_gradient: {loss.refused}") from None
+        raise
+    if loss.refused:  # refused calls the student's code caught
+        raise AssertionError(f"numerical_gradient: {loss.refused}")
+    got = expect_dict(got, tuple(expected), name="numerical_gradient")
     for name in expected:
-        assert np.allclose(got[name], expected[name], rtol=1e-7, atol=1e-9), (
-            f"numerical_gradient: {name} does not match central differences"
+        expect_array(
+            got[name],
+            expected[name],
+            name=f"numerical_gradient: {name}",
+            rtol=1e-7,
+            atol=1e-9,
+            hint=" (it does not match central differences)",
         )

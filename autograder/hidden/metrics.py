@@ -1,11 +1,16 @@
-"""Hidden checks of assignment 1 (classification metrics)."""
+"""Hidden checks of assignment 1 (classification metrics).
+
+Every expectation is computed with ``coursekit`` before the student's function is called, from
+inputs it never sees (it gets copies); every returned value is read through
+:mod:`autograder.hidden.strict`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import call as _call
-from autograder.hidden import student_rng
+from autograder.hidden import call, student_rng
+from autograder.hidden.strict import expect_array, expect_equal, expect_scalar, expect_sequence
 
 __all__ = ["expect_auc", "expect_counts", "expect_roc", "expect_scores"]
 
@@ -24,11 +29,16 @@ def _cases(rng, n_cases=6):
 def expect_counts(confusion_counts) -> None:
     from coursekit.metrics import confusion_matrix
 
-    for i, (y, p, _) in enumerate(_cases(student_rng(1))):
-        expected = tuple(int(v) for v in confusion_matrix(y, p).ravel())
-        got = _call(confusion_counts, y.tolist(), p.tolist())
-        assert tuple(int(v) for v in got) == expected, (
-            f"confusion_counts is wrong on hidden case {i + 1} ({len(y)} labels)"
+    cases = _cases(student_rng(1))
+    expected = [tuple(int(v) for v in confusion_matrix(y, p).ravel()) for y, p, _ in cases]
+    for i, ((y, p, _), want) in enumerate(zip(cases, expected, strict=True)):
+        got = call(confusion_counts, y.tolist(), p.tolist())
+        expect_equal(
+            got,
+            want,
+            name="confusion_counts",
+            where=f"hidden case {i + 1} ({len(y)} labels)",
+            what="(tn, fp, fn, tp) as four ints",
         )
 
 
@@ -44,16 +54,22 @@ def expect_scores(functions: dict) -> None:
         "f1": metrics.f1_score,
         "mcc": metrics.matthews_corrcoef,
     }
-    for i, (y, p, _) in enumerate(_cases(student_rng(2))):
+    cases = _cases(student_rng(2))
+    expected = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in functions:
+            kwargs = {} if name == "mcc" else {"zero_division": 0.0}
+            expected[name] = [float(reference[name](y, p, **kwargs)) for y, p, _ in cases]
+    for i, (y, p, _) in enumerate(cases):
         for name, fn in functions.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                kwargs = {} if name == "mcc" else {"zero_division": 0.0}
-                expected = reference[name](y, p, **kwargs)
-            got = float(_call(fn, y, p))
-            assert np.isfinite(got) and abs(got - expected) <= 1e-9, (
-                f"{name} is wrong on hidden case {i + 1} ({len(y)} labels"
-                f"{', a zero denominator' if expected == 0 else ''})"
+            want = expected[name][i]
+            expect_scalar(
+                call(fn, y, p),
+                want,
+                name=name,
+                where=f"hidden case {i + 1} ({len(y)} labels"
+                f"{', a zero denominator' if want == 0 else ''})",
             )
 
 
@@ -61,32 +77,38 @@ def expect_roc(roc_points) -> None:
     from coursekit.metrics import roc_curve
 
     cases = [c for c in _cases(student_rng(3)) if 0 < c[0].sum() < len(c[0])]  # both classes
-    for i, (y, _, s) in enumerate(cases):
-        fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)
-        got = _call(roc_points, y, s)
-        assert len(got) == 3, "roc_points must return (fpr, tpr, thresholds)"
-        g_fpr, g_tpr, g_thr = (np.asarray(v, dtype=float) for v in got)
-        assert g_thr.shape == thr.shape and np.all(np.diff(g_thr) < 0), (
-            f"roc_points: thresholds must be the distinct scores in decreasing order (hidden case {i + 1})"
+    expected = [roc_curve(y, s, drop_intermediate=False) for y, _, s in cases]
+    for i, ((y, _, s), (fpr, tpr, thr)) in enumerate(zip(cases, expected, strict=True)):
+        got = call(roc_points, y, s)
+        where = f"hidden case {i + 1}"
+        g_fpr, g_tpr, g_thr = expect_sequence(
+            got, 3, name="roc_points", what="(fpr, tpr, thresholds)", where=where
         )
-        assert np.allclose(g_fpr, fpr) and np.allclose(g_tpr, tpr), (
-            f"roc_points: the (fpr, tpr) points are wrong on hidden case {i + 1}"
+        expect_array(
+            g_thr,
+            thr,
+            name="roc_points (thresholds)",
+            where=where,
+            rtol=1e-12,
+            atol=0.0,
+            finite=False,
+            hint=" (one per distinct score, decreasing, starting at inf)",
         )
+        expect_array(g_fpr, fpr, name="roc_points (fpr)", where=where)
+        expect_array(g_tpr, tpr, name="roc_points (tpr)", where=where)
 
 
 def expect_auc(auc_trapezoid, roc_points) -> None:
     from coursekit.metrics import auc, roc_curve
 
     rng = student_rng(4)
-    for i in range(5):
+    curves = []
+    for _ in range(5):
         x = np.sort(rng.random(rng.integers(3, 12)))
-        y = rng.random(len(x))
-        assert abs(float(_call(auc_trapezoid, x, y)) - auc(x, y)) <= 1e-9, (
-            f"auc_trapezoid is wrong on hidden curve {i + 1}"
-        )
+        curves.append((x, rng.random(len(x))))
     cases = [c for c in _cases(rng) if 0 < c[0].sum() < len(c[0])]
-    for i, (y, _, s) in enumerate(cases[:4]):
-        fpr, tpr, _ = roc_curve(y, s)
-        assert abs(float(_call(auc_trapezoid, fpr, tpr)) - auc(fpr, tpr)) <= 1e-9, (
-            f"auc_trapezoid is wrong on the ROC curve of hidden case {i + 1}"
-        )
+    rocs = [roc_curve(y, s)[:2] for y, _, s in cases[:4]]
+    expected = [float(auc(x, y)) for x, y in curves + rocs]
+    for i, ((x, y), want) in enumerate(zip(curves + rocs, expected, strict=True)):
+        where = f"hidden curve {i + 1}" if i < 5 else f"the ROC curve of hidden case {i - 4}"
+        expect_scalar(call(auc_trapezoid, x, y), want, name="auc_trapezoid", where=where)

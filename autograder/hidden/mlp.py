@@ -1,14 +1,25 @@
 """Hidden checks of assignment 4 (an MLP to a given spec, trained to a test-accuracy threshold).
 
-The network itself stays in the submission's sandbox; these checks read its dense layers'
-weights back as arrays (:func:`autograder.sandbox.models.dense_weights`) and recompute its
-forward pass here,
+The network itself stays in the submission's sandbox; what the sandbox reports about it (its
+framework, its layers' weights: :func:`autograder.sandbox.models.dense_weights`) is evidence
+to verify, never a verdict. Here, in the trusted grader:
 
-.. math:: a_0 = X,\\quad a_\\ell = \\mathrm{ReLU}(a_{\\ell-1} W_\\ell + b_\\ell),\\quad
-          p = \\sigma(a_{L-1} W_L + b_L),
+- the **architecture** is the reported arrays, checked strictly against the spec: exactly three
+  dense layers, kernels ``(30, 16)``, ``(16, 8)``, ``(8, 1)`` and their biases, plain finite
+  float arrays;
+- the **forward pass** is recomputed from those weights,
 
-so the architecture and the accuracy are measured on the weights, and ``predict_proba`` must
-agree with them: a submission cannot claim a shape or an accuracy its network does not have.
+  .. math:: a_0 = X,\\quad a_\\ell = \\mathrm{ReLU}(a_{\\ell-1} W_\\ell + b_\\ell),\\quad
+            p = \\sigma(a_{L-1} W_L + b_L),
+
+- ``predict_proba`` must agree with it on the student's hidden test rows *and* on probe rows
+  drawn here (not data: a lookup of the public data set's labels cannot agree on them), so the
+  reported weights are the weights of the model that predicts;
+- the **accuracy** is that of the recomputed network on the hidden test rows.
+
+The framework name the sandbox reports earns nothing. What no check can verify is how the
+weights came about: that the student's own training loop (Adam, early stopping) produced them,
+rather than weights computed some other way; the messages say so.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.hidden import call, student_rng
+from autograder.hidden.strict import as_array
 from autograder.sandbox.models import dense_weights
 
 __all__ = ["SPEC_UNITS", "THRESHOLD", "expect_accuracy", "expect_architecture", "forward"]
@@ -23,6 +35,12 @@ __all__ = ["SPEC_UNITS", "THRESHOLD", "expect_accuracy", "expect_architecture", 
 #: The hidden layer sizes the assignment asks for, and the accuracy the model must reach.
 SPEC_UNITS = (16, 8)
 THRESHOLD = 0.93
+#: How many probe rows (random inputs, not data) predict_proba is asked about besides the test rows.
+PROBES = 64
+ASSUMED = (
+    "the grader checks the network's architecture and recomputes its accuracy from its weights; "
+    "it cannot check that your own training loop produced those weights"
+)
 
 
 def _split():
@@ -42,21 +60,37 @@ def _split():
     )
 
 
+def _spec(n_inputs: int) -> list[tuple[int, ...]]:
+    """The shapes of ``[W1, b1, W2, b2, W3, b3]`` the assignment asks for."""
+    units = (*SPEC_UNITS, 1)
+    shapes = []
+    for fan_in, fan_out in zip((n_inputs, *units[:-1]), units, strict=True):
+        shapes += [(fan_in, fan_out), (fan_out,)]
+    return shapes
+
+
 def _layers(model, n_inputs: int) -> list[np.ndarray]:
-    """The model's dense weights, checked against the spec (16 and 8 ReLU units, 1 output)."""
-    framework, arrays = model.weights() if getattr(model, "remote", False) else dense_weights(model)
-    if framework is None:
-        raise AssertionError("build_and_train must return a Keras or PyTorch model")
-    kernels = arrays[0::2]
-    units = tuple(int(k.shape[1]) if k.ndim == 2 else -1 for k in kernels)
-    assert units == (*SPEC_UNITS, 1), (
-        f"the network must have hidden layers of {SPEC_UNITS} units and one output unit"
+    """The model's reported weights, verified against the spec (16 and 8 units, 1 output)."""
+    _framework, arrays = (  # the name it reports earns nothing: the arrays are checked
+        model.weights() if getattr(model, "remote", False) is True else dense_weights(model)
     )
-    fan_in = (n_inputs, *units[:-1])
-    assert all(k.shape[0] == n for k, n in zip(kernels, fan_in, strict=True)) and all(
-        b.shape == (u,) for b, u in zip(arrays[1::2], units, strict=True)
-    ), "the network's layers do not connect (check each layer's input size)"
-    return arrays
+    if type(arrays) not in (list, tuple) or len(arrays) == 0:
+        raise AssertionError(
+            "build_and_train must return a Keras or PyTorch model (no dense layers were found)"
+        )
+    shapes = _spec(n_inputs)
+    layers = "hidden layers of 16 and 8 units, one output unit, and no other layer with weights"
+    if len(arrays) != len(shapes):
+        raise AssertionError(f"the network must have {layers}")
+    if any(type(a) is not np.ndarray for a in arrays) or [a.shape for a in arrays] != shapes:
+        kernels = [a.shape for a in arrays[0::2] if type(a) is np.ndarray]
+        if [k[-1] if k else None for k in kernels] != [*SPEC_UNITS, 1]:
+            raise AssertionError(f"the network must have {layers}")
+        raise AssertionError("the network's layers do not connect (check each layer's input size)")
+    return [
+        as_array(a, name="the network's weights", shape=s, what="a weight array")
+        for a, s in zip(arrays, shapes, strict=True)
+    ]
 
 
 def forward(arrays: list[np.ndarray], X: np.ndarray) -> np.ndarray:
@@ -76,16 +110,29 @@ def expect_architecture(build_and_train) -> None:
 
 def expect_accuracy(build_and_train, predict_proba) -> None:
     X, y, Xv, yv, Xt, yt = _split()
+    rng = student_rng(42)
+    probes = rng.normal(0.0, 1.5, size=(PROBES, X.shape[1]))
+    rows = np.concatenate([Xt, probes])
+    order = rng.permutation(len(rows))  # test rows and probes mixed, in an order of our own
     model = call(build_and_train, X, y, Xv, yv, 100)
-    expected = forward(_layers(model, X.shape[1]), Xt)
-    proba = np.asarray(call(predict_proba, model, Xt), dtype=float).reshape(-1)
-    assert proba.shape == yt.shape, "predict_proba must return one probability per sample"
-    assert np.all((proba >= 0) & (proba <= 1)), "predict_proba must return probabilities in [0, 1]"
-    assert np.allclose(proba, expected, atol=1e-4), (
-        "predict_proba does not match the network's own weights "
-        "(ReLU hidden layers and a sigmoid output are asked for)"
-    )
-    accuracy = float(np.mean((proba >= 0.5) == (yt == 1)))
-    assert accuracy >= THRESHOLD, (
-        f"test accuracy below the required {THRESHOLD:.0%} on your hidden split of the data"
-    )
+    weights = _layers(model, X.shape[1])
+    expected = forward(weights, rows[order])
+    got = call(predict_proba, model, rows[order])
+    if type(got) is np.ndarray and got.ndim == 2 and got.shape[1:] == (1,):
+        got = got[:, 0]  # (n, 1) is one probability per row too
+    proba = as_array(got, name="predict_proba", shape=(len(rows),), what="one probability per row")
+    if not np.all((proba >= 0) & (proba <= 1)):
+        raise AssertionError("predict_proba must return probabilities in [0, 1]")
+    if not np.allclose(proba, expected, rtol=0.0, atol=1e-4):
+        raise AssertionError(
+            "predict_proba does not match the network's own weights "
+            "(ReLU hidden layers and a sigmoid output are asked for, and predict_proba must "
+            "compute the network build_and_train returned)"
+        )
+    test = order < len(Xt)  # which of the rows sent are test rows
+    accuracy = float(np.mean((expected[test] >= 0.5) == (yt[order[test]] == 1)))
+    if accuracy < THRESHOLD:
+        raise AssertionError(
+            f"test accuracy below the required {THRESHOLD:.0%} on your hidden split of the data "
+            f"({ASSUMED})"
+        )

@@ -193,3 +193,262 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail(a4):
 
     with pytest.raises(AssertionError, match="test accuracy below"):
         mlp.expect_accuracy(never_trained, a4["predict_proba"])
+
+
+# -- the registry: every hidden check refuses malformed returns -------------------------------
+#
+# Each check is fed the reference with one graded function's return value distorted (empty,
+# broadcastable, transposed, NaN, object or bool dtype, a subclass) or with a function that
+# zeroes its inputs in place and answers for the zeroed inputs: each must fail the check.
+
+import functools  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from autograder.hidden import metrics, mlp  # noqa: E402
+
+A1 = _reference("a1_metrics")
+
+
+class _SubArray(np.ndarray):
+    def __eq__(self, other):  # an array that claims to equal anything
+        return np.ones(np.shape(self), dtype=bool)
+
+
+class _Float(float):
+    pass
+
+
+class _Int(int):
+    pass
+
+
+class _Dict(dict):
+    pass
+
+
+class _Tuple(tuple):
+    pass
+
+
+def _leaves(value, leaf):
+    """``value`` with every array and number replaced by ``leaf(it)`` (None: keep it)."""
+    if isinstance(value, dict):
+        return {k: _leaves(v, leaf) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_leaves(v, leaf) for v in value)
+    if isinstance(value, (np.ndarray, int, float, np.number)) and not isinstance(value, bool):
+        new = leaf(value)
+        return value if new is None else new
+    return value
+
+
+def _transposed(x):
+    x = np.asarray(x)
+    if x.ndim >= 2:
+        return x.T if (x.shape != x.T.shape or not np.array_equal(x, x.T)) else None
+    return x[:, None] if x.ndim == 1 else None
+
+
+def _nan(x):
+    x = np.array(x, dtype=float)
+    x.flat[0] = np.nan
+    return x if x.ndim else float(x)
+
+
+def _subclass(value):
+    if isinstance(value, dict):
+        return _Dict({k: _subclass(v) for k, v in value.items()})
+    if isinstance(value, tuple):
+        return _Tuple(_subclass(v) for v in value)
+    if isinstance(value, list):
+        return [_subclass(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.view(_SubArray)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return _Int(value)
+    if isinstance(value, (float, np.floating)):
+        return _Float(value)
+    return value
+
+
+MUTATIONS = {
+    "empty": lambda v: _leaves(v, lambda x: np.zeros((0, 1, 1))),
+    "broadcastable": lambda v: _leaves(
+        v, lambda x: np.full((1,) * max(np.ndim(x), 1), np.asarray(x).flat[0])
+    ),
+    "transposed": lambda v: _leaves(v, _transposed),
+    "nan": lambda v: _leaves(v, _nan),
+    "object dtype": lambda v: _leaves(v, lambda x: np.array(x, dtype=object)),
+    "bool dtype": lambda v: _leaves(
+        v, lambda x: np.array(x).astype(bool) if np.ndim(x) else bool(x)
+    ),
+    "subclass": _subclass,
+}
+
+
+def _zero_in_place(value) -> bool:
+    """Zero every array and list inside ``value`` in place; whether anything was there."""
+    if isinstance(value, np.ndarray) and value.size and value.flags.writeable:
+        value[...] = 0
+        return True
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if not _zero_in_place(v):
+                value[i] = 0
+        return bool(value)
+    if isinstance(value, dict):
+        return any([_zero_in_place(v) for v in value.values()])
+    return False
+
+
+def _distorted(fn, how: str, applied: list):
+    def student(*args):
+        if how == "in place":
+            if any([_zero_in_place(a) for a in args]):
+                applied.append(how)
+            return fn(*args)  # the right answer for the inputs as they are now
+        value = fn(*args)
+        new = MUTATIONS[how](value)
+        if not _same(new, value):
+            applied.append(how)
+        return new
+
+    student.__name__ = fn.__name__
+    return student
+
+
+def _same(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    return a == b or (a != a and b != b)
+
+
+def _memo(fn):
+    """The same trained model for the same data: a4's reference is trained once per split."""
+    cache = {}
+
+    def build_and_train(X, y, Xv, yv, epochs):
+        key = (np.asarray(X).tobytes(), epochs)
+        if key not in cache:
+            cache[key] = fn(X, y, Xv, yv, epochs)
+        return cache[key]
+
+    build_and_train.__name__ = fn.__name__
+    return build_and_train
+
+
+def _scores(names):
+    return lambda *fns: metrics.expect_scores(dict(zip(names, fns, strict=True)))
+
+
+RATES, F1_MCC = ("precision", "recall", "specificity"), ("f1", "mcc")
+#: check -> (the check, the reference functions it is given, which of them to distort)
+REGISTRY = {
+    "expect_counts": (metrics.expect_counts, ("confusion_counts",), (0,)),
+    "expect_scores (rates)": (_scores(RATES), RATES, (0, 1, 2)),
+    "expect_scores (f1, mcc)": (_scores(F1_MCC), F1_MCC, (0, 1)),
+    "expect_roc": (metrics.expect_roc, ("roc_points",), (0,)),
+    "expect_auc": (metrics.expect_auc, ("auc_trapezoid", "roc_points"), (0,)),
+    "expect_forward": (backprop.expect_forward, ("forward",), (0,)),
+    "expect_backward": (backprop.expect_backward, ("forward", "backward"), (1,)),
+    "expect_sgd_step": (backprop.expect_sgd_step, ("sgd_step",), (0,)),
+    "expect_numerical_gradient": (
+        backprop.expect_numerical_gradient,
+        ("numerical_gradient",),
+        (0,),
+    ),
+    "expect_l2": (regularization.expect_l2, ("l2_penalty", "l2_grad"), (0, 1)),
+    "expect_dropout": (regularization.expect_dropout, ("dropout",), (0,)),
+    "expect_early_stopping": (regularization.expect_early_stopping, ("early_stopping",), (0,)),
+    "expect_decay": (regularization.expect_decay, ("per_epoch_decay", "keras_decay"), (0, 1)),
+    "expect_architecture": (mlp.expect_architecture, ("build_and_train",), (0,)),
+    "expect_accuracy": (mlp.expect_accuracy, ("build_and_train", "predict_proba"), (0, 1)),
+}
+A4_CHECKS = {"expect_architecture", "expect_accuracy"}
+#: distortions that do not apply to what a function returns (nothing to distort)
+NOT_APPLICABLE = {
+    # the scalar-argument functions have no input to modify in place
+    ("expect_decay", 0, "in place"),
+    ("expect_decay", 1, "in place"),
+    # a model is not an array: only in-place modification of the training data applies
+    *(("expect_architecture", 0, how) for how in MUTATIONS),
+    *(("expect_accuracy", 0, how) for how in MUTATIONS),
+    # the architecture does not depend on the data it was trained on
+    ("expect_architecture", 0, "in place"),
+    # a number (or a tuple of ints) has no transpose
+    *(
+        (check, i, "transposed")
+        for check, i in [
+            *(("expect_scores (rates)", i) for i in range(3)),
+            *(("expect_scores (f1, mcc)", i) for i in range(2)),
+            ("expect_counts", 0),
+            ("expect_early_stopping", 0),
+            ("expect_auc", 0),
+            ("expect_l2", 0),
+            ("expect_decay", 0),
+            ("expect_decay", 1),
+        ]
+    ),
+}
+
+
+@functools.cache
+def _a4() -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    ns = _reference("a4_mlp")
+    return {**ns, "build_and_train": _memo(ns["build_and_train"])}
+
+
+def _namespace(check) -> dict:
+    return _a4() if check in A4_CHECKS else {**A1, **A2, **A3}
+
+
+def _cases():
+    for check, (_, names, targets) in REGISTRY.items():
+        for i in targets:
+            for how in (*MUTATIONS, "in place"):
+                if (check, i, how) not in NOT_APPLICABLE:
+                    marks = [pytest.mark.slow] if check in A4_CHECKS else []
+                    yield pytest.param(check, i, how, id=f"{check}-{names[i]}-{how}", marks=marks)
+
+
+def test_the_registry_holds_every_check_the_assignments_use():
+    used = set()
+    for path in Path(authoring.ASSIGNMENTS).glob("*.py"):
+        for block in re.findall(
+            r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", path.read_text(), re.S
+        ):
+            used |= set(re.findall(r"^(expect_\w+)\(", block, re.M))
+    assert used == {name.split(" ")[0] for name in REGISTRY}
+
+
+@pytest.mark.parametrize(
+    "check", [pytest.param(c, marks=[pytest.mark.slow] if c in A4_CHECKS else []) for c in REGISTRY]
+)
+def test_every_reference_passes_its_registered_check(check):
+    run, names, _ = REGISTRY[check]
+    ns = _namespace(check)
+    run(*(ns[n] for n in names))
+
+
+@pytest.mark.parametrize(("check", "index", "how"), list(_cases()))
+def test_every_check_refuses_every_distorted_return(check, index, how):
+    run, names, _ = REGISTRY[check]
+    ns = _namespace(check)
+    applied: list = []
+    fns = [ns[n] for n in names]
+    fns[index] = _distorted(fns[index], how, applied)
+    with pytest.raises(AssertionError) as failure:
+        run(*fns)
+    assert applied, f"the distortion {how!r} never applied to {names[index]}"
+    message = str(failure.value)
+    assert "Traceback" not in message and len(message) < 400
