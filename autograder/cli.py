@@ -38,30 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     grade = sub.add_parser(
         "grade",
         help="autograde a batch of submissions in parallel; write the gradebook and a CSV",
-        epilog="example: python -m autograder grade a1_metrics --submissions submitted/ --jobs 2 --csv grades.csv",
+        epilog="example: python -m autograder grade a1_metrics --course autograder/course "
+        "--jobs 2 --csv grades.csv",
     )
-    grade.add_argument("assignment")
-    grade.add_argument(
-        "--submissions", type=Path, required=True, help="folder of STUDENT/ASSIGNMENT/*.ipynb"
-    )
-    grade.add_argument("--course", type=Path, default=DEFAULT_COURSE)
-    grade.add_argument(
-        "--jobs", type=int, default=None, help="students graded at once (default: cores)"
-    )
-    grade.add_argument("--csv", dest="csv_path", type=Path, default=None)
-    grade.add_argument("--force", action="store_true", help="regrade students already graded")
-    grade.add_argument("--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook")
-    grade.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell or check")
-    grade.add_argument(
-        "--timeout", dest="notebook_timeout", type=int, default=600, help="seconds per notebook"
-    )
-    grade.add_argument(
-        "--memory-mb", type=int, default=4096, help="address space per submission (MB)"
-    )
-    grade.add_argument("--cpu-s", type=int, default=600, help="CPU seconds per submission")
-    grade.add_argument(
-        "--processes", type=int, default=512, help="processes and threads per submission"
-    )
+    _grade_options(grade)
     feedback = sub.add_parser(
         "feedback",
         help="per-student HTML feedback that never shows hidden tests or expected values",
@@ -91,11 +71,98 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("notebook", type=Path)
     check.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    from autograder import term_cli  # roster, collect, export, ...
+
+    term_cli.add_parsers(sub, release)
     return parser
+
+
+def _grade_options(parser: argparse.ArgumentParser) -> None:
+    """``grade``'s options; every default is ``grade.main``'s or ``GradingOptions``'."""
+    from autograder.grade import main as grade_main
+    from autograder.options import GradingOptions
+
+    default = grade_main.__kwdefaults__
+    limits = GradingOptions()
+    parser.add_argument("assignment")
+    parser.add_argument("--course", type=Path, default=default["course"])
+    parser.add_argument(
+        "--submissions",
+        type=Path,
+        default=None,
+        help="folder of STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb (default: COURSE/submitted)",
+    )
+    parser.add_argument(
+        "--student",
+        dest="students",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="regrade this student (repeatable); the others are left as they are",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="regrade every student, changed or not"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="students graded at once (default: cores)"
+    )
+    parser.add_argument("--csv", dest="csv_path", type=Path, default=None)
+    parser.add_argument("--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook")
+    help_text = {
+        "cell_timeout": "seconds per cell or check",
+        "notebook_timeout": "seconds per notebook",
+        "memory_mb": "memory per submission (MB)",
+        "cpu_s": "CPU seconds per submission",
+        "processes": "processes and threads per submission",
+        "grader_margin": "seconds a worker may take beyond the notebook's limit",
+    }
+    flags = {"notebook_timeout": "--timeout"}
+    for name, text in help_text.items():
+        flag = flags.get(name, "--" + name.replace("_", "-"))
+        parser.add_argument(
+            flag,
+            dest=name,
+            type=int,
+            default=getattr(limits, name),
+            help=f"{text} (default: %(default)s)",
+        )
+
+
+def _grade(args) -> int:
+    from dataclasses import fields
+
+    from autograder import grade, names
+    from autograder.options import GradingOptions
+
+    try:
+        options = GradingOptions(**{f.name: getattr(args, f.name) for f in fields(GradingOptions)})
+        grades = grade.main(
+            assignment=args.assignment,
+            course=args.course,
+            submissions=args.submissions,
+            students=tuple(args.students),
+            force=args.force,
+            jobs=args.jobs,
+            csv_path=args.csv_path,
+            db_url=args.db_url,
+            options=options,
+        )
+    except ValueError as exc:
+        print(f"error: {names.printable(exc)}", file=sys.stderr)
+        return 2
+    failed = [g for g in grades if g.status != "graded"]
+    print(f"graded {len(grades) - len(failed)} of {len(grades)} students; failed: {len(failed)}")
+    for g in failed:
+        print(f"  {names.printable(g.student_id)}: {names.printable(g.reason)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from autograder import term_cli
+
+    if args.command in term_cli.COMMANDS:
+        return term_cli.dispatch(args)
     if args.command == "release":
         from autograder import release
 
@@ -107,23 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"released {args.assignment}: {folder}")
-        return 0
+        return term_cli.after_release(args)  # --due, --late-penalty-per-day
     if args.command == "grade":
-        from autograder import grade
-
-        options = {k: v for k, v in vars(args).items() if k != "command"}
-        try:
-            results = grade.main(**options)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        failed = [r for r in results if r.status == "failed"]
-        print(
-            f"graded {len(results) - len(failed)} of {len(results)} students; failed: {len(failed)}"
-        )
-        for r in failed:
-            print(f"  {r.student_id}: {r.reason}")
-        return 0
+        return _grade(args)
     if args.command in ("feedback", "report"):
         from autograder import feedback, report
 

@@ -1,10 +1,11 @@
 """``feedback``: one HTML page per graded student, safe to hand back.
 
 For each check the page says, in words, what the check expects and which lesson section to
-revisit (from the assignment source's ``autograder`` cell metadata), the points obtained, and
-for a failed check only the *kind* of failure: the grader's own message (written outside the
-student's code, never with an expected value), otherwise just the exception type. It never
-includes hidden test source, expected values or a traceback.
+revisit (from the assignment source's ``autograder`` cell metadata), the points the gradebook
+holds (hand-graded scores and the grader's comments included; answers not graded yet say so),
+and for a failed check the message of its typed outcome: written by the grader, never with an
+expected value, a hidden input or a traceback; an exception of the student's code is named by
+its type only.
 
 Lesson links point at the book: by default the locally built one (``book/_build/html``), or
 the published one given as ``book`` (a folder, or an ``http(s)://`` or ``file://`` URL; the
@@ -14,38 +15,16 @@ the published one given as ``book`` (a folder, or an ``http(s)://`` or ``file://
 from __future__ import annotations
 
 import html
-import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, REPO
-from autograder.steps import GRADER_ERRORS
 
 __all__ = ["main"]
 
 BOOK = REPO / "book" / "_build" / "html"
-
-
-def _failures(autograded: Path) -> dict[str, str]:
-    """grade_id -> a safe one-line description of why the check failed."""
-    import nbformat
-
-    if not autograded.exists():
-        return {}
-    out = {}
-    for cell in nbformat.read(autograded, as_version=4).cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        for output in cell.get("outputs", []):
-            if output.get("output_type") != "error":
-                continue
-            name, value = output.get("ename", "Error"), str(output.get("evalue", ""))
-            if name in GRADER_ERRORS:  # written by the grader, worded for students
-                out[grade_id] = value.splitlines()[0][:300] if value else "the check failed"
-            else:
-                out[grade_id] = f"your code raised {name[:80]}"
-    return out
 
 
 def book_base(book: str | Path) -> str:
@@ -89,30 +68,54 @@ def _lesson_link(lesson: str, base: str) -> str:
     return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
 
 
-def render(
-    student: str, assignment: str, result: dict, checks: list[dict], failures: dict, base: str
-) -> str:
-    rows = []
-    for check in checks:
-        got = result.get("cells", {}).get(check["grade_id"])
-        score = "—" if got is None else f"{got:g}"
-        ok = got is not None and got >= check["points"]
-        why = "" if ok else html.escape(failures.get(check["grade_id"], result.get("reason", "")))
-        rows.append(
-            "<tr>"
-            f"<td>{html.escape(check['grade_id'])}</td>"
-            f"<td>{score} / {check['points']:g}</td>"
-            f"<td>{html.escape(check['expects'])}</td>"
-            f"<td>{'passed' if ok else why}</td>"
-            f"<td>{'' if ok else _lesson_link(check['lesson'], base)}</td>"
-            "</tr>"
-        )
-    status = result.get("status", "failed")
-    summary = (
-        f"{result.get('score', 0):g} of {result.get('max_score', 0):g} points"
-        if status == "graded"
-        else f"not graded: {html.escape(result.get('reason', ''))}"
+def _cell_row(check: dict, cell, base: str) -> str:
+    """One check's row: points from the gradebook, why from the grader's typed outcome."""
+    points = check["points"]
+    if cell is None:
+        score, result, ok = "—", "not graded", False
+    elif cell.pending:
+        score, result, ok = "pending", "to be graded by hand", False
+    else:
+        score = f"{cell.score:g}"
+        ok = cell.score >= points
+        outcome = cell.outcome
+        if ok:
+            result = "passed"
+        elif cell.manual is not None:
+            result = "graded by hand"
+        elif outcome is not None and outcome.message:
+            result = outcome.message.splitlines()[0][:300]
+        else:
+            result = "the check failed"
+    comment = ""
+    if cell is not None and cell.comment:
+        comment = f"<br><em>grader's comment:</em> {html.escape(cell.comment)}"
+    rubric = check.get("rubric") or ""
+    expects = check["expects"] or rubric
+    return (
+        "<tr>"
+        f"<td>{html.escape(check['grade_id'])}</td>"
+        f"<td>{score} / {points:g}</td>"
+        f"<td>{html.escape(expects)}</td>"
+        f"<td>{html.escape(result)}{comment}</td>"
+        f"<td>{'' if ok else _lesson_link(check['lesson'], base)}</td>"
+        "</tr>"
     )
+
+
+def render(assignment: str, grade, checks: list[dict], base: str) -> str:
+    """The page of one :class:`~autograder.gradebook.StudentGrade`."""
+    student = grade.student_id
+    if grade.status == "graded":
+        summary = f"{grade.score:g} of {grade.max_score:g} points"
+        if grade.penalty:
+            summary += f" (after a late penalty of {grade.penalty:g}: {grade.days_late} days late)"
+        if grade.pending:
+            summary += f"; {len(grade.pending)} answers still to be graded by hand"
+        rows = [_cell_row(c, grade.cells.get(c["grade_id"]), base) for c in checks]
+    else:
+        summary = f"not graded: {html.escape(grade.reason)}"
+        rows = [_cell_row(c, None, base) for c in checks]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(assignment)}: feedback for {html.escape(student)}</title>
@@ -128,26 +131,32 @@ td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align
 
 
 def main(
-    *, assignment: str, course: Path = DEFAULT_COURSE, book: str | Path | None = None
+    *,
+    assignment: str,
+    course: Path = DEFAULT_COURSE,
+    book: str | Path | None = None,
+    db_url: str | None = None,
 ) -> list[Path]:
     """Write ``course/feedback/STUDENT/ASSIGNMENT/feedback.html`` for every graded student.
 
-    ``book``: where lesson links point (see the module); checked before anything is written.
+    Scores come from the gradebook (hand-graded ones and comments included); ``book``: where
+    lesson links point (see the module); checked before anything is written.
     """
+    from autograder.gradebook import read_grades
+
     book = book or os.environ.get("AUTOGRADER_BOOK_URL")
     base = book_base(book) if book else BOOK.as_uri() + "/"  # the local book, built or not yet
     course = Path(course).resolve()
-    graded = sorted((course / "autograded").glob(f"*/{assignment}/.result.json"))
-    if not graded:
+    grades = read_grades(course, assignment, db_url)
+    if not grades:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
     checks = graded_cells(course, assignment)
     written = []
-    for result_file in graded:
-        student = result_file.parent.parent.name
-        result = json.loads(result_file.read_text())
-        failures = _failures(result_file.parent / f"{assignment}.ipynb")
-        target = course / "feedback" / student / assignment / "feedback.html"
+    for grade in grades:
+        target = course / "feedback" / grade.student_id / assignment / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(student, assignment, result, checks, failures, base))
+        tmp = target.with_name(".feedback.html.tmp")
+        tmp.write_text(render(assignment, grade, checks, base))
+        tmp.replace(target)
         written.append(target)
     return written

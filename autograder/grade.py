@@ -1,326 +1,116 @@
 """``grade``: autograde a batch of submissions with nbgrader, in parallel, resumably.
 
-A submission enters here and flows through these steps, in one of ``jobs`` long-lived worker
-processes (trusted code), each in its own process group (a worker that dies or gets stuck is
-killed with its whole group and replaced; only that student is marked failed):
+The grading path, as data flowing through named steps (``ARCHITECTURE.md`` draws it):
 
-1. **validate** the notebook file (present, UTF-8, JSON, nbformat-valid) — else ``failed``
-   with the reason;
-2. **copy** the assignment's source, a template gradebook made once per batch, and the
-   submission's regular files (no symlinks) into a private temporary course;
-3. **autograde** with nbgrader, its ``Execute`` step replaced by
-   :class:`~autograder.steps.sandboxed_execute.SandboxedExecute`: the student's cells run in
-   a sandbox (:mod:`autograder.sandbox`), the hidden checks run here on the values the
-   student's functions return, with inputs drawn from ``AUTOGRADER_SEED`` (derived from the
-   student id); nbgrader's ``SaveAutoGrades`` scores the verdicts;
-4. **collect** the per-cell scores from the temporary gradebook, and name any limit the
-   submission hit (cell or notebook time, a crash, memory).
+1. :func:`plan` the batch: every ``SUBMISSIONS/STUDENT/ASSIGNMENT`` folder (ids checked,
+   symbolic links refused), the digest of what each submitted and of the assignment's version,
+   and from the grader's records (:mod:`autograder.state`) who needs grading: a new or changed
+   submission, a changed assignment, ``force``, or a student named in ``students``;
+2. **grade** each in a worker (:class:`~autograder.pool.WorkerPool`,
+   :func:`autograder.worker.grade_submission`): the student's code runs in a sandbox, the
+   hidden checks run in the worker on the values it returns; one typed outcome per check;
+3. :func:`record` each result, in this (parent) process only: the graded notebook into
+   ``autograded/`` (hidden tests removed), the scores into the gradebook
+   (:func:`autograder.gradebook.write_result`), then the record of what was graded, last;
+4. **report** from the gradebook (:func:`autograder.gradebook.read_grades`): the progress
+   line, the returned grades and the CSV show the gradebook's scores, hand-graded ones
+   included.
 
-Only this (parent) process then writes the course's gradebook, ``autograded/`` and the CSV.
-Finished students are remembered in ``autograded/STUDENT/ASSIGNMENT/.result.json`` (written
-last, atomically); a rerun, or a run after the grader was killed, skips them unless ``force``.
+A rerun with nothing changed grades nobody and rewrites the CSV from the gradebook. One
+student's failure, even while recording, never stops the batch or touches another's data.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
-import hashlib
-import json
+import datetime as dt
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import cells, names, state
 from autograder.authoring import graded_cells
 from autograder.config import (
-    COURSE_ID,
     DEFAULT_COURSE,
     check_gradebook,
     default_db_url,
     ensure_tools_on_path,
     nbgrader_config,
 )
-from autograder.sandbox import Limits, capabilities
+from autograder.gradebook import StudentGrade, quiet, read_grades, write_result
+from autograder.options import GradingOptions
+from autograder.records import GradedRecord, GradeResult
+from autograder.worker import GradeTask, graded_notebook
 
-__all__ = ["StudentResult", "main", "student_seed"]
-
-RESULT_FILE = ".result.json"
-
-
-@dataclass
-class StudentResult:
-    student_id: str
-    status: str  # "graded" or "failed"
-    reason: str = ""
-    score: float = 0.0
-    max_score: float = 0.0
-    cells: dict[str, float] = field(default_factory=dict)
+__all__ = ["Batch", "main", "plan", "record"]
 
 
-def student_seed(student_id: str) -> int:
-    """A stable seed per student for the hidden tests' inputs."""
-    return int.from_bytes(hashlib.sha256(student_id.encode()).digest()[:4], "big")
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    folder: Path
+    digest: str
 
 
-# -- the worker: one student, in its own process ----------------------------------------------
+@dataclass(frozen=True)
+class Batch:
+    """What one run grades: the students it shows and those it (re)grades."""
+
+    assignment: str
+    course: Path
+    submissions: Path
+    version: str  # digest of the assignment's source and hidden checks
+    shown: tuple[str, ...]  # every student of the run, in order
+    todo: tuple[Submission, ...]
+    refused: tuple[GradeResult, ...]  # folders that cannot be a student's
 
 
-def _validate(notebook: Path) -> str | None:
-    import nbformat
-
-    if notebook.is_symlink():
-        return f"missing notebook: {notebook.name} is a symbolic link, not a file"
-    if not notebook.is_file():
-        return f"missing notebook: expected {notebook.name}"
-    try:
-        text = notebook.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return "invalid notebook: not UTF-8 text"
-    try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except Exception as exc:
-        return f"invalid notebook: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-    return None
-
-
-def _copy_submission(source: Path, target: Path, max_bytes: int = 100 * 1024 * 1024) -> None:
-    """Copy regular files and folders only: a symlink could point at the gradebook or a secret."""
-    total = 0
-    for folder, dirs, files in os.walk(source, followlinks=False):
-        rel = Path(folder).relative_to(source)
-        (target / rel).mkdir(parents=True, exist_ok=True)
-        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
-        for name in files:
-            path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            total += path.stat().st_size
-            if total > max_bytes:
-                raise ValueError(f"submission larger than {max_bytes // 2**20} MB")
-            shutil.copyfile(path, target / rel / name)
-
-
-def grade_one(
-    assignment: str, student: str, submission: Path, course: Path, workdir: Path, options: dict
-) -> StudentResult:
-    """Grade one submission in ``workdir`` (a private course); no shared writes.
-
-    ``options``: ``template_db`` (a gradebook with the assignment, made once per batch),
-    ``cell_timeout``, ``notebook_timeout``, ``memory_mb``, ``cpu_s``, ``processes``, ``slot``.
-    """
-    import nbformat
-    from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
-
-    from autograder.steps.repair import InvalidSubmission, repair
-
-    name = f"{assignment}.ipynb"
-    if submission.is_symlink():
-        return StudentResult(student, "failed", "invalid submission: the folder is a symbolic link")
-    problem = _validate(submission / name)
-    if problem:
-        return StudentResult(student, "failed", problem)
-    shutil.copytree(course / "source" / assignment, workdir / "source" / assignment)
-    shutil.copy(options["template_db"], workdir / "gradebook.db")
-    target = workdir / "submitted" / student / assignment
-    try:
-        _copy_submission(submission, target)  # regular files only; graded from this copy
-        problem = _validate(target / name)
-        if problem:
-            return StudentResult(student, "failed", problem)
-        source = nbformat.read(workdir / "source" / assignment / name, as_version=4)
-        repaired, notes = repair(nbformat.read(target / name, as_version=4), source)
-    except (ValueError, InvalidSubmission) as exc:
-        return StudentResult(student, "failed", f"invalid submission: {exc}"[:300])
-    nbformat.write(repaired, target / name)
-
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        IgnorePattern,
-        LimitOutput,
-        SaveAutoGrades,
+def plan(
+    assignment: str,
+    course: Path,
+    submissions: Path,
+    students: tuple[str, ...] = (),
+    force: bool = False,
+) -> Batch:
+    """Who is in this run, and who must be graded (see the module docstring, step 1)."""
+    version = state.assignment_digest(course, assignment)
+    shown, todo, refused = [], [], []
+    for entry in sorted(submissions.iterdir(), key=lambda p: p.name):
+        if not names.is_student_id(entry.name):
+            if entry.is_dir() or entry.is_symlink():
+                why = f"refused: {names.printable(repr(entry.name))[:80]} is not a valid student id"
+                refused.append(GradeResult(names.printable(entry.name)[:64], "failed", why))
+            continue
+        if entry.is_symlink():
+            shown.append(entry.name)
+            why = "invalid submission: the student's folder is a symbolic link"
+            refused.append(GradeResult(entry.name, "failed", why))
+            continue
+        if not entry.is_dir():
+            continue
+        shown.append(entry.name)
+        folder = entry / assignment
+        digest = state.submission_digest(folder)
+        old = state.load_record(course, assignment, entry.name)
+        unchanged = (
+            old is not None
+            and old.submission_digest == digest
+            and old.assignment_digest == version
+            and not old.result.reason.startswith("grader error")
+        )
+        if (entry.name in students) if students else (force or not unchanged):
+            todo.append(Submission(entry.name, folder, digest))
+    missing = [s for s in students if s not in shown]
+    if missing:
+        raise ValueError(
+            f"no submission folder for --student {', '.join(map(repr, missing))} in {submissions}"
+        )
+    return Batch(
+        assignment, course, submissions, version, tuple(shown), tuple(todo), tuple(refused)
     )
-
-    from autograder.steps.sandboxed_execute import SandboxedExecute
-
-    config = nbgrader_config(workdir)
-    for key in ("cell_timeout", "notebook_timeout", "memory_mb", "cpu_s", "processes", "slot"):
-        setattr(config.SandboxedExecute, key, int(options[key]))
-    config.SandboxedExecute.source_dir = str(workdir / "source" / assignment)
-    config.SandboxedExecute.hide = [str(course), str(submission.parent.parent)]
-    config.Autograde.autograde_preprocessors = [
-        SandboxedExecute,
-        IgnorePattern,
-        ClearMetadataPreprocessor,
-        LimitOutput,
-        SaveAutoGrades,
-        AssignLatePenalties,
-    ]  # (nbgrader's CheckCellMetadata already ran on the way in, after our repair step)
-    os.environ["AUTOGRADER_SEED"] = str(student_seed(student))
-    result = NbGraderAPI(config=config).autograde(assignment, student, force=True, create=True)
-    if not result.get("success"):
-        log = result.get("log", "")
-        if "SandboxUnavailable:" in log:  # the exception's own line in the traceback
-            detail = log[log.rindex("SandboxUnavailable:") :].splitlines()[0]
-            return StudentResult(student, "failed", f"grader error: {detail}"[:300])
-        tail = [line for line in log.splitlines() if "ERROR" in line or "Error" in line][-1:]
-        detail = tail[0].strip() if tail else "nbgrader could not grade this notebook"
-        return StudentResult(student, "failed", f"invalid notebook: {detail}"[:300])
-    cells, score, max_score, pending = {}, 0.0, 0.0, []
-    with Gradebook(default_db_url(workdir)) as gb:
-        submitted = gb.find_submission(assignment, student)
-        for nb in submitted.notebooks:
-            for grade in nb.grades:
-                cells[grade.name] = float(grade.score)
-                score += float(grade.score)
-                max_score += float(grade.max_score)
-                if grade.auto_score is None and grade.manual_score is None:
-                    pending.append(grade.name)
-    notes = [f"repaired: {'; '.join(notes)}"[:300]] if notes else []
-    notes += _problems(workdir / "autograded" / student / assignment / f"{assignment}.ipynb")
-    if pending:
-        notes.append(f"manual grading pending: {', '.join(pending)}")
-    return StudentResult(student, "graded", "; ".join(notes), score, max_score, cells)
-
-
-def _problems(path: Path) -> list[str]:
-    """Name the limits the submission hit (those cells scored 0; the rest was graded)."""
-    import nbformat
-
-    from autograder import steps as step
-
-    if not path.exists():
-        return []
-    found: dict[str, list[str]] = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                kind = {
-                    step.TIMEOUT: "timeout",
-                    step.DIED: "crash",
-                    step.NOT_RUN: "timeout",
-                    step.MEMORY: "memory limit",
-                    "MemoryError": "memory limit",
-                }.get(out.get("ename"))
-                if kind:
-                    found.setdefault(kind, []).append(f"{grade_id} ({out.get('evalue', '')})")
-    return [f"{kind}: {'; '.join(dict.fromkeys(where))}"[:300] for kind, where in found.items()]
-
-
-def _grade_request(request: dict) -> None:
-    """Grade one student as asked by the parent; the result goes to ``workdir/.result.json``."""
-    workdir = Path(request["workdir"])
-    try:
-        result = grade_one(
-            request["assignment"],
-            request["student"],
-            Path(request["submission"]),
-            Path(request["course"]),
-            workdir,
-            request["options"],
-        )
-    except Exception as exc:  # any failure of this one student is reported, never raised
-        reason = f"grader error: {type(exc).__name__}: {exc}"[:300]
-        result = StudentResult(request["student"], "failed", reason)
-    (workdir / RESULT_FILE).write_text(json.dumps(asdict(result)))
-
-
-def _serve() -> int:
-    """A long-lived worker: one JSON request per stdin line, one "done" line per answer.
-
-    nbgrader is imported once per worker, not once per student; each student still gets a
-    fresh sandbox and a private course copy. The worker adopts orphaned processes (a
-    subreaper), so what a submission leaves behind is killed when its sandbox closes.
-    """
-    import nbgrader.apps  # noqa: F401  -- pay the import once, before the first request
-
-    from autograder.sandbox import become_subreaper
-
-    become_subreaper()
-    for line in sys.stdin:
-        _grade_request(json.loads(line))
-        sys.stdout.write("done\n")
-        sys.stdout.flush()
-    return 0
-
-
-# -- the parent: schedule, collect, write ----------------------------------------------------
-
-
-class _Worker:
-    """The parent's handle on one worker process, in its own process group."""
-
-    def __init__(self):
-        # -I: neither the current folder nor PYTHON* variables decide what the grader imports
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.grade", "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            cwd=tempfile.gettempdir(),
-            start_new_session=True,
-        )
-
-    def ask(self, request: dict, timeout: float) -> str:
-        """Send one request; return "done", "timeout" or "died"."""
-        import select
-
-        try:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            return "died"
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        if not ready:
-            return "timeout"
-        return "done" if self.process.stdout.readline().strip() == "done" else "died"
-
-    def close(self) -> None:
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-        _kill_group(self.process)
-        self.process.wait()
-
-
-def _run_student(box: list, assignment, student, submission, course, options):
-    """Grade one student on this thread's worker; replace the worker if it hangs or dies."""
-    workdir = Path(tempfile.mkdtemp(prefix=f"grade-{student}-"))
-    request = {
-        "assignment": assignment,
-        "student": student,
-        "submission": str(submission),
-        "course": str(course),
-        "workdir": str(workdir),
-        "options": options,
-    }
-    if box[0] is None or box[0].process.poll() is not None:
-        box[0] = _Worker()
-    # the notebook's own limit applies inside the worker; this one only catches a stuck grader
-    wall_timeout = options["notebook_timeout"] + options["grader_margin"]
-    outcome = box[0].ask(request, wall_timeout)
-    if outcome != "done":
-        box[0].close()  # the whole process group: the worker, its kernel, what they started
-        box[0] = None
-        if outcome == "timeout":
-            reason = f"timeout: grading took longer than {wall_timeout} s"
-        else:
-            reason = "kernel died: the grading process exited"
-        return StudentResult(student, "failed", reason), workdir
-    result_file = workdir / RESULT_FILE
-    if not result_file.exists():
-        return StudentResult(student, "failed", "kernel died: no result was written"), workdir
-    return StudentResult(**json.loads(result_file.read_text())), workdir
 
 
 def _template_gradebook(course: Path, assignment: str, folder: Path) -> Path:
@@ -331,9 +121,10 @@ def _template_gradebook(course: Path, assignment: str, folder: Path) -> Path:
     from nbgrader.apps import NbGraderAPI
 
     shutil.copytree(course / "source" / assignment, folder / "source" / assignment)
-    result = NbGraderAPI(config=nbgrader_config(folder)).generate_assignment(
-        assignment, force=True, create=True
-    )
+    with quiet():
+        result = NbGraderAPI(config=nbgrader_config(folder)).generate_assignment(
+            assignment, force=True, create=True
+        )
     if not result.get("success"):
         raise RuntimeError(
             f"could not prepare {assignment!r} for grading:\n{result.get('log', '')}"
@@ -341,132 +132,142 @@ def _template_gradebook(course: Path, assignment: str, folder: Path) -> Path:
     return folder / "gradebook.db"
 
 
-def _kill_group(process) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _record(
-    result: StudentResult, assignment: str, course: Path, workdir: Path, db_url: str
-) -> None:
-    """Trusted side: copy the autograded notebook, write the gradebook, remember the result."""
-    target = course / "autograded" / result.student_id / assignment
-    if target.exists():
-        shutil.rmtree(target)
-    produced = workdir / "autograded" / result.student_id / assignment
-    if result.status == "graded" and produced.exists():
-        shutil.copytree(produced, target)
-        for notebook in target.glob("*.ipynb"):
-            _strip_hidden_tests(notebook)
-        _write_gradebook(result, assignment, db_url)
-    target.mkdir(parents=True, exist_ok=True)
-    tmp = target / (RESULT_FILE + ".tmp")
-    tmp.write_text(json.dumps(asdict(result)))
-    tmp.replace(target / RESULT_FILE)  # written last, at once: a finished student's marker
-
-
 def _strip_hidden_tests(path: Path) -> None:
     """Keep graded notebooks safe to hand back: hidden test code stays in ``source/`` only."""
-    import re
-
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        if "### BEGIN HIDDEN TESTS" in cell.source:
-            cell.source = re.sub(
-                r"\n?### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?",
-                "\n",
-                cell.source,
-                flags=re.S,
-            ).rstrip()
+        if cells.HIDDEN_BEGIN in cell.source:
+            cell.source = cells.strip_hidden(cell.source)
     nbformat.write(nb, path)
 
 
-def _write_gradebook(result: StudentResult, assignment: str, db_url: str) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url, course_id=COURSE_ID) as gb:
-        gb.update_or_create_student(result.student_id)
-        try:
-            submission = gb.find_submission(assignment, result.student_id)
-        except MissingEntry:
-            submission = gb.add_submission(assignment, result.student_id)
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                if grade.name in result.cells:
-                    grade.auto_score = result.cells[grade.name]
-        gb.db.commit()
+def _timestamp(folder: Path) -> dt.datetime | None:
+    try:
+        from autograder import deadlines
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return deadlines.read_timestamp(folder)
+    except ValueError:
+        return None
 
 
-def _write_csv(results: list[StudentResult], path: Path, cell_ids: list[str]) -> None:
+def _penalty(batch: Batch, student: str, result: GradeResult, stamp, db_url: str):
+    """The late penalty of this submission under the course's policy (None: no policy)."""
+    try:
+        from autograder import deadlines
+    except ImportError:  # pragma: no cover
+        return None
+    policy = deadlines.load_policy(batch.course)
+    earned = sum(o.earned for o in result.outcomes)
+    points = sum(o.possible for o in result.outcomes)
+    penalty = deadlines.late_penalty(policy, batch.assignment, student, stamp, earned, points)
+    return penalty.penalty
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def record(batch: Batch, task: GradeTask, result: GradeResult, db_url: str) -> GradeResult:
+    """Trusted side: graded notebook, gradebook, then the record; never raises for a student."""
+    try:
+        target = batch.course / "autograded" / result.student_id / batch.assignment
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.exists():
+            shutil.rmtree(target)
+        produced = graded_notebook(task)
+        if result.status == "graded":
+            target.mkdir(parents=True)
+            shutil.copyfile(produced, target / produced.name)  # the notebook, nothing it shipped
+            _strip_hidden_tests(target / produced.name)
+            stamp = _timestamp(Path(task.submission))
+            penalty = _penalty(batch, result.student_id, result, stamp, db_url)
+            write_result(result, batch.assignment, db_url, timestamp=stamp, penalty=penalty)
+        entry = GradedRecord(
+            result=result,
+            submission_digest=state.submission_digest(Path(task.submission)),
+            assignment_digest=batch.version,
+            graded_at=_now(),
+            max_score=sum(o.possible for o in result.outcomes),
+        )
+        state.save_record(batch.course, batch.assignment, entry)
+        return result
+    except Exception as exc:  # one student's recording fails alone, visibly
+        reason = f"grader error while recording: {type(exc).__name__}: {exc}"[:300]
+        state.remove_record(batch.course, batch.assignment, result.student_id)
+        return GradeResult(result.student_id, "failed", reason)
+
+
+def _tasks(batch: Batch, template: Path, scratch: Path, options: GradingOptions, secret: bytes):
+    hide = (str(batch.course), str(batch.submissions))
+    for sub in batch.todo:
+        workdir = Path(tempfile.mkdtemp(prefix="grade-", dir=scratch))
+        seed = state.student_seed(secret, batch.assignment, sub.student, sub.digest)
+        yield GradeTask(
+            assignment=batch.assignment,
+            student=sub.student,
+            submission=str(sub.folder),
+            source_dir=str(batch.course / "source" / batch.assignment),
+            template_db=str(template),
+            workdir=str(workdir),
+            seed=seed,
+            options=options,
+            hide=hide,
+        )
+
+
+DEFAULT_OPTIONS = GradingOptions()
+CSV_EXTRA = ("auto_score", "manual_score", "extra_credit", "late_penalty", "days_late")
+
+
+def write_csv(grades: list[StudentGrade], path: Path, cell_ids: list[str]) -> None:
+    """One row per student, from the gradebook; written whole or not at all."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "status", "reason", "score", "max_score", *cell_ids])
-        for r in sorted(results, key=lambda r: r.student_id):
-            cells = [r.cells.get(c, "") for c in cell_ids]
-            writer.writerow([r.student_id, r.status, r.reason, r.score, r.max_score, *cells])
+        writer.writerow(
+            ["student_id", "status", "reason", "score", "max_score", *cell_ids, *CSV_EXTRA]
+        )
+        for g in sorted(grades, key=lambda g: g.student_id):
+            per_cell = []
+            for grade_id in cell_ids:
+                cell = g.cells.get(grade_id)
+                if cell is None:
+                    per_cell.append("")
+                elif cell.pending:
+                    per_cell.append("pending")
+                else:
+                    per_cell.append(cell.score)
+            graded = g.status == "graded"
+            extra = (
+                [g.auto_score, g.manual_score, g.extra_credit, g.penalty, g.days_late]
+                if graded
+                else [""] * len(CSV_EXTRA)
+            )
+            row = [g.student_id, g.status, g.reason, g.score, g.max_score, *per_cell, *extra]
+            writer.writerow([names.csv_cell(v) for v in row])
     tmp.replace(path)  # never a half-written CSV
 
 
-def main(
-    *,
-    assignment: str,
-    submissions: Path,
-    course: Path = DEFAULT_COURSE,
-    jobs: int | None = None,
-    csv_path: Path | None = None,
-    force: bool = False,
-    db_url: str | None = None,
-    cell_timeout: int = 60,
-    notebook_timeout: int = 600,
-    memory_mb: int = Limits.memory_mb,
-    cpu_s: int = Limits.cpu_s,
-    processes: int = Limits.processes,
-    progress=None,
-) -> list[StudentResult]:
-    """Grade every ``submissions/STUDENT/ASSIGNMENT/`` folder; return one result per student.
-
-    Each submission runs in its own sandbox (:mod:`autograder.sandbox`) with ``cell_timeout``
-    seconds per cell or check, ``notebook_timeout`` for the whole notebook, ``memory_mb`` of
-    address space, ``cpu_s`` of CPU time and ``processes`` processes (threads included).
-    """
-    for name, value in (("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout)):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    Limits(memory_mb=memory_mb, cpu_s=cpu_s, processes=processes)  # names a bad value
-    course, submissions = Path(course).resolve(), Path(submissions).resolve()
-    if not (course / "source" / assignment / f"{assignment}.ipynb").exists():
-        raise ValueError(
-            f"{assignment!r} is not released in {course}: run `python -m autograder release {assignment}` first"
-        )
-    if not submissions.is_dir():
-        raise ValueError(f"submissions folder {submissions} does not exist")
-    db_url = db_url or default_db_url(course)
-    ensure_tools_on_path()  # nbgrader's Gradebook runs `alembic` on a new database
-    check_gradebook(db_url, assignment)  # before grading anyone, not at the first write
-    jobs = jobs or max(1, os.cpu_count() or 1)
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir())
-    results, todo = {}, []
-    for student in students:
-        done = course / "autograded" / student / assignment / RESULT_FILE
-        if done.exists() and not force:
-            results[student] = StudentResult(**json.loads(done.read_text()))
-        else:
-            todo.append(student)
-    report = progress or (
-        lambda done, total, r: print(
-            f"\r[{done}/{total}] {r.student_id}: {r.status} {r.score:g}/{r.max_score:g}",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
+def _progress_line(done: int, total: int, grade: StudentGrade) -> None:
+    pending = f" ({len(grade.pending)} pending)" if grade.pending else ""
+    print(
+        f"\r[{done}/{total}] {names.printable(grade.student_id)}: {grade.status} "
+        f"{grade.score:g}/{grade.max_score:g}{pending}",
+        end="",
+        file=sys.stderr,
+        flush=True,
     )
-    import threading
+
+
+def _print_guarantees() -> None:
+    from autograder.sandbox import capabilities
 
     caps = capabilities()
     print(f"sandbox: {caps['mode']}; guaranteed: {'; '.join(caps['guarantees'])}", file=sys.stderr)
@@ -475,62 +276,77 @@ def main(
             f"sandbox: NOT guaranteed ({caps['why']}): {'; '.join(caps['missing'])}",
             file=sys.stderr,
         )
-    local, boxes = threading.local(), []
-    scratch = Path(tempfile.mkdtemp(prefix="grade-batch-"))
-    options = {
-        "cell_timeout": cell_timeout,
-        "notebook_timeout": notebook_timeout,
-        "grader_margin": 120,
-        "memory_mb": memory_mb,
-        "cpu_s": cpu_s,
-        "processes": processes,
-    }
-    import queue
 
-    spare: queue.SimpleQueue = queue.SimpleQueue()
 
-    def run(student):
-        if not hasattr(local, "box"):
-            local.box, local.slot = [None if spare.empty() else spare.get()], len(boxes)
-            boxes.append(local.box)
-        submission = submissions / student / assignment
-        mine = {**options, "slot": local.slot}
-        return _run_student(local.box, assignment, student, submission, course, mine)
+def main(
+    *,
+    assignment: str,
+    course: Path = DEFAULT_COURSE,
+    submissions: Path | None = None,
+    students: tuple[str, ...] = (),
+    force: bool = False,
+    jobs: int | None = None,
+    csv_path: Path | None = None,
+    db_url: str | None = None,
+    options: GradingOptions = DEFAULT_OPTIONS,
+    progress=None,
+) -> list[StudentGrade]:
+    """Grade ``submissions/STUDENT/ASSIGNMENT/`` (default: nbgrader's ``COURSE/submitted``).
 
-    try:
-        for _ in range(min(jobs, len(todo))):
-            spare.put(_Worker())  # they import nbgrader while the template is made
-        if todo:
-            options["template_db"] = str(_template_gradebook(course, assignment, scratch))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run, s) for s in todo]
-            done_so_far = len(results)
-            for future in concurrent.futures.as_completed(futures):
-                result, workdir = future.result()
-                _record(result, assignment, course, workdir, db_url)  # only here: trusted writes
-                shutil.rmtree(workdir, ignore_errors=True)
-                results[result.student_id] = result
-                done_so_far += 1
-                report(done_so_far, len(students), result)
-    finally:
-        for box in boxes:
-            if box[0] is not None:
-                box[0].close()
-        while not spare.empty():
-            spare.get().close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    if progress is None and todo:
-        print(file=sys.stderr)
-    ordered = [results[s] for s in students]
-    checks = graded_cells(course, assignment)  # read once: max score and CSV columns
-    total = sum(c["points"] for c in checks)
-    for r in ordered:
-        if r.status == "failed":
-            r.max_score = total
+    Returns one :class:`~autograder.gradebook.StudentGrade` per student of the folder (or of
+    ``students``), read from the gradebook after grading. ``progress(done, total, grade)`` is
+    called after each student graded in this run (default: a progress line on stderr).
+    """
+    if not isinstance(options, GradingOptions):
+        raise TypeError(f"options must be a GradingOptions, got {type(options).__name__}")
+    course = Path(course).resolve()
+    submissions = Path(submissions).resolve() if submissions else course / "submitted"
+    if not (course / "source" / assignment / f"{assignment}.ipynb").exists():
+        raise ValueError(
+            f"{assignment!r} is not released in {course}: run "
+            f"`python -m autograder release {assignment} --course {course}` first"
+        )
+    if not submissions.is_dir():
+        raise ValueError(f"submissions folder {submissions} does not exist")
+    for student in students:
+        names.check_student_id(student, "--student")
+    db_url = db_url or default_db_url(course)
+    ensure_tools_on_path()  # nbgrader's Gradebook runs `alembic` on a new database
+    with quiet():
+        check_gradebook(db_url, assignment)  # before grading anyone, not at the first write
+    batch = plan(assignment, course, submissions, tuple(students), force)
+    report = progress or _progress_line
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(batch.todo) or 1))
+    for refused in batch.refused:  # a valid id whose folder is refused: its row says why
+        if names.is_student_id(refused.student_id):
+            entry = GradedRecord(refused, "failed", batch.version, _now())
+            state.save_record(course, assignment, entry)
+    if batch.todo:
+        _print_guarantees()
+        from autograder.pool import WorkerPool
+
+        secret = state.course_secret(course)
+        scratch = Path(tempfile.mkdtemp(prefix="grade-batch-"))
+        try:
+            with WorkerPool(jobs) as pool:
+                template = _template_gradebook(course, assignment, scratch / "template")
+                work = _tasks(batch, template, scratch, options, secret)
+                for done, (task, result) in enumerate(pool.grade(work), start=1):
+                    result = record(batch, task, result, db_url)
+                    shutil.rmtree(task.workdir, ignore_errors=True)
+                    [grade] = read_grades(course, assignment, db_url, [result.student_id])
+                    report(done, len(batch.todo), grade)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if progress is None:
+            print(file=sys.stderr)
+    grades = read_grades(course, assignment, db_url, list(batch.shown))
+    max_score = sum(c["points"] for c in graded_cells(course, assignment))
+    grades += [
+        StudentGrade(r.student_id, "failed", r.reason, max_score)
+        for r in batch.refused
+        if not names.is_student_id(r.student_id)
+    ]
     if csv_path is not None:
-        _write_csv(ordered, Path(csv_path), [c["grade_id"] for c in checks])
-    return ordered
-
-
-if __name__ == "__main__":
-    raise SystemExit(_serve() if sys.argv[1:] == ["--serve"] else 2)
+        write_csv(grades, Path(csv_path), [c["grade_id"] for c in graded_cells(course, assignment)])
+    return grades

@@ -1,13 +1,15 @@
 """``report``: the score distribution and per-question difficulty of a graded assignment.
 
 Writes ``course/reports/ASSIGNMENT/report.md`` (a table per check: mean score as a fraction of
-its points, share of students with full marks) and ``scores.png`` (histogram of total scores,
-bar chart of difficulty). Failed submissions are counted apart, never as zeros.
+its points over the students graded on it, share with full marks, how many still wait for a
+person) and ``scores.png`` (histogram of total scores, bar chart of difficulty). Every number
+is the gradebook's (:func:`autograder.gradebook.read_grades`); failed and stale submissions
+are counted apart, never as zeros, and answers pending hand grading are kept apart too.
 """
 
 from __future__ import annotations
 
-import json
+import html
 from pathlib import Path
 
 from autograder.config import DEFAULT_COURSE
@@ -15,7 +17,14 @@ from autograder.config import DEFAULT_COURSE
 __all__ = ["main"]
 
 
-def main(*, assignment: str, course: Path = DEFAULT_COURSE) -> Path:
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table or list (no HTML, no table breaks)."""
+    from autograder.names import printable
+
+    return html.escape(printable(text)).replace("|", "\\|")
+
+
+def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None = None) -> Path:
     """Write the report; return the folder holding ``report.md`` and ``scores.png``."""
     import matplotlib
 
@@ -24,60 +33,62 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE) -> Path:
     import numpy as np
 
     from autograder.authoring import graded_cells
+    from autograder.gradebook import read_grades
 
     course = Path(course).resolve()
-    results = [
-        json.loads(p.read_text())
-        for p in sorted((course / "autograded").glob(f"*/{assignment}/.result.json"))
-    ]
-    if not results:
+    grades = read_grades(course, assignment, db_url)
+    if not grades:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
-    graded = [r for r in results if r["status"] == "graded"]
-    failed = [r for r in results if r["status"] != "graded"]
+    graded = [g for g in grades if g.status == "graded"]
+    apart = [g for g in grades if g.status != "graded"]
     checks = graded_cells(course, assignment)
+    max_score = sum(c["points"] for c in checks)
     lines = [
-        f"# {assignment}: report",
+        f"# {_md(assignment)}: report",
         "",
-        f"{len(graded)} graded, {len(failed)} failed (not counted below).",
+        f"{len(graded)} graded, {len(apart)} failed or stale (not counted below).",
         "",
     ]
     if graded:
-        totals = np.array([r["score"] for r in graded])
+        totals = np.array([g.score for g in graded])
+        waiting = sum(1 for g in graded if g.pending)
         lines += [
             f"Total score: mean {totals.mean():.2f}, median {np.median(totals):.2f}, "
-            f"min {totals.min():g}, max {totals.max():g} (of {graded[0]['max_score']:g}).",
+            f"min {totals.min():g}, max {totals.max():g} (of {max_score:g})"
+            + (f"; {waiting} with answers still to be graded by hand." if waiting else "."),
             "",
         ]
     lines += [
-        "| check | points | mean score | mean fraction | full marks |",
-        "|---|---|---|---|---|",
+        "| check | points | graded | pending | mean score | mean fraction | full marks |",
+        "|---|---|---|---|---|---|---|",
     ]
     difficulty = []
     for check in checks:
-        scores = (
-            np.array([r["cells"].get(check["grade_id"], 0.0) for r in graded])
-            if graded
-            else np.zeros(0)
-        )
-        frac = float(scores.mean() / check["points"]) if len(scores) else float("nan")
-        full = float(np.mean(scores >= check["points"])) if len(scores) else float("nan")
-        difficulty.append(frac)
+        gid, points = check["grade_id"], check["points"]
+        cells = [g.cells.get(gid) for g in graded]
+        scores = np.array([c.score for c in cells if c is not None and not c.pending], float)
+        pending = sum(1 for c in cells if c is not None and c.pending)
+        frac = float(scores.mean() / points) if len(scores) else float("nan")
+        full = float(np.mean(scores >= points)) if len(scores) else float("nan")
+        mean = f"{scores.mean():.2f}" if len(scores) else "—"
+        difficulty.append(0.0 if np.isnan(frac) else frac)
+        shown = (f"{frac:.0%}", f"{full:.0%}") if len(scores) else ("—", "—")
         lines.append(
-            f"| {check['grade_id']} | {check['points']:g} | "
-            f"{scores.mean() if len(scores) else float('nan'):.2f} | {frac:.0%} | {full:.0%} |"
+            f"| {_md(gid)} | {points:g} | {len(scores)} | {pending} | {mean} | "
+            f"{shown[0]} | {shown[1]} |"
         )
-    if failed:
-        lines += ["", "Failed submissions:", ""] + [
-            f"- {r['student_id']}: {r['reason']}" for r in failed
+    if apart:
+        lines += ["", "Failed or stale submissions:", ""] + [
+            f"- {_md(g.student_id)}: {_md(g.reason)}" for g in apart
         ]
     folder = course / "reports" / assignment
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.md").write_text("\n".join(lines) + "\n")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ax1.hist([r["score"] for r in graded], bins=10, color="tab:blue")
+    ax1.hist([g.score for g in graded], bins=10, color="tab:blue")
     ax1.set(title="total scores", xlabel="points", ylabel="students")
     ax2.barh([c["grade_id"] for c in checks], difficulty, color="tab:orange")
-    ax2.set(title="mean fraction of the points", xlim=(0, 1))
+    ax2.set(title="mean fraction of the points (graded answers)", xlim=(0, 1))
     fig.tight_layout()
     fig.savefig(folder / "scores.png", dpi=100, facecolor="white")
     plt.close(fig)

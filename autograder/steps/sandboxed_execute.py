@@ -6,70 +6,69 @@ student's:
 
 - every code cell that is *not* a test cell (solution cells, the locked set-up cells nbgrader
   has restored from the source) runs, in order, in one :class:`~autograder.sandbox.Sandbox`;
-  its printed output and error become the cell's outputs;
-- every test cell is decided here, in the trusted grader: its ``### BEGIN HIDDEN TESTS``
-  block runs with each name the notebook defined (``confusion_counts``, ...) standing for a
-  :class:`Remote` function; calling it sends the arguments to the sandbox and returns the
-  plain values the student's function returned (:mod:`autograder.sandbox.wire`). The hidden
-  checks compare those with expectations computed here. The cell's outputs become nothing
-  (passed) or one error naming what was wrong (failed), which nbgrader's ``SaveAutoGrades``
-  then scores. The visible asserts are for students (``autograder check``); they do not decide
-  grades.
+- every test cell is decided here, in the trusted grader: its hidden block (read from the
+  instructor's source notebook, never from the submission) runs with the real builtins, and
+  each name it uses that neither it nor Python defines (``confusion_counts``, ...) stands for
+  a :class:`Remote` function: calling it sends *copies* of the arguments to the sandbox and
+  returns the plain values the student's function returned (:mod:`autograder.sandbox.wire`).
+  Nothing the student's code does to those copies changes the grader's arrays
+  (:meth:`Remote.call_observed` shows a check what the call did to its arguments).
 
-So a verdict depends only on the values the graded functions return: patching numpy, builtins,
-IPython or the harness inside the sandbox changes nothing here.
+Each graded cell gets one :class:`~autograder.records.CheckOutcome`, written once to
+``outcomes_path``; the graded notebook's outputs say the same in words for the student
+(nbgrader's ``SaveAutoGrades`` scores them). Kinds come from what the grader observed: its
+own clock (timeout), the sandbox's end as seen from outside (crash, memory), the check's own
+assertion (failed), an exception of the student's function (student_error, named by its type
+only: its message could carry hidden inputs) or of the instructor's check (grader_error,
+never the student's fault).
 
-Limits: a cell or a check that runs longer than ``cell_timeout`` is stopped (the sandbox is
-killed, restarted and the earlier cells replayed) and scores 0 with the reason named; so is a
-crash (``os._exit``, a signal, a resource limit). The whole notebook has ``notebook_timeout``
-seconds; what is left when it runs out is not run and scores 0.
+Hidden inputs stay hidden: what the student's function prints during a check is dropped, and
+once a check has run, the output of the student's later cells is not kept in the graded notebook
+(it could replay what a function recorded).
 """
 
 from __future__ import annotations
 
-import re
+import builtins
+import contextlib
+import json
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Int, List, Unicode
 
-from autograder.sandbox import (
-    Limits,
-    Sandbox,
-    SandboxDied,
-    SandboxTimeout,
-    SandboxUnavailable,
-    wire,
-)
+from autograder import cells
+from autograder.options import GradingOptions
+from autograder.records import CheckOutcome
+from autograder.sandbox import Sandbox, SandboxDied, SandboxTimeout, SandboxUnavailable, wire
 from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 
-__all__ = ["Remote", "SandboxedExecute", "hidden_block"]
+__all__ = ["Observed", "Remote", "SandboxedExecute", "hidden_block"]
 
-_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+hidden_block = cells.hidden_block  # kept importable from here
 
-
-def hidden_block(source: str) -> str:
-    """The code of a test cell's hidden region (empty when it has none)."""
-    return "\n".join(match.group(1) for match in _HIDDEN.finditer(source))
-
-
-def _is_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
-
-
-def _error(ename: str, evalue: str) -> dict:
-    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[evalue])
+#: exception names a message may show (a class the student made up could spell anything)
+_SHOWN_EXCEPTIONS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
 
 
 class StudentError(AssertionError):
     """The student's function raised, returned something unreadable, or could not be run."""
 
 
-class OutOfMemory(StudentError):
-    """The student's function hit the sandbox's memory limit."""
+@dataclass(frozen=True)
+class Observed:
+    """A call of a student's function: the value and the sandbox's arguments afterwards."""
+
+    value: object
+    args_after: list
+    kwargs_after: dict
 
 
 class Remote:
@@ -85,15 +84,19 @@ class Remote:
         return f"<{self._label} in the sandbox>"
 
     def __call__(self, *args, **kwargs):
+        return self._runner.call(self, args, kwargs).value
+
+    def call_observed(self, *args, **kwargs) -> Observed:
+        """Call, and also return the sandbox's copies of the arguments after the call."""
         return self._runner.call(self, args, kwargs)
 
     def weights(self) -> tuple[str | None, list]:
-        """``(framework, [kernel, bias, ...])`` of a Keras or PyTorch model in the sandbox."""
+        """``(framework, [kernel, bias, ...])`` as the sandbox reports them: evidence only."""
         return self._runner.weights(self)
 
 
 class _Names(dict):
-    """The hidden block's namespace: a name it does not define is the notebook's."""
+    """The hidden block's namespace: real builtins, and the notebook's names as remotes."""
 
     def __init__(self, runner):
         super().__init__()
@@ -102,14 +105,22 @@ class _Names(dict):
     def __missing__(self, name):
         if name.startswith("__"):
             raise KeyError(name)
+        if hasattr(builtins, name):  # a student's `len` never replaces Python's
+            return getattr(builtins, name)
         return Remote(self._runner, name, name)
+
+
+def _exception_name(error: dict) -> str:
+    name = str(error.get("ename", ""))
+    return name if name in _SHOWN_EXCEPTIONS else "an exception"
 
 
 class _Runner:
     """One submission's sandbox, restarted (with the earlier cells replayed) after a kill."""
 
-    def __init__(self, files, workdir, limits: Limits, slot: int, deadline: float, hide=()):
-        self.files, self.workdir, self.limits, self.slot = files, workdir, limits, slot
+    def __init__(self, files, workdir, options: GradingOptions, slot: int, deadline, hide=()):
+        self.files, self.workdir, self.options, self.slot = files, workdir, options, slot
+        self.limits = options.sandbox_limits()
         self.hide = list(hide)
         self.deadline = deadline
         self.sandbox: Sandbox | None = None
@@ -142,7 +153,7 @@ class _Runner:
         self.replay.append(code)
         return answer
 
-    def call(self, remote: Remote, args: tuple, kwargs: dict):
+    def call(self, remote: Remote, args: tuple, kwargs: dict) -> Observed:
         callbacks: dict = {}
         target = remote._target
         message = {
@@ -155,21 +166,21 @@ class _Runner:
         answer = self._request(message, left, callbacks)
         if not answer.get("ok"):
             error = answer.get("error") or {}
-            ename, evalue = str(error.get("ename", "Error")), str(error.get("evalue", ""))
-            if ename == "ReferenceUsed":
-                raise StudentError(f"{remote._label} {evalue[:300]}: this check scores 0")
-            if ename == "MemoryError":
-                raise OutOfMemory(
-                    f"{remote._label} ran out of memory (the limit is {self.limits.memory_mb} MB)"
+            if error.get("ename") == "ReferenceUsed":
+                raise StudentError(
+                    f"{remote._label} calls the course's reference implementation (coursekit): "
+                    "graded functions must be your own code"
                 )
-            raise StudentError(f"{remote._label} raised {ename[:80]}: {evalue[:300]}")
+            raise StudentError(f"{remote._label} raised {_exception_name(error)}")
         try:
             value = self._plain(wire.decode(answer.get("value")))
-            _write_back(list(args), wire.decode(answer.get("args_after", [])))
-            _write_back(kwargs, wire.decode(answer.get("kwargs_after", {"__dict__": {}})))
-        except (wire.WireError, ValueError, TypeError, KeyError) as exc:
-            raise StudentError(f"{remote._label} returned something unreadable: {exc}") from None
-        return value
+            args_after = wire.decode(answer.get("args_after", []))
+            kwargs_after = wire.decode(answer.get("kwargs_after", {"__dict__": {}}))
+        except (wire.WireError, ValueError, TypeError, KeyError):
+            raise StudentError(f"{remote._label} returned something unreadable") from None
+        if not isinstance(args_after, list) or not isinstance(kwargs_after, dict):
+            raise StudentError(f"{remote._label} returned something unreadable")
+        return Observed(value, [self._plain(a) for a in args_after], kwargs_after)
 
     def weights(self, remote: Remote):
         answer = self._request({"op": "weights", "target": wire.encode(remote._target)}, 60)
@@ -204,132 +215,193 @@ def _unwrap(value):
     return value
 
 
-def _write_back(before, after) -> None:
-    """Apply a call's in-place changes (the sandbox's copies of the arguments) to ours."""
-    import numpy as np
+def _error(ename: str, evalue: str) -> dict:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[evalue])
 
-    if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
-        if before.shape == after.shape and before.flags.writeable:
-            before[...] = after
-    elif isinstance(before, dict) and isinstance(after, dict):
-        for key in before:
-            if key in after:
-                if isinstance(before[key], (np.ndarray, dict, list)):
-                    _write_back(before[key], after[key])
-                else:
-                    before[key] = after[key]
-    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for i, (b, a) in enumerate(zip(before, after, strict=True)):
-            if isinstance(b, (np.ndarray, dict, list)):
-                _write_back(b, a)
-            else:
-                before[i] = a
+
+#: the error name written into the graded notebook for each kind that costs points
+_ENAME = {
+    "failed": FAILED,
+    "student_error": FAILED,
+    "grader_error": FAILED,
+    "timeout": TIMEOUT,
+    "memory": MEMORY,
+    "crash": DIED,
+    "not_run": NOT_RUN,
+}
+
+
+def _seeded(seed: int):
+    """The hidden checks' seed for this submission (never through the environment)."""
+    from autograder import hidden
+
+    if hasattr(hidden, "seeded"):
+        return hidden.seeded(seed)
+    return contextlib.nullcontext()  # pragma: no cover - an older hidden package
+
+
+@contextlib.contextmanager
+def _unavailable_noted(path: Path):
+    """A sandbox that cannot start is the machine's problem: say so where the worker looks."""
+    try:
+        yield
+    except SandboxUnavailable as exc:
+        path.write_text(json.dumps({"unavailable": str(exc).splitlines()[0][:250]}))
+        raise
+
+
+def _died(exc: SandboxDied) -> tuple[str, str]:
+    """Kind and message of a sandbox that ended, from what the grader saw of it."""
+    cause = getattr(exc, "cause", None)
+    if cause == "memory":
+        return "memory", "the code ran out of memory (the sandbox's limit was reached)"
+    if cause == "cpu":
+        return "crash", "the code used up its CPU time"
+    if cause == "output":
+        return "crash", "the code printed more than the output limit"
+    return "crash", "the code's process ended during this check (a crash or an exit)"
 
 
 class SandboxedExecute(NbGraderPreprocessor):
     """nbgrader step: sandboxed execution of the submission, trusted verdicts (see module)."""
 
-    cell_timeout = Int(60, help="seconds for one cell or one check").tag(config=True)
-    notebook_timeout = Int(600, help="seconds for the whole notebook").tag(config=True)
-    slot = Int(0, help="which parallel job this is (picks the sandbox uid)").tag(config=True)
-    memory_mb = Int(Limits.memory_mb).tag(config=True)
-    cpu_s = Int(Limits.cpu_s).tag(config=True)
-    processes = Int(Limits.processes).tag(config=True)
+    options = Unicode(
+        GradingOptions().to_json(), help="GradingOptions as JSON (autograder.options)"
+    ).tag(config=True)
+    slot = Int(0, help="which parallel job this is").tag(config=True)
+    seed = Int(0, help="seed of this submission's hidden inputs").tag(config=True)
     source_dir = Unicode(
         "", help="the assignment's source folder: the only place hidden tests are read from"
     ).tag(config=True)
+    outcomes_path = Unicode("", help="where the typed outcomes are written (JSON)").tag(config=True)
     hide = List(Unicode(), help="folders to hide even inside the sandbox's allowed ones").tag(
         config=True
     )
 
     def preprocess(self, nb, resources):
-        if not self.source_dir:
-            raise ValueError("SandboxedExecute.source_dir must name the assignment's source")
+        if not self.source_dir or not self.outcomes_path:
+            raise ValueError("SandboxedExecute needs source_dir and outcomes_path")
+        options = GradingOptions.from_json(self.options)
         name = resources.get("nbgrader", {}).get("notebook") or Path(self.source_dir).name
         source = nbformat.read(Path(self.source_dir) / f"{name}.ipynb", as_version=4)
         # the checks come from the instructor's source, never from the submitted notebook
         self._checks = {
-            c.metadata["nbgrader"]["grade_id"]: hidden_block(c.source)
+            cells.grade_id(c): (cells.hidden_block(c.source), cells.points(c))
             for c in source.cells
-            if _is_test(c)
+            if cells.is_test(c)
         }
+        self._manual = {
+            cells.grade_id(c): cells.points(c) for c in source.cells if cells.is_manual(c)
+        }
+        self._options = options
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         workdir = folder.parent / ".sandbox"  # beside the graded copy, in the private course
         workdir.mkdir(parents=True, exist_ok=True)
-        limits = Limits(memory_mb=self.memory_mb, cpu_s=self.cpu_s, processes=self.processes)
-        deadline = time.monotonic() + self.notebook_timeout
-        runner = _Runner(folder, workdir, limits, self.slot, deadline, list(self.hide))
+        deadline = time.monotonic() + options.notebook_timeout
+        runner = _Runner(folder, workdir, options, self.slot, deadline, list(self.hide))
+        outcomes: dict[str, CheckOutcome] = {}
+        checked = False  # once a check has run, later cells' output is not kept
         try:
-            for cell in nb.cells:
-                if cell.cell_type != "code":
-                    continue
-                if time.monotonic() >= deadline:
-                    message = (
-                        f"not run: the notebook's time limit ({self.notebook_timeout} s) ran out"
-                    )
-                    cell.outputs = [_error(NOT_RUN, message)]
-                elif _is_test(cell):
-                    cell.outputs = self._verdict(cell, runner)
-                else:
-                    cell.outputs = self._run(cell, runner)
+            with _seeded(self.seed), _unavailable_noted(Path(self.outcomes_path)):
+                for cell in nb.cells:
+                    if cell.cell_type != "code":
+                        continue
+                    grade_id = cells.grade_id(cell)
+                    if cells.is_test(cell):
+                        outcome = self._decide(grade_id, runner, deadline)
+                        outcomes[grade_id] = outcome
+                        cell.outputs = self._outputs(outcome)
+                        checked = True
+                    elif time.monotonic() >= deadline:
+                        cell.outputs = []
+                    else:
+                        cell.outputs = self._run(cell, runner, keep_output=not checked)
         finally:
             runner.close()
+        for grade_id, possible in self._manual.items():
+            outcomes[grade_id] = CheckOutcome(grade_id, 0.0, possible, "pending")
+        for grade_id, (_, possible) in self._checks.items():
+            if grade_id not in outcomes:  # the notebook lost the cell: repair puts it back
+                outcomes[grade_id] = CheckOutcome(
+                    grade_id, 0.0, possible, "not_run", "this check's cell was not found"
+                )
+        Path(self.outcomes_path).write_text(json.dumps([asdict(o) for o in outcomes.values()]))
         return nb, resources
 
-    def _run(self, cell, runner: _Runner) -> list:
+    @staticmethod
+    def _outputs(outcome: CheckOutcome) -> list:
+        if outcome.kind == "passed":
+            return []
+        return [_error(_ENAME[outcome.kind], outcome.message)]
+
+    def _run(self, cell, runner: _Runner, keep_output: bool) -> list:
+        limit = self._options.cell_timeout
         left = runner.deadline - time.monotonic()
         try:
-            answer = runner.run(cell.source, min(self.cell_timeout, left))
+            answer = runner.run(cell.source, min(limit, left))
         except SandboxTimeout:
-            if left < self.cell_timeout:
-                limit = f"the notebook's time limit ({self.notebook_timeout} s) ran out"
-                return [_error(TIMEOUT, f"{limit} during this cell")]
-            return [_error(TIMEOUT, f"this cell ran longer than {self.cell_timeout} s")]
+            if left < limit:
+                limit_s = self._options.notebook_timeout
+                message = f"the notebook's time limit ({limit_s} s) ran out during this cell"
+                return [_error(TIMEOUT, message)]
+            return [_error(TIMEOUT, f"this cell ran longer than {limit} s")]
         except SandboxDied as exc:
-            return [_error(DIED, str(exc))]
+            return [_error(DIED, _died(exc)[1])]
+        if not keep_output:
+            return []
         outputs = []
         if answer.get("stdout"):
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=answer["stdout"]))
+            text = str(answer["stdout"])
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
         error = answer.get("error")
         if error:
-            trace = str(error.get("traceback", "")).splitlines()
             outputs.append(
                 nbformat.v4.new_output(
                     "error",
-                    ename=str(error.get("ename", "Error")),
-                    evalue=str(error.get("evalue", "")),
-                    traceback=trace,
+                    ename=str(error.get("ename", "Error"))[:80],
+                    evalue=str(error.get("evalue", ""))[:2000],
+                    traceback=str(error.get("traceback", "")).splitlines()[-50:],
                 )
             )
         return outputs
 
-    def _verdict(self, cell, runner: _Runner) -> list:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    def _decide(self, grade_id: str, runner: _Runner, deadline: float) -> CheckOutcome:
+        """Run one check's hidden block here; its outcome, from what the grader observed."""
         if grade_id not in self._checks:
-            return [_error(FAILED, f"{grade_id!r} is not a check of this assignment")]
-        code = self._checks[grade_id]
-        runner.check_deadline = min(runner.deadline, time.monotonic() + self.cell_timeout)
-        try:
-            exec(
-                compile(code, "<hidden test>", "exec"),
-                {"__builtins__": __builtins__},
-                _Names(runner),
+            return CheckOutcome(
+                str(grade_id), 0.0, 0.0, "grader_error", "not a check of this assignment"
             )
+        code, possible = self._checks[grade_id]
+
+        def outcome(kind: str, message: str = "") -> CheckOutcome:
+            earned = possible if kind == "passed" else 0.0
+            return CheckOutcome(grade_id, earned, possible, kind, message)
+
+        limit = self._options.cell_timeout
+        if time.monotonic() >= deadline:
+            limit_s = self._options.notebook_timeout
+            return outcome("not_run", f"the notebook's time limit ({limit_s} s) ran out")
+        notebook_binds = deadline < time.monotonic() + limit
+        runner.check_deadline = min(deadline, time.monotonic() + limit)
+        try:
+            compiled = compile(code, f"<hidden check {grade_id}>", "exec")
+            exec(compiled, {"__builtins__": builtins}, _Names(runner))
         except SandboxTimeout:
-            return [_error(TIMEOUT, f"this check ran longer than {self.cell_timeout} s")]
+            if notebook_binds:
+                limit_s = self._options.notebook_timeout
+                return outcome("timeout", f"the notebook's time limit ({limit_s} s) ran out")
+            return outcome("timeout", f"this check ran longer than {limit} s")
         except SandboxDied as exc:
-            return [_error(DIED, str(exc))]
-        except OutOfMemory as exc:
-            return [_error(MEMORY, str(exc))]
+            return outcome(*_died(exc))
         except SandboxUnavailable:
             raise  # the machine's problem: this student is reported failed, not scored 0
+        except StudentError as exc:
+            return outcome("student_error", str(exc))
         except AssertionError as exc:  # the check's own message: written to show students
-            return [_error(FAILED, str(exc) or "the check failed")]
-        except Exception as exc:  # a check that broke on what it was given
-            return [
-                _error(
-                    FAILED,
-                    f"the check could not use what your code returned ({type(exc).__name__})",
-                )
-            ]
-        return []
+            return outcome("failed", str(exc) or "the check failed")
+        except Exception as exc:  # the instructor's code broke: never the student's fault
+            return outcome(
+                "grader_error",
+                f"the check {grade_id} itself failed ({type(exc).__name__}: {exc})"[:300],
+            )
+        return outcome("passed")

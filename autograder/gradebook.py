@@ -1,0 +1,249 @@
+"""The gradebook is the one truth: every score any command shows is read from it here.
+
+nbgrader's gradebook (SQLite by default, any SQLAlchemy URL) holds per cell the automatic
+score, the manual score and extra credit a person entered in formgrader, whether the cell still
+needs a person, and per submission the time it was submitted and the late penalty. A student's
+score is nbgrader's:
+
+.. math:: \\text{score} = \\max\\Big(0,\\ \\sum_{\\text{cells}} \\big(\\text{manual or else auto}
+          + \\text{extra credit}\\big) - \\text{late penalty}\\Big)
+
+:func:`write_result` is the only writer (the grading parent process calls it);
+:func:`read_grades` is what the CSV, the progress line, feedback, the report and the exports
+read. What the gradebook cannot hold (why a check failed, whether a result is stale) comes
+from the grader's records (:mod:`autograder.state`) and is joined here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.config import COURSE_ID, default_db_url
+from autograder.records import CheckOutcome, GradeResult
+
+__all__ = ["CellGrade", "StudentGrade", "quiet", "read_grades", "write_result"]
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence nbgrader's harmless SQLAlchemy and transport warnings (never shown to users)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*TCP.*encryption.*")
+        warnings.filterwarnings("ignore", module="sqlalchemy")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        try:
+            from sqlalchemy.exc import SAWarning
+
+            warnings.filterwarnings("ignore", category=SAWarning)
+        except ImportError:  # pragma: no cover
+            pass
+        yield
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One graded cell of one student, as the gradebook holds it."""
+
+    grade_id: str
+    max_score: float
+    auto: float | None = None
+    manual: float | None = None
+    extra_credit: float | None = None
+    needs_manual_grade: bool = False
+    comment: str | None = None  # the grader's comment (manual, else automatic)
+    outcome: CheckOutcome | None = None  # why, from the grader's record
+
+    @property
+    def score(self) -> float | None:
+        """nbgrader's: manual if entered, else automatic, plus extra credit; None if pending."""
+        base = self.manual if self.manual is not None else self.auto
+        if base is None:
+            return None
+        return base + (self.extra_credit or 0.0)
+
+    @property
+    def pending(self) -> bool:
+        return self.needs_manual_grade and self.manual is None
+
+
+@dataclass(frozen=True)
+class StudentGrade:
+    """A student's grade of one assignment: the gradebook's numbers and the grader's why."""
+
+    student_id: str
+    status: str  # "graded", "failed" (could not be graded), "stale" (graded an old version)
+    reason: str
+    max_score: float
+    cells: dict[str, CellGrade] = field(default_factory=dict)
+    penalty: float = 0.0
+    timestamp: dt.datetime | None = None
+    days_late: int = 0
+
+    @property
+    def raw_score(self) -> float:
+        return sum(c.score or 0.0 for c in self.cells.values())
+
+    @property
+    def score(self) -> float:
+        return max(0.0, self.raw_score - self.penalty) if self.status == "graded" else 0.0
+
+    @property
+    def auto_score(self) -> float:
+        return sum(c.auto or 0.0 for c in self.cells.values() if c.manual is None)
+
+    @property
+    def manual_score(self) -> float:
+        return sum(c.manual for c in self.cells.values() if c.manual is not None)
+
+    @property
+    def extra_credit(self) -> float:
+        return sum(c.extra_credit or 0.0 for c in self.cells.values())
+
+    @property
+    def pending(self) -> list[str]:
+        return [g for g, c in self.cells.items() if c.pending]
+
+
+def write_result(
+    result: GradeResult,
+    assignment: str,
+    db_url: str,
+    *,
+    timestamp: dt.datetime | None = None,
+    penalty: float | None = None,
+) -> None:
+    """Write one graded submission's automatic scores (and time, penalty) to the gradebook.
+
+    Hand-entered scores and comments are kept; a cell graded automatically no longer needs a
+    person, a hand-graded cell needs one until a manual score is entered.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    outcomes = {o.grade_id: o for o in result.outcomes}
+    with quiet(), Gradebook(db_url, course_id=COURSE_ID) as gb:
+        gb.update_or_create_student(result.student_id)
+        try:
+            submission = gb.find_submission(assignment, result.student_id)
+        except MissingEntry:
+            submission = gb.add_submission(assignment, result.student_id)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                outcome = outcomes.get(grade.name)
+                if outcome is None:
+                    continue
+                if outcome.kind == "pending":
+                    grade.auto_score = None
+                    grade.needs_manual_grade = grade.manual_score is None
+                else:
+                    grade.auto_score = outcome.earned
+                    grade.needs_manual_grade = False
+            if penalty is not None:
+                nb.late_submission_penalty = 0.0
+        if penalty is not None and submission.notebooks:
+            submission.notebooks[0].late_submission_penalty = float(penalty)
+        if timestamp is not None:
+            submission.timestamp = timestamp
+        gb.db.commit()
+
+
+def read_grades(
+    course: Path, assignment: str, db_url: str | None = None, students: list[str] | None = None
+) -> list[StudentGrade]:
+    """Every student with a graded record or a submission of ``assignment``, from the gradebook.
+
+    ``students``: only these (in this order); a named student with nothing yet is ``failed``
+    with reason "not graded".
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder import state
+    from autograder.authoring import graded_cells
+
+    course = Path(course).resolve()
+    checks = graded_cells(course, assignment)
+    max_score = sum(c["points"] for c in checks)
+    current = state.assignment_digest(course, assignment)
+    names = students if students is not None else _known_students(course, assignment, db_url)
+    grades = []
+    with quiet(), Gradebook(db_url or default_db_url(course), course_id=COURSE_ID) as gb:
+        for student in names:
+            record = state.load_record(course, assignment, student)
+            if record is None:
+                grades.append(StudentGrade(student, "failed", "not graded", max_score))
+                continue
+            result = record.result
+            if record.assignment_digest != current:
+                reason = "stale: graded against an earlier version of the assignment; regrade"
+                grades.append(StudentGrade(student, "stale", reason, max_score))
+                continue
+            if result.status != "graded":
+                grades.append(StudentGrade(student, "failed", result.reason, max_score))
+                continue
+            try:
+                submission = gb.find_submission(assignment, student)
+            except MissingEntry:
+                reason = "graded, but the gradebook has no submission: regrade"
+                grades.append(StudentGrade(student, "failed", reason, max_score))
+                continue
+            grades.append(_from_gradebook(submission, result, max_score))
+    return grades
+
+
+def _from_gradebook(submission, result: GradeResult, max_score: float) -> StudentGrade:
+    outcomes = {o.grade_id: o for o in result.outcomes}
+    comments = {}
+    cells = {}
+    for nb in submission.notebooks:
+        for comment in nb.comments:
+            text = comment.manual_comment if comment.manual_comment else comment.auto_comment
+            comments[comment.name] = text or None
+        for grade in nb.grades:
+            cells[grade.name] = CellGrade(
+                grade_id=grade.name,
+                max_score=float(grade.max_score),
+                auto=grade.auto_score,
+                manual=grade.manual_score,
+                extra_credit=grade.extra_credit,
+                needs_manual_grade=bool(grade.needs_manual_grade),
+                comment=comments.get(grade.name),
+                outcome=outcomes.get(grade.name),
+            )
+    penalty = float(submission.late_submission_penalty or 0.0)
+    cells_done = {
+        g: CellGrade(**{**c.__dict__, "comment": comments.get(g, c.comment)})
+        for g, c in cells.items()
+    }
+    pending = [g for g, c in cells_done.items() if c.pending]
+    reason = result.summary()
+    words = "manual grading pending"
+    reason = "; ".join(p for p in reason.split("; ") if not p.startswith(words))
+    if pending:
+        reason = "; ".join(filter(None, [reason, f"{words}: {', '.join(pending)}"]))
+    stamp = submission.timestamp
+    return StudentGrade(
+        student_id=result.student_id,
+        status="graded",
+        reason=reason,
+        max_score=max_score,
+        cells=cells_done,
+        penalty=penalty,
+        timestamp=stamp,
+        days_late=_days_late(submission),
+    )
+
+
+def _days_late(submission) -> int:
+    import math
+
+    seconds = float(getattr(submission, "total_seconds_late", 0.0) or 0.0)
+    return math.ceil(seconds / 86400) if seconds > 0 else 0
+
+
+def _known_students(course: Path, assignment: str, db_url: str | None) -> list[str]:
+    from autograder import state
+
+    return state.recorded_students(course, assignment)
