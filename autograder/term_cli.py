@@ -1,0 +1,215 @@
+"""The term's commands on ``python -m autograder``: roster, collect, extend, export, ...
+
+A thin layer over each module's typed ``main``; option defaults are ``main``'s keyword defaults.
+:func:`add_parsers` adds the subcommands (and ``release``'s deadline options),
+:func:`dispatch` runs one, :func:`after_release` keeps the due date and late policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["COMMANDS", "add_parsers", "after_release", "dispatch"]
+
+COMMANDS: dict[str, str] = {}
+
+
+def _due(text: str):
+    from autograder.deadlines import parse_time
+
+    try:
+        return parse_time(text, name="--due")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1], got {text!r}")
+    return value
+
+
+def _defaults(function) -> dict:
+    return function.__kwdefaults__ or {}
+
+
+def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
+    """Add the term's subcommands to ``sub`` and the deadline options to ``release``."""
+    from autograder import collect, deadlines, export, roster
+
+    if release is not None:
+        release.add_argument(
+            "--due",
+            type=_due,
+            default=None,
+            help="due date, ISO-8601 with a zone (2026-12-01T23:59+01:00); kept in "
+            f"COURSE/{deadlines.POLICY_FILE} and the gradebook",
+        )
+        release.add_argument(
+            "--late-penalty-per-day",
+            type=_fraction,
+            default=None,
+            metavar="FRACTION",
+            help="points taken off per started day late, as a fraction of the assignment's "
+            "points (0: none; 1: late means zero); capped at the points earned",
+        )
+    d = _defaults(roster.main)
+    p = sub.add_parser(
+        "roster",
+        help="import the class list (a Canvas or Moodle gradebook export)",
+        epilog="example: python -m autograder roster --course autograder/course --from grades.csv",
+    )
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--from", dest="source", type=Path, required=True, metavar="ROSTER.csv")
+    p.add_argument(
+        "--id-column",
+        default=d["id_column"],
+        help="the column holding the course's student ids (default: SIS Login ID on Canvas, "
+        "ID number on Moodle)",
+    )
+    COMMANDS["roster"] = "roster"
+
+    d = _defaults(collect.main)
+    p = sub.add_parser(
+        "collect",
+        help="lay a Canvas/Moodle zip, a folder of STUDENT.ipynb or nbgrader's exchange "
+        "inbound into COURSE/submitted",
+        epilog="example: python -m autograder collect a1_metrics --course autograder/course "
+        "--from submissions.zip --roster grades.csv",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH")
+    p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
+    p.add_argument("--id-column", default=d["id_column"])
+    COMMANDS["collect"] = "collect"
+
+    p = sub.add_parser(
+        "extend",
+        help="give one student a later due date",
+        epilog="example: python -m autograder extend a1_metrics --student jdoe "
+        "--until 2026-12-08T23:59+01:00",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=roster.DEFAULT_COURSE)
+    p.add_argument("--student", required=True)
+    p.add_argument("--until", type=_due, required=True, help="ISO-8601 with a zone")
+    COMMANDS["extend"] = "extend"
+
+    d = _defaults(export.main)
+    p = sub.add_parser(
+        "export",
+        help="final grades as Canvas's or Moodle's grade import CSV, or a per-question CSV",
+        epilog="example: python -m autograder export a1_metrics --format canvas --out canvas.csv",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--format", choices=export.FORMATS, default=d["format"])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
+    p.add_argument("--id-column", default=d["id_column"])
+    p.add_argument("--column", default=d["column"], help="the LMS's column for the assignment")
+    p.add_argument(
+        "--missing-as-zero",
+        action="store_true",
+        default=d["missing_as_zero"],
+        help="a roster student with no submission gets 0 (default: empty)",
+    )
+    p.add_argument("--db", dest="db_url", default=d["db_url"])
+    COMMANDS["export"] = "export"
+
+
+def after_release(args) -> int:
+    """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
+    from autograder import deadlines
+
+    due, fraction = getattr(args, "due", None), getattr(args, "late_penalty_per_day", None)
+    if due is None and fraction is None:
+        return 0
+    try:
+        policy = deadlines.set_policy(
+            args.course, args.assignment, due=due, late_penalty_per_day=fraction
+        )
+        deadlines.set_gradebook_due(args.course, args.assignment, getattr(args, "db_url", None))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    when = policy.due.isoformat() if policy.due else "no due date"
+    print(f"due {when}; late penalty {policy.late_penalty_per_day:g} of the points per started day")
+    return 0
+
+
+def _print_collection(result) -> int:
+    kinds = sorted({c.kind for c in result.collected})
+    print(
+        f"collected {len(result.collected)} submissions of {result.assignment} "
+        f"({', '.join(kinds) or 'none'}) from {result.files_seen} files"
+    )
+    for c in result.collected:
+        if c.note:
+            print(f"  {c.student_id}: {c.note} ({c.source})")
+    if result.skipped:
+        print(f"not collected ({len(result.skipped)}):")
+        for s in result.skipped:
+            print(f"  {s.source}: {s.reason}")
+    if not result.ok:
+        print("error: no file matched a student", file=sys.stderr)
+        return 1
+    return 0
+
+
+def dispatch(args) -> int:
+    """Run the term command ``args.command``; the exit status."""
+    from autograder import collect, deadlines, export, roster
+
+    try:
+        if args.command == "roster":
+            r = roster.main(course=args.course, source=args.source, id_column=args.id_column)
+            print(
+                f"roster: {len(r.students)} students ({r.kind}, id column {r.id_column!r}) "
+                f"-> {Path(args.course) / roster.ROSTER_FILE}"
+            )
+            for problem in r.problems:
+                print(f"  {problem}")
+            return 0
+        if args.command == "collect":
+            result = collect.main(
+                assignment=args.assignment,
+                source=args.source,
+                course=args.course,
+                roster=args.roster,
+                id_column=args.id_column,
+            )
+            return _print_collection(result)
+        if args.command == "extend":
+            policy = deadlines.set_extension(args.course, args.assignment, args.student, args.until)
+            print(
+                f"{args.student}: {args.assignment} due {policy.due_for(args.student).isoformat()}"
+            )
+            return 0
+        if args.command == "export":
+            done = export.main(
+                assignment=args.assignment,
+                format=args.format,
+                out=args.out,
+                course=args.course,
+                roster=args.roster,
+                id_column=args.id_column,
+                column=args.column,
+                missing_as_zero=args.missing_as_zero,
+                db_url=args.db_url,
+            )
+            print(f"wrote {done.rows} rows ({done.format}) to {done.path}")
+            for note in done.notes:
+                print(f"  {note}")
+            return 0
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    raise ValueError(f"not a term command: {args.command!r}")

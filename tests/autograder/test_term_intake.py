@@ -1,0 +1,326 @@
+"""Roster import, deadlines and late penalties, and ``collect`` from Canvas, Moodle, nbgrader."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from autograder import collect, deadlines, roster
+
+A = "a1_metrics"
+DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone(timedelta(hours=1)))
+
+
+def notebook(marker: str) -> bytes:
+    cell = {"cell_type": "code", "metadata": {}, "source": marker, "outputs": [],
+            "execution_count": None}  # fmt: skip
+    return json.dumps(
+        {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    ).encode()
+
+
+def canvas_roster(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """rows: (name "Last, First", canvas id, sis user id, sis login id)."""
+    with path.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "A1 metrics (901)"])
+        w.writerow(["    Points Possible", "", "", "", "", "10"])
+        for name, cid, sis, login in rows:
+            w.writerow([name, cid, sis, login, "Section 1", ""])
+    return path
+
+
+def moodle_roster(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """rows: (first, last, id number, email)."""
+    with path.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["First name", "Last name", "ID number", "Institution", "Department",
+                    "Email address", "Assignment: a1_metrics (Real)"])  # fmt: skip
+        for first, last, idn, email in rows:
+            w.writerow([first, last, idn, "", "", email, "-"])
+    return path
+
+
+STUDENTS = [("Doe, Jane", "101", "S1", "jdoe"), ("Roe, Rick", "102", "S2", "rroe"),
+            ("Poe, Edgar", "103", "S3", "epoe")]  # fmt: skip
+
+
+def test_canvas_roster_skips_points_possible_and_uses_sis_login_id(tmp_path):
+    r = roster.read_roster(canvas_roster(tmp_path / "r.csv", STUDENTS))
+    assert r.kind == "canvas" and r.id_column == "SIS Login ID"
+    assert r.ids == ["jdoe", "rroe", "epoe"]
+    assert r.by_lms_id("102")[0].student_id == "rroe"
+    other = roster.read_roster(tmp_path / "r.csv", id_column="SIS User ID")
+    assert other.ids == ["S1", "S2", "S3"]
+
+
+def test_roster_lists_duplicates_and_empty_ids_by_name(tmp_path):
+    rows = [*STUDENTS, ("Doe, John", "104", "S4", "jdoe"), ("Student, Test", "105", "", "")]
+    r = roster.read_roster(canvas_roster(tmp_path / "r.csv", rows))
+    assert r.ids == ["jdoe", "rroe", "epoe"]
+    assert any("Doe, John" in p and "already belongs to Doe, Jane" in p for p in r.problems)
+    assert any("Student, Test" in p and "no SIS Login ID" in p for p in r.problems)
+
+
+@pytest.mark.parametrize("bad", ["-rf", ".hidden", "a/b", "x y", "é", "a" * 65, "../up"])
+def test_roster_refuses_an_id_outside_the_character_set_by_name(tmp_path, bad):
+    path = canvas_roster(tmp_path / "r.csv", [("Bad, Name", "1", "S", bad)])
+    with pytest.raises(ValueError, match=r"Bad, Name.*not a valid student id"):
+        roster.read_roster(path)
+
+
+def test_moodle_roster_and_unknown_layout(tmp_path):
+    r = roster.read_roster(moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "1001", "j@x.org")]))
+    assert (r.kind, r.ids, r.students[0].name) == ("moodle", ["1001"], "Jane Doe")
+    (tmp_path / "x.csv").write_text("name,score\nx,1\n")
+    with pytest.raises(ValueError, match="neither a Canvas"):
+        roster.read_roster(tmp_path / "x.csv")
+    with pytest.raises(ValueError, match="no column 'Login'"):
+        roster.read_roster(tmp_path / "m.csv", id_column="Login")
+
+
+def test_due_dates_without_a_zone_are_refused():
+    with pytest.raises(ValueError, match="no time zone"):
+        deadlines.parse_time("2026-12-01T23:59")
+    with pytest.raises(ValueError, match="ISO-8601"):
+        deadlines.parse_time("next friday")
+    assert deadlines.parse_time("2026-12-01T22:59Z") == DUE
+
+
+def test_late_penalty_counts_started_days_and_caps_at_points_earned(tmp_path):
+    p = deadlines.set_policy(tmp_path, A, due=DUE.isoformat(), late_penalty_per_day=0.1)
+    policy = deadlines.load_policy(tmp_path)
+    assert policy.get(A) == p
+
+    def penalty(delta, earned=10.0):
+        return deadlines.late_penalty(policy, A, "jdoe", DUE + delta, earned, 10.0)
+
+    assert penalty(timedelta(seconds=0)) == deadlines.Penalty(0, 0.0)
+    assert penalty(timedelta(seconds=1)) == deadlines.Penalty(1, 1.0)
+    assert penalty(timedelta(days=1)) == deadlines.Penalty(1, 1.0)
+    assert penalty(timedelta(days=1, seconds=1)) == deadlines.Penalty(2, 2.0)
+    assert penalty(timedelta(days=30), earned=4.0) == deadlines.Penalty(30, 4.0)
+    assert deadlines.late_penalty(policy, A, "jdoe", None, 10, 10) == deadlines.Penalty(0, 0.0)
+    deadlines.set_extension(tmp_path, A, "jdoe", (DUE + timedelta(days=2)).isoformat())
+    policy = deadlines.load_policy(tmp_path)
+    late = deadlines.late_penalty(policy, A, "jdoe", DUE + timedelta(days=1), 10, 10)
+    assert late == deadlines.Penalty(0, 0.0)
+    assert deadlines.late_penalty(policy, A, "rroe", DUE + timedelta(days=1), 10, 10).days_late == 1
+    with pytest.raises(ValueError, match="late_penalty_per_day must be a fraction"):
+        deadlines.set_policy(tmp_path, A, late_penalty_per_day=1.5)
+
+
+def test_timestamp_round_trips_through_nbgrader_parser(tmp_path):
+    from nbgrader.utils import parse_utc
+
+    moment = datetime(2026, 12, 2, 10, 30, 15, 123456, tzinfo=UTC)
+    deadlines.write_timestamp(tmp_path, moment)
+    text = (tmp_path / "timestamp.txt").read_text()
+    assert text == "2026-12-02 10:30:15.123456 UTC"
+    assert parse_utc(text) == moment.replace(tzinfo=None)
+    assert deadlines.read_timestamp(tmp_path) == moment
+    assert deadlines.read_timestamp(tmp_path / "nowhere") is None
+
+
+def test_late_penalty_plugin_is_what_nbgrader_calls(tmp_path):
+    """nbgrader's AssignLatePenalties creates the plugin with itself as parent and asks it."""
+    from nbgrader.preprocessors import AssignLatePenalties
+    from traitlets.config import Config
+
+    deadlines.set_policy(tmp_path, A, due=DUE, late_penalty_per_day=0.25)
+
+    class Found:
+        duedate = DUE.astimezone(UTC).replace(tzinfo=None)
+        max_score = 8.0
+
+    class Submission:
+        timestamp = Found.duedate + timedelta(days=1, hours=1)  # 2 started days
+
+    class Book:
+        def find_assignment(self, name):
+            return Found
+
+        def find_submission(self, name, student):
+            return Submission
+
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.AssignLatePenalties.plugin_class = "autograder.deadlines.LatePenalty"
+    parent = AssignLatePenalties(config=config)
+    parent.assignment_id, parent.gradebook = A, Book()
+    parent.init_plugin()
+    assert isinstance(parent.plugin_inst, deadlines.LatePenalty)
+    assert parent.plugin_inst.late_submission_penalty("jdoe", 7.0, 90000) == 4.0
+    assert parent.plugin_inst.late_submission_penalty("jdoe", 3.0, 90000) == 3.0
+
+
+# --- collect -------------------------------------------------------------------------------
+
+
+def canvas_zip(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def submitted(course: Path, student: str) -> Path:
+    return course / "submitted" / student / A
+
+
+def test_collect_canvas_zip_latest_wins_late_counted_unknown_listed(tmp_path):
+    course = tmp_path / "course"
+    deadlines.set_policy(course, A, due=DUE, late_penalty_per_day=0.1)
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    z = canvas_zip(tmp_path / "subs.zip", {
+        "doejane_101_5001_a1_metrics.ipynb": notebook("jane first"),
+        "doejane_101_5007_a1_metrics-1.ipynb": notebook("jane resubmitted"),
+        "roerick_late_102_5003_a1_metrics.ipynb": notebook("rick late"),
+        "poeedgar_103_5004_a1_metrics-Copy1.ipynb": notebook("edgar misnamed"),
+        "nobody_999_5005_a1_metrics.ipynb": notebook("unknown"),
+        "doejane_101_5006_notes.pdf": b"%PDF",
+        "__MACOSX/._doejane_101_5001_a1_metrics.ipynb": b"junk",
+    })  # fmt: skip
+    result = collect.main(assignment=A, source=z, course=course, roster=r)
+    got = {c.student_id: c for c in result.collected}
+    assert sorted(got) == ["epoe", "jdoe", "rroe"]
+    assert (
+        json.loads((submitted(course, "jdoe") / f"{A}.ipynb").read_text())["cells"][0]["source"]
+        == "jane resubmitted"
+    )
+    assert not (submitted(course, "jdoe") / "timestamp.txt").exists()
+    assert deadlines.read_timestamp(submitted(course, "rroe")) == DUE + timedelta(seconds=1)
+    assert "counted as 1 day late" in got["rroe"].note
+    assert "renamed a1_metrics-Copy1.ipynb" in got["epoe"].note
+    reasons = {s.source: s.reason for s in result.skipped}
+    assert "superseded" in reasons["doejane_101_5001_a1_metrics.ipynb"]
+    assert "999" in reasons["nobody_999_5005_a1_metrics.ipynb"]
+    assert "not on the roster" in reasons["nobody_999_5005_a1_metrics.ipynb"]
+    assert "not a notebook" in reasons["doejane_101_5006_notes.pdf"]
+    assert any(s.startswith("__MACOSX") for s in reasons)
+    assert result.ok and result.files_seen == 7
+
+
+def test_collect_moodle_folders_match_names_on_the_roster(tmp_path):
+    course = tmp_path / "course"
+    r = moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "1001", "j@x.org"),
+                                           ("Rick", "Roe", "1002", "r@x.org")])  # fmt: skip
+    src = tmp_path / "moodle"
+    (src / "Jane Doe_77_assignsubmission_file_").mkdir(parents=True)
+    (src / "Jane Doe_77_assignsubmission_file_" / f"{A}.ipynb").write_bytes(notebook("jane"))
+    (src / "Zed Zee_78_assignsubmission_file_").mkdir()
+    (src / "Zed Zee_78_assignsubmission_file_" / f"{A}.ipynb").write_bytes(notebook("zed"))
+    result = collect.main(assignment=A, source=src, course=course, roster=r)
+    assert [c.student_id for c in result.collected] == ["1001"]
+    assert any("Zed Zee" in s.reason and "not on the roster" in s.reason for s in result.skipped)
+
+
+def test_collect_exchange_inbound_keeps_nbgrader_times_latest_wins(tmp_path):
+    course = tmp_path / "course"
+    inbound = tmp_path / "exchange" / "course101" / "inbound"
+    times = ["2026-12-01 10:00:00.000000 UTC", "2026-12-02 09:00:00.000000 UTC"]
+    for i, ts in enumerate(times):
+        folder = inbound / f"jdoe+{A}+{ts}+rnd{i}"
+        folder.mkdir(parents=True)
+        (folder / f"{A}.ipynb").write_bytes(notebook(f"take {i}"))
+        (folder / "timestamp.txt").write_text(ts)
+    (inbound / f"rroe+a2_backprop+{times[0]}+x").mkdir()
+    (inbound / f"rroe+a2_backprop+{times[0]}+x" / "a2_backprop.ipynb").write_bytes(notebook(""))
+    result = collect.main(assignment=A, source=inbound.parent, course=course)
+    assert [(c.student_id, c.kind) for c in result.collected] == [("jdoe", "exchange")]
+    assert deadlines.read_timestamp(submitted(course, "jdoe")) == datetime(
+        2026, 12, 2, 9, tzinfo=UTC
+    )
+    text = (submitted(course, "jdoe") / f"{A}.ipynb").read_text()
+    assert "take 1" in text
+    assert any("a2_backprop" in s.reason for s in result.skipped)
+
+
+def test_collect_flat_folder_refuses_bad_names_and_fails_when_nothing_matched(tmp_path):
+    course, src = tmp_path / "course", tmp_path / "flat"
+    src.mkdir()
+    (src / "-rf.ipynb").write_bytes(notebook(""))
+    (src / "notes.txt").write_text("x")
+    result = collect.main(assignment=A, source=src, course=course)
+    assert not result.collected and not result.ok
+    assert any("not a valid student id" in s.reason for s in result.skipped)
+    (src / "jdoe.ipynb").write_bytes(notebook("flat"))
+    assert [
+        c.student_id for c in collect.main(assignment=A, source=src, course=course).collected
+    ] == ["jdoe"]
+
+
+def test_collect_zip_refuses_traversal_links_and_oversized_entries(tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    z = tmp_path / "evil.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("../escape.ipynb", notebook("x"))
+        zf.writestr("/abs.ipynb", notebook("x"))
+        link = zipfile.ZipInfo("jdoe.ipynb")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("big.ipynb", b"x" * 2000)
+        zf.writestr("rroe.ipynb", notebook("fine"))
+    monkeypatch.setattr(collect, "MAX_FILE_BYTES", 1000)
+    result = collect.main(assignment=A, source=z, course=course)
+    assert [c.student_id for c in result.collected] == ["rroe"]
+    reasons = " | ".join(f"{s.source}: {s.reason}" for s in result.skipped)
+    assert "unsafe path" in reasons and "symbolic link" in reasons and "over 1000" in reasons
+    assert not (tmp_path / "escape.ipynb").exists()
+    assert not (course / "submitted" / "jdoe").exists()
+
+
+def test_collect_an_older_download_never_replaces_a_newer_submission(tmp_path):
+    course = tmp_path / "course"
+    for day, text in ((2, "newer"), (1, "older")):
+        src = tmp_path / f"d{day}" / "jdoe" / A
+        src.mkdir(parents=True)
+        (src / f"{A}.ipynb").write_bytes(notebook(text))
+        deadlines.write_timestamp(src, datetime(2026, 12, day, tzinfo=UTC))
+        result = collect.main(assignment=A, source=tmp_path / f"d{day}", course=course)
+    assert (
+        not result.collected
+        and "older than the submission collected before" in result.skipped[0].reason
+    )
+    assert "newer" in (submitted(course, "jdoe") / f"{A}.ipynb").read_text()
+
+
+def test_collect_cli_names_bad_input_and_exit_status(tmp_path):
+    def run(*args):
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True,
+                              text=True, env=env)  # fmt: skip
+
+    course = tmp_path / "c"
+    missing = run("collect", A, "--course", str(course), "--from", str(tmp_path / "nope.zip"))
+    assert missing.returncode == 2 and "nope.zip does not exist" in missing.stderr
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.md").write_text("x")
+    none = run("collect", A, "--course", str(course), "--from", str(tmp_path / "empty"))
+    assert none.returncode == 1 and "readme.md: not a notebook" in none.stdout
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    ok = run("roster", "--course", str(course), "--from", str(r))
+    assert ok.returncode == 0 and "3 students" in ok.stdout
+    z = canvas_zip(tmp_path / "s.zip", {"doejane_101_1_a1_metrics.ipynb": notebook("x")})
+    done = run("collect", A, "--course", str(course), "--from", str(z))  # the course's roster
+    assert done.returncode == 0 and "collected 1 submissions" in done.stdout
+    bad = run("release", A, "--course", str(course), "--due", "2026-12-01 23:59")
+    assert bad.returncode == 2 and "no time zone" in bad.stderr
+
+
+def test_csv_roster_text_is_read_with_a_bom(tmp_path):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+                                  ["Doe, Jane", "1", "S1", "jdoe", "A"]])  # fmt: skip
+    (tmp_path / "r.csv").write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())
+    assert roster.read_roster(tmp_path / "r.csv").ids == ["jdoe"]
