@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument(
         "--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook"
     )
+    release.add_argument(
+        "--force",
+        action="store_true",
+        help="release a changed assignment even though submissions were graded (they become "
+        "stale and the next grade regrades them)",
+    )
     grade = sub.add_parser(
         "grade",
         help="autograde a batch of submissions in parallel; write the gradebook and a CSV",
@@ -168,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             folder = release.main(
-                assignment=args.assignment, course=args.course, db_url=args.db_url
+                assignment=args.assignment,
+                course=args.course,
+                db_url=args.db_url,
+                force=args.force,
             )
         except (ValueError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)

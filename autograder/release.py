@@ -9,33 +9,60 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder import authoring
+from autograder import authoring, state
 from autograder.config import (
+    ASSIGNMENTS,
     DEFAULT_COURSE,
     check_gradebook,
     default_db_url,
     ensure_tools_on_path,
     nbgrader_config,
 )
+from autograder.gradebook import quiet
 
-__all__ = ["ReleaseError", "main"]
+__all__ = ["ReleaseError", "describe_changes", "main"]
 
 
 class ReleaseError(RuntimeError):
     """nbgrader could not generate the assignment, or the release leaks a solution."""
 
 
-def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None = None) -> Path:
-    """Release ``assignment`` into ``course/release/ASSIGNMENT``; return that folder."""
+def main(
+    *,
+    assignment: str,
+    course: Path = DEFAULT_COURSE,
+    db_url: str | None = None,
+    force: bool = False,
+    sources: Path = ASSIGNMENTS,
+) -> Path:
+    """Release ``assignment`` into ``course/release/ASSIGNMENT``; return that folder.
+
+    Once submissions of the assignment have been graded, a release that changes it is refused,
+    naming what changed, unless ``force``. ``sources``: the folder of assignment sources: then every result graded against the old version
+    is shown as stale and regraded by the next ``grade``.
+    """
+    import nbformat
     from nbgrader.apps import NbGraderAPI
 
     course = Path(course).resolve()
-    source = authoring.write_source_notebook(assignment, course)
+    notebook = authoring.read_source(assignment, sources)
+    target = course / "source" / assignment / f"{assignment}.ipynb"
+    if target.exists() and not force:
+        graded = state.recorded_students(course, assignment)
+        changes = describe_changes(nbformat.read(target, as_version=4), notebook)
+        if graded and changes:
+            raise ReleaseError(
+                f"{assignment} has {len(graded)} graded submissions and this release changes "
+                f"it: {'; '.join(changes)}. Re-release with --force to mark those results stale "
+                "(the next `grade` regrades them)"
+            )
+    source = authoring.write_source_notebook(assignment, course, sources)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     ensure_tools_on_path()
-    check_gradebook(db_url or default_db_url(course))  # a clear error, not nbgrader's traceback
-    api = NbGraderAPI(config=nbgrader_config(course, db_url))
-    result = api.generate_assignment(assignment, force=True, create=True)
+    with quiet():
+        check_gradebook(db_url or default_db_url(course))  # a clear error, not a traceback
+        api = NbGraderAPI(config=nbgrader_config(course, db_url))
+        result = api.generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):
         raise ReleaseError(
             f"nbgrader generate_assignment failed for {assignment!r}:\n{result.get('log', '')[-3000:]}"
@@ -45,11 +72,38 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
     return release
 
 
+def describe_changes(old, new) -> list[str]:
+    """What differs between two versions of an assignment's source notebook, in words."""
+    from autograder import cells
+
+    def checks(nb) -> dict[str, float]:
+        return {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_graded(c)}
+
+    before, after = checks(old), checks(new)
+    changes = []
+    added = [g for g in after if g not in before]
+    removed = [g for g in before if g not in after]
+    if added:
+        changes.append(f"checks added: {', '.join(added)}")
+    if removed:
+        changes.append(f"checks removed: {', '.join(removed)}")
+    changed = [
+        f"{g} {before[g]:g} -> {after[g]:g}" for g in after if g in before and before[g] != after[g]
+    ]
+    if changed:
+        changes.append(f"points changed: {', '.join(changed)}")
+    if not changes and [c.source for c in old.cells] != [c.source for c in new.cells]:
+        changes.append("the text or the checks' code changed")
+    return changes
+
+
 def _check_clean(release: Path, source: Path) -> None:
     notebook = release / source.name
     if not notebook.exists():
         raise ReleaseError(f"nbgrader produced no {notebook}")
     text = notebook.read_text()
-    for marker in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "autograder.hidden"):
+    from autograder import cells
+
+    for marker in (cells.SOLUTION_BEGIN, cells.HIDDEN_BEGIN, "autograder.hidden"):
         if marker in text:
             raise ReleaseError(f"the release {notebook} still contains {marker!r}")
