@@ -483,30 +483,16 @@ def validate_params(constraints: Mapping[str, object]):
 
 
 def validate_fields(constraints: Mapping[str, object]):
-    """Class decorator for a dataclass: check every field before its own ``__post_init__``.
+    """Class decorator for a dataclass: check the fields given to ``__init__`` before it runs.
 
-    Put it above ``@dataclass``. Every field must have an entry.
+    Put it above ``@dataclass``; every field of ``__init__`` must have an entry. The check runs
+    before the dataclass's own ``__post_init__`` (so that one may convert validated values),
+    also for :func:`dataclasses.replace`.
     """
 
     def decorate(cls):
-        names = [f.name for f in dataclasses.fields(cls) if f.init]
-        unknown, missing = set(constraints) - set(names), set(names) - set(constraints)
-        if unknown or missing:
-            raise TypeError(
-                f"validate_fields on {cls.__qualname__}: no such field {sorted(unknown)}, "
-                f"no constraint for {sorted(missing)}"
-            )
-        compiled = {name: _compile(c) for name, c in constraints.items()}
-        original = cls.__dict__.get("__post_init__")
-
-        def __post_init__(self):
-            for name in names:
-                check_param(name, getattr(self, name), compiled[name])
-            if original is not None:
-                original(self)
-
-        cls.__post_init__ = __post_init__
-        cls.__coursekit_params__ = compiled
+        cls.__init__ = validate_params(constraints)(cls.__init__)
+        cls.__coursekit_params__ = cls.__init__.__coursekit_params__
         return cls
 
     return decorate

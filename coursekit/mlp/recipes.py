@@ -1,6 +1,7 @@
-"""Ready recipes from the seed notes (chapter 7).
+"""Ready recipes from the review notes (chapter 7).
 
-The seed-000 binary classifier::
+The small binary classifier of the review notes (on the learning rate and hyperparameter
+settings)::
 
     Input(n_features) -> Dense(5, relu) -> Dense(1, sigmoid)
     Adam(lr=1e-3), binary cross-entropy, batch 16, up to 500 epochs,
@@ -16,15 +17,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit._params import InstanceOf, Integral, Interval, Options, validate_params
+from coursekit.data import Split
 from coursekit.mlp.history import History
-from coursekit.mlp.spec import MLPSpec
+from coursekit.mlp.spec import OUTPUTS, MLPSpec
 from coursekit.scaling import Standardizer
 
-__all__ = ["RecipeResult", "seed000_classifier", "seed000_regressor", "seed000_spec"]
+__all__ = ["RecipeResult", "small_classifier", "small_classifier_spec", "small_regressor"]
 
 
-def seed000_spec(n_features: int, output: str = "sigmoid", **changes) -> MLPSpec:
-    """The seed-000 network and training settings as an :class:`MLPSpec`."""
+_SPLIT = InstanceOf(Split, "a coursekit.data.Split")
+_FRAMEWORK = Options(("numpy", "keras", "torch", "sklearn"))
+
+
+@validate_params({"n_features": [Interval(Integral, 1, None)], "output": [Options(OUTPUTS)]})
+def small_classifier_spec(n_features: int, output: str = "sigmoid", **changes) -> MLPSpec:
+    """The review notes' network and training settings as an :class:`MLPSpec`."""
     spec = MLPSpec(
         n_inputs=n_features,
         hidden=(5,),
@@ -51,12 +59,13 @@ class RecipeResult:
     y_scaler: Standardizer | None = None
 
 
-def seed000_classifier(split, framework: str = "torch", **changes) -> RecipeResult:
-    """Train the seed-000 classifier on a :class:`coursekit.data.Split` (binary labels)."""
+@validate_params({"split": [_SPLIT], "framework": [_FRAMEWORK]})
+def small_classifier(split, framework: str = "torch", **changes) -> RecipeResult:
+    """Train the review notes' small classifier on a :class:`coursekit.data.Split` (binary labels)."""
     from coursekit import mlp
 
     x_scaler = Standardizer().fit(split.X_train)
-    spec = seed000_spec(split.n_features, **changes)
+    spec = small_classifier_spec(split.n_features, **changes)
     model = mlp.build(framework, spec)
     history = mlp.fit(
         model,
@@ -69,7 +78,8 @@ def seed000_classifier(split, framework: str = "torch", **changes) -> RecipeResu
     return RecipeResult(model, spec, history, test, x_scaler)
 
 
-def seed000_regressor(split, framework: str = "torch", **changes) -> RecipeResult:
+@validate_params({"split": [_SPLIT], "framework": [_FRAMEWORK]})
+def small_regressor(split, framework: str = "torch", **changes) -> RecipeResult:
     """The regression variant: linear output, MSE, features *and targets* standardized.
 
     The test scores are reported in the original target units (``rmse``) and in scaled
@@ -79,7 +89,7 @@ def seed000_regressor(split, framework: str = "torch", **changes) -> RecipeResul
 
     x_scaler = Standardizer().fit(split.X_train)
     y_scaler = Standardizer().fit(split.y_train)  # training targets only
-    spec = seed000_spec(split.n_features, output="linear", **changes)
+    spec = small_classifier_spec(split.n_features, output="linear", **changes)
     model = mlp.build(framework, spec)
     history = mlp.fit(
         model,

@@ -322,11 +322,11 @@ def test_numpy_dropout_is_off_at_prediction_and_on_in_training():
 
 
 @pytest.mark.slow
-def test_seed000_recipes_train_and_report_test_scores():
+def test_the_review_notes_recipes_train_and_report_test_scores():
     from coursekit import data
     from coursekit.mlp import recipes
 
-    spec = recipes.seed000_spec(30)
+    spec = recipes.small_classifier_spec(30)
     assert (spec.hidden, spec.lr, spec.batch_size, spec.epochs, spec.patience) == (
         (5,),
         1e-3,
@@ -334,10 +334,10 @@ def test_seed000_recipes_train_and_report_test_scores():
         500,
         20,
     )
-    result = recipes.seed000_classifier(data.load("breast_cancer"), epochs=60, patience=5)
+    result = recipes.small_classifier(data.load("breast_cancer"), epochs=60, patience=5)
     assert result.test["accuracy"] > 0.9
     assert result.history.epochs_run <= 60
-    reg = recipes.seed000_regressor(data.load("diabetes"), epochs=60, patience=5)
+    reg = recipes.small_regressor(data.load("diabetes"), epochs=60, patience=5)
     split = data.load("diabetes")
     assert reg.y_scaler.mean_[0] == pytest.approx(split.y_train.mean())  # training targets only
     baseline = float(np.sqrt(np.mean((split.y_test - split.y_train.mean()) ** 2)))

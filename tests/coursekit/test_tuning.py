@@ -1,4 +1,4 @@
-"""Grid and random search on known objectives; keras-tuner over the seed-004 space."""
+"""Grid and random search on known objectives; keras-tuner over the slides' space."""
 
 import collections
 import math
@@ -11,6 +11,7 @@ import pytest
 from coursekit import tuning
 
 ROOT = Path(__file__).resolve().parents[2]
+X4, Y4 = np.eye(4), np.array([0, 1, 0, 1])
 
 
 def _bowl(p):
@@ -151,7 +152,7 @@ def test_records_and_trials_carry_params_score_seconds_and_index():
         ),
         (
             lambda: tuning.random_search({"a": [1]}, lambda p: 0, n_trials=0),
-            "n_trials must be a positive int, got 0",
+            "n_trials must be an int >= 1, got 0",
         ),
         (lambda: tuning.random_search({"a": 3}, lambda p: 0), "hyperparameter 'a'"),
         (lambda: tuning.grid_search({"a": [1]}, lambda p: 0, budget=0), "budget must be"),
@@ -159,15 +160,26 @@ def test_records_and_trials_carry_params_score_seconds_and_index():
         (lambda: tuning.random_search({"a": [1]}, lambda p: 0, mode="lowest"), "mode must be"),
         (lambda: tuning.LogUniform(0, 1), "0 < low < high"),
         (lambda: tuning.IntRange(6, 2), "IntRange needs low <= high"),
-        (lambda: tuning.run_keras_tuner("grid", None, None, None, None), "kind must be one of"),
         (
-            lambda: tuning.run_keras_tuner("random", None, None, None, None, max_trials=0),
-            "max_trials must be a positive int",
+            lambda: tuning.run_keras_tuner("grid", X4, Y4, X4, Y4),
+            "kind must be one of 'random', 'bayesian', 'hyperband', got 'grid'",
         ),
         (
-            lambda: tuning.run_keras_tuner("random", None, None, None, None, directory=ROOT),
-            "directory must be outside the repository",
+            lambda: tuning.run_keras_tuner("random", X4, Y4, X4, Y4, max_trials=0),
+            "max_trials must be an int >= 1, got 0",
         ),
+        (
+            lambda: tuning.run_keras_tuner("random", X4, Y4, X4, Y4, directory=3),
+            "directory must be a folder path or None, got 3",
+        ),
+        (
+            lambda: tuning.run_keras_tuner("random", X4, [0, 1, np.nan, 1], X4, Y4),
+            "y_train must be finite",
+        ),
+        (lambda: tuning.Uniform("0", 1), "low must be a finite number, got '0'"),
+        (lambda: tuning.IntRange(1, 5, step="2"), "step must be an int >= 1, got '2'"),
+        (lambda: tuning.grid_search([1], lambda p: 0), "space must be a non-empty dict"),
+        (lambda: tuning.grid_search({"a": [1]}, "f"), "objective must be a callable"),
     ],
 )
 def test_bad_arguments_are_named(call, match):
@@ -196,7 +208,7 @@ def _small_breast_cancer():
     "n_layers, units, dropout, optimizer",
     [(3, 160, 0.2, "adam"), (6, 32, 0.0, "rmsprop")],
 )
-def test_seed004_hypermodel_builds_the_requested_layers(n_layers, units, dropout, optimizer):
+def test_slides_hypermodel_builds_the_requested_layers(n_layers, units, dropout, optimizer):
     import keras_tuner as kt
 
     hp = kt.HyperParameters()
@@ -207,7 +219,7 @@ def test_seed004_hypermodel_builds_the_requested_layers(n_layers, units, dropout
     hp.Fixed("optimizer", optimizer)
     hp.Fixed("learning_rate", 1e-3)
     hp.Fixed("decay_rate", 0.96)
-    model = tuning.seed004_hypermodel(30)(hp)
+    model = tuning.slides_hypermodel(30)(hp)
     dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
     drops = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
     assert [d.units for d in dense] == [units] * n_layers + [1]
@@ -220,7 +232,7 @@ def test_seed004_hypermodel_builds_the_requested_layers(n_layers, units, dropout
     assert "binary_crossentropy" in str(model.loss)
 
 
-def _assert_in_seed004_space(params):
+def _assert_in_slides_space(params):
     layers = params["num_layers"]
     assert 2 <= layers <= 6
     per_layer = {k for k in params if k.startswith(("units_", "dropout_"))}
@@ -253,7 +265,7 @@ def test_keras_tuner_random_search_stays_in_the_space_and_leaves_no_files(tmp_pa
     result = tuning.run_keras_tuner("random", *_small_breast_cancer(), max_trials=2, epochs=2)
     assert len(result.trials) == len(result.completed) == 2
     for trial in result.trials:
-        _assert_in_seed004_space(trial.params)
+        _assert_in_slides_space(trial.params)
         assert trial.seconds > 0 and "trial_id" in trial.info
     assert result.best.score == min(t.score for t in result.trials)
     assert result.table().count("\n") == 3
@@ -268,6 +280,29 @@ def test_keras_tuner_bayesian_and_hyperband_run_on_the_smallest_budget(kind):
     result = tuning.run_keras_tuner(kind, *_small_breast_cancer(), max_trials=2, epochs=2)
     assert len(result.completed) == 2  # Hyperband with max_epochs=2 trains 2 models
     for trial in result.completed:
-        _assert_in_seed004_space(trial.params)
+        _assert_in_slides_space(trial.params)
     if kind == "hyperband":
         assert all(t.info["epochs"] == 2 for t in result.trials)
+
+
+@pytest.mark.slow
+def test_keras_tuner_writes_where_the_caller_says(tmp_path):
+    result = tuning.run_keras_tuner(
+        "random",
+        *_small_breast_cancer(),
+        max_trials=1,
+        epochs=1,
+        directory=tmp_path,
+        project_name="mine",
+    )
+    assert len(result.trials) == 1
+    assert (tmp_path / "mine" / "oracle.json").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_every_public_name_of_the_old_module_is_importable_from_the_package():
+    from coursekit.tuning import distributions, keras_search, search
+
+    names = set(distributions.__all__) | set(search.__all__) | set(keras_search.__all__)
+    assert names == set(tuning.__all__)
+    assert all(getattr(tuning, n) is not None for n in tuning.__all__)
