@@ -118,8 +118,6 @@ def expect_accuracy(build_and_train, predict_proba) -> None:
     weights = _layers(model, X.shape[1])
     expected = forward(weights, rows[order])
     got = call(predict_proba, model, rows[order])
-    if type(got) is np.ndarray and got.ndim == 2 and got.shape[1:] == (1,):
-        got = got[:, 0]  # (n, 1) is one probability per row too
     proba = as_array(got, name="predict_proba", shape=(len(rows),), what="one probability per row")
     if not np.all((proba >= 0) & (proba <= 1)):
         raise AssertionError("predict_proba must return probabilities in [0, 1]")
