@@ -11,10 +11,13 @@ table and no network. Standard library only. In order, it
    repository's ``coursekit``/``autograder`` or ``$HOME``;
 2. gives it ``/proc`` (this PID namespace only), a minimal ``/dev``, and size-capped tmpfs
    ``/tmp``, ``/dev/shm`` and ``/scratch`` (the submission's files, its working folder);
-3. chroots there, sets resource limits (address space, CPU time, processes, file size, open
-   files, no core dumps), drops to an unprivileged uid when it is root outside, drops every
-   capability (bounding set included) and forbids gaining privileges, and forks the harness; it stays PID 1 (reaping orphans) and exits with
-   the harness's status, ``128 + signal`` when a signal ended it.
+3. chroots there, sets resource limits (address space unless a control group counts memory,
+   CPU time, processes, file size, open files, no core dumps), drops to the sandbox's own uid
+   when it is root outside, joins a fresh session keyring, drops every capability (bounding
+   set included) and forbids gaining privileges, and forks the harness, which installs the
+   socket filter (``lockdown.py``) just before it execs; it stays PID 1 (reaping orphans) and
+   exits with the harness's status: ``128 + n`` when signal ``n`` ended it, an exit code over
+   127 reported as 127 (so that it cannot pose as a signal).
 """
 
 from __future__ import annotations
@@ -133,14 +136,16 @@ def _bind_to(root, source, path):
 
 
 def limit(limits: dict) -> None:
+    """Set the rlimits named in ``limits`` (``memory_mb`` and ``processes`` only if given)."""
     mb = 1024 * 1024
     pairs = {
-        resource.RLIMIT_AS: limits["memory_mb"] * mb,
         resource.RLIMIT_CPU: limits["cpu_s"],
         resource.RLIMIT_FSIZE: limits["file_mb"] * mb,
         resource.RLIMIT_NOFILE: limits["open_files"],
         resource.RLIMIT_CORE: 0,
     }
+    if limits.get("memory_mb"):
+        pairs[resource.RLIMIT_AS] = limits["memory_mb"] * mb
     if limits.get("processes"):
         pairs[resource.RLIMIT_NPROC] = limits["processes"]
     for which, value in pairs.items():
@@ -171,6 +176,9 @@ def drop_capabilities() -> None:
 
 
 def main(argv) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lockdown  # beside this file (before the chroot hides it)
+
     spec = json.loads(argv[1])
     build(spec)
     limit(spec["limits"])
@@ -180,6 +188,7 @@ def main(argv) -> None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    lockdown.fresh_session_keyring()  # not the grader's: owned by this uid, empty
     drop_capabilities()
     # a change of uid clears the parent-death signal `unshare --kill-child` set: set it again,
     # so that killing `unshare` (the grader's child) still ends this PID namespace
@@ -190,6 +199,8 @@ def main(argv) -> None:
     child = os.fork()
     if child == 0:  # the harness: not PID 1, so signals and limits act on it as usual
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if spec.get("refuse_sockets"):
+            lockdown.refuse_sockets()
         os.execve(python, [python, "-I", "/harness/harness.py", *argv[2:]], spec["env"])
     for fd in (int(argv[2]), int(argv[3])):
         os.close(fd)  # only the harness holds the channel: its end is the grader's EOF
@@ -208,7 +219,7 @@ def init(child: int) -> int:
         pass  # nothing was left
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
+    return min(os.WEXITSTATUS(status), 127)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ class WireError(ValueError):
     """A message that is not well formed (too large, bad JSON, a type the grader refuses)."""
 
 
+class TooLarge(WireError):
+    """A message over ``MAX_MESSAGE`` bytes (refused from its header, before its body)."""
+
+
 class Handle:
     """An object that stays inside the sandbox (a model, say), named by a number."""
 
@@ -128,33 +132,94 @@ def decode(data, handles: dict | None = None, depth: int = 0, callback=None):
     raise WireError(f"unexpected keys {sorted(data)[:3]} in a message")
 
 
-def write_message(stream, message: dict) -> None:
-    """Write one message (a dict of JSON-ready values) to a binary stream."""
+# -- framing: the one definition of a message on the pipe, used by both sides -------------------
+
+HEADER_MAX = 32  # bytes of a header line, newline included
+
+
+def frame(message: dict) -> bytes:
+    """``message`` as it travels: ``<length>\\n<json>``; :class:`WireError` if over the limit."""
     body = json.dumps(message).encode("utf-8")
     if len(body) > MAX_MESSAGE:
-        raise WireError(f"message of {len(body)} bytes is over the {MAX_MESSAGE} byte limit")
-    stream.write(b"%d\n" % len(body) + body)
+        raise TooLarge(f"message of {len(body)} bytes is over the {MAX_MESSAGE} byte limit")
+    return b"%d\n" % len(body) + body
+
+
+def body_size(header: bytes) -> int:
+    """The body length a header line announces; :class:`WireError` unless it is a length
+    within ``MAX_MESSAGE`` (decided before a byte of the body is read)."""
+    try:
+        size = int(header)
+    except ValueError:
+        raise WireError("malformed message header") from None
+    if size < 0:
+        raise WireError("malformed message header")
+    if size > MAX_MESSAGE:
+        raise TooLarge(f"message of {size} bytes is over the {MAX_MESSAGE} byte limit")
+    return size
+
+
+def parse(body: bytes) -> dict:
+    """The message a body holds; :class:`WireError` unless it is one JSON object."""
+    try:
+        message = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise WireError(f"malformed message: {str(exc)[:200]}") from None
+    if not isinstance(message, dict):
+        raise WireError("a message must be a JSON object")
+    return message
+
+
+class Frames:
+    """Incremental reader of framed messages (the grader's non-blocking side).
+
+    :meth:`feed` bytes as they arrive; :meth:`next` returns a message once one is complete
+    (``None`` before). Never holds more than one message's bytes plus one read's worth.
+    """
+
+    def __init__(self):
+        self._data = bytearray()
+        self._size: int | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self._data += chunk
+
+    def wanted(self) -> int:
+        """How many more bytes the message being read needs (a header's worth if unknown)."""
+        if self._size is None:
+            return HEADER_MAX
+        return max(self._size - len(self._data), 0)
+
+    def next(self) -> dict | None:
+        if self._size is None:
+            end = self._data.find(b"\n", 0, HEADER_MAX)
+            if end < 0:
+                if len(self._data) >= HEADER_MAX:
+                    raise WireError("malformed message header")
+                return None
+            self._size = body_size(bytes(self._data[:end]))
+            del self._data[: end + 1]
+        if len(self._data) < self._size:
+            return None
+        body = bytes(self._data[: self._size])
+        del self._data[: self._size]
+        self._size = None
+        return parse(body)
+
+
+def write_message(stream, message: dict) -> None:
+    """Write one message (a dict of JSON-ready values) to a binary stream."""
+    stream.write(frame(message))
     stream.flush()
 
 
 def read_message(stream) -> dict:
     """Read one message; :class:`WireError` if the stream ended or the message is malformed."""
-    header = stream.readline(32)
+    header = stream.readline(HEADER_MAX)
     if not header:
         raise EOFError("the other side closed the channel")
-    try:
-        size = int(header)
-    except ValueError:
-        raise WireError("malformed message header") from None
-    if not 0 <= size <= MAX_MESSAGE:
-        raise WireError(f"message of {size} bytes is over the {MAX_MESSAGE} byte limit")
+    size = body_size(header)
     body = stream.read(size)
     if len(body) != size:
         raise EOFError("the other side closed the channel mid-message")
-    try:
-        message = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise WireError(f"malformed message: {exc}") from None
-    if not isinstance(message, dict):
-        raise WireError("a message must be a JSON object")
-    return message
+    return parse(body)

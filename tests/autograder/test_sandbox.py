@@ -131,16 +131,56 @@ def test_the_reference_is_a_stand_in_that_refuses(tmp_path, mode):
         assert answer["error"]["ename"] == "ReferenceUsed"
 
 
-def test_memory_and_file_size_limits_raise_in_the_submission(tmp_path, mode):
-    with _box(tmp_path, memory_mb=1024, file_mb=1) as box:
-        assert _run(box, "x = bytearray(4 * 2**30)")["error"]["ename"] == "MemoryError"
+def test_the_memory_limit_is_the_kernels_verdict_where_there_are_cgroups(tmp_path, mode):
+    """With a control group, going over the limit is an OOM kill the grader sees (cause
+    "memory"); without, the allocation fails inside (address-space limit)."""
+    with _box(tmp_path, memory_mb=1024) as box:
+        if capabilities()["cgroups"]:
+            with pytest.raises(SandboxDied, match=r"memory limit \(1024 MB\)") as died:
+                _run(box, "x = bytearray(4 * 2**30)")
+            assert died.value.cause == "memory"
+            assert box.observed.peak_memory_bytes <= 1024 * 2**20
+        else:
+            assert _run(box, "x = bytearray(4 * 2**30)")["error"]["ename"] == "MemoryError"
+
+
+def test_a_memory_error_the_student_raises_is_no_evidence_of_the_limit(tmp_path, mode):
+    with _box(tmp_path, memory_mb=1024) as box:
+        answer = _run(box, "raise MemoryError('the grader host is out of memory')")
+        assert answer["error"]["ename"] == "MemoryError"  # an error of the student's code
+        assert _run(box, "1 + 1")["ok"]  # and the sandbox lives on
+
+
+def test_the_file_size_limit_raises_in_the_submission(tmp_path, mode):
+    with _box(tmp_path, file_mb=1) as box:
         answer = _run(box, "open('big', 'wb').write(b'0' * 2 * 2**20)")
         assert answer["error"]["ename"] == "OSError" and "too large" in answer["error"]["evalue"]
 
 
 def test_the_cpu_limit_ends_the_submission_with_the_reason(tmp_path, mode):
-    with _box(tmp_path, cpu_s=1) as box, pytest.raises(SandboxDied, match="CPU time limit"):
+    with _box(tmp_path, cpu_s=1) as box, pytest.raises(SandboxDied, match="CPU time limit") as e:
         _run(box, "while True:\n    pass", timeout=60)
+    assert e.value.cause == "cpu"
+
+
+@pytest.mark.parametrize(
+    "code, cause, says",
+    [
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGXCPU)", "signal", "SIGXCPU"),
+        ("import os\nos._exit(152)", "exit", "status 127"),  # not "killed by SIGXCPU"
+        ("import os\nos._exit(3)", "exit", "status 3"),
+        ("import ctypes\nctypes.string_at(0)", "signal", "SIGSEGV"),
+    ],
+    ids=["own-sigxcpu", "exit-152", "exit-3", "segfault"],
+)
+def test_the_cause_of_a_death_is_what_the_grader_saw(tmp_path, mode, code, cause, says):
+    """A harness that sends itself the CPU-limit signal, or exits with 128 + its number, is
+    not reported as having reached the CPU limit: the kernel counted no CPU time."""
+    if mode == "rlimits" and "152" in code:
+        says = "status 152"  # the grader's own child: its exit code as it is
+    with _box(tmp_path, cpu_s=30) as box, pytest.raises(SandboxDied, match=says) as died:
+        _run(box, code)
+    assert died.value.cause == cause, died.value.detail
 
 
 def test_output_is_capped(tmp_path, mode):
@@ -173,8 +213,8 @@ def test_the_namespace_sandbox_sees_only_itself(tmp_path, monkeypatch):
             "import os, socket\n"
             "print(sorted(p for p in os.listdir('/proc') if p.isdigit()))\n"
             "print(os.getuid() != 0, sorted(os.listdir('/')))\n"
-            "s = socket.socket()\n"
-            "try:\n    s.connect(('127.0.0.1', 22))\nexcept OSError as e:\n    print(e.errno)\n"
+            "try:\n    socket.socket().connect(('127.0.0.1', 22))\n"
+            "except OSError as e:\n    print(e.errno)\n"
         )
         lines = _run(box, code)["stdout"].splitlines()
     assert lines[0] == "['1', '2']"  # its init and the harness: nothing of the grader's
@@ -183,7 +223,8 @@ def test_the_namespace_sandbox_sees_only_itself(tmp_path, monkeypatch):
     for folder in ("proc", "scratch", "tmp", "dev", "harness", "usr"):
         assert f"'{folder}'" in lines[1]
     assert "'home'" not in lines[1] and "'var'" not in lines[1]
-    assert lines[2] == "101"  # ENETUNREACH: not even loopback
+    # no socket but AF_UNIX (EAFNOSUPPORT); without the filter, ENETUNREACH: not even loopback
+    assert lines[2] == ("97" if capabilities()["seccomp"] else "101")
 
 
 @needs_namespaces
@@ -273,7 +314,7 @@ def test_checks_come_from_the_source_never_from_the_submitted_notebook(tmp_path)
     wrong = "def confusion_counts(y_true, y_pred):\n    return (0, 0, 0, 0)\n"
     nb.cells = [nbformat.v4.new_code_cell(wrong), forged]
     (tmp_path / "files").mkdir()
-    step = SandboxedExecute(source_dir=str(tmp_path), cell_timeout=30)
+    step = SandboxedExecute(source_dir=str(tmp_path), outcomes_path=str(tmp_path / "out.json"))
     resources = {"metadata": {"path": str(tmp_path / "files")}, "nbgrader": {"notebook": "source"}}
     step.preprocess(nb, resources)
     assert not marker.exists()
@@ -296,7 +337,7 @@ def test_a_sandbox_that_cannot_start_is_the_graders_failure_not_a_zero(tmp_path,
     monkeypatch.setattr(Sandbox, "start", broken)
     nb = authoring.read_source("a1_metrics")
     (tmp_path / "files").mkdir()
-    step = SandboxedExecute(source_dir=str(tmp_path))
+    step = SandboxedExecute(source_dir=str(tmp_path), outcomes_path=str(tmp_path / "out.json"))
     resources = {"metadata": {"path": str(tmp_path / "files")}, "nbgrader": {"notebook": "a1"}}
     with pytest.raises(SandboxUnavailable, match="no unshare"):
         step.preprocess(nb, resources)
