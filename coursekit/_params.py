@@ -28,7 +28,6 @@ parameter to its constraints (the registry test in ``tests/coursekit`` walks the
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import math
@@ -191,6 +190,10 @@ class Options(Constraint):
         if isinstance(value, np.ndarray):
             return False
         for option in self.values:
+            if isinstance(option, float) and math.isnan(option):
+                if is_real(value) and math.isnan(value):
+                    return True
+                continue
             same_kind = isinstance(value, str) == isinstance(option, str) and isinstance(
                 value, bool | np.bool_
             ) == isinstance(option, bool)

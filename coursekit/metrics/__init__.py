@@ -16,8 +16,9 @@ Warning
     :class:`UndefinedMetricWarning` -- a metric was undefined (a zero denominator, one
     class only) and set by scikit-learn's convention.
 
-Bad input (different lengths, non-binary labels, NaN or infinite scores, empty input) raises
-``ValueError`` naming the problem and showing the value.
+Bad input (different lengths, non-binary labels, labels that mix strings and numbers, NaN or
+infinite scores or curve points, empty input, a flag that is not a bool, an option that is
+not one of the options) raises ``ValueError`` naming the parameter and showing the value.
 """
 
 from coursekit.metrics._validation import UndefinedMetricWarning

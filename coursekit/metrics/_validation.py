@@ -12,7 +12,21 @@ import warnings
 
 import numpy as np
 
+from coursekit._params import ArrayLike, Boolean, InstanceOf, Options
+
+#: The constraints the metrics share (see :mod:`coursekit._params`).
+LABELS = ArrayLike()  # semantic checks (binary, finite, one kind) in the functions below
+SCORES = ArrayLike()  # numeric and finite: checked by finite_scores with its own messages
+POS_LABEL = InstanceOf((numbers.Real, str, bool, np.bool_), "a label (int, float, bool or str)")
+ZERO_DIVISION = Options(("warn", 0.0, 1.0, np.nan))
+FLAG = Boolean()
+
 __all__ = [
+    "FLAG",
+    "LABELS",
+    "POS_LABEL",
+    "SCORES",
+    "ZERO_DIVISION",
     "UndefinedMetricWarning",
     "binary_labels",
     "binary_target",
@@ -73,7 +87,37 @@ def _is_01(arr: np.ndarray) -> bool:
     return False
 
 
+def _label_kind(value) -> str:
+    if isinstance(value, str | bytes):
+        return "string"
+    if isinstance(value, numbers.Number | np.bool_):
+        return "number"
+    return type(value).__name__
+
+
+def _is_textual(arr: np.ndarray) -> bool:
+    """Strings, as a numpy string dtype or as Python objects."""
+    if arr.dtype.kind in "US":
+        return True
+    return arr.dtype.kind == "O" and all(isinstance(v, str | bytes) for v in arr.tolist())
+
+
 def _check_discrete(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind == "O":  # Python objects: one kind of label only, as scikit-learn
+        kinds = sorted({_label_kind(v) for v in arr.tolist()})
+        if len(kinds) > 1:
+            examples = {}
+            for v in arr.tolist():
+                examples.setdefault(_label_kind(v), v)
+            raise ValueError(
+                f"{name} mixes label types ({' and '.join(kinds)}): "
+                f"{_show(np.array(list(examples.values()), dtype=object))}"
+            )
+        if kinds and kinds[0] not in ("string", "number"):
+            raise ValueError(f"{name} must hold class labels, got {kinds[0]} values")
+        if kinds == ["number"]:
+            _check_discrete(np.asarray(arr.tolist()), name)
+        return
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or infinity: {_show(arr[~np.isfinite(arr)])}")
@@ -90,7 +134,7 @@ def present_labels(*arrays: np.ndarray, names: tuple[str, ...]) -> list:
     """Sorted labels occurring in ``arrays``; ValueError unless there are at most two."""
     for arr, name in zip(arrays, names, strict=True):
         _check_discrete(arr, name)
-    textual = {name: arr.dtype.kind in "US" for arr, name in zip(arrays, names, strict=True)}
+    textual = {name: _is_textual(arr) for arr, name in zip(arrays, names, strict=True)}
     if len(set(textual.values())) > 1:
         shown = ", ".join(
             f"{name}={_show(np.unique(arr), 5)}" for arr, name in zip(arrays, names, strict=True)

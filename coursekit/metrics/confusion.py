@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit._params import ArrayLike, Options, validate_params
 from coursekit.metrics._validation import (
+    LABELS,
     binary_labels,
     check_same_length,
     column,
@@ -14,8 +16,10 @@ from coursekit.metrics._validation import (
 __all__ = ["confusion_counts", "confusion_matrix"]
 
 _NORMALIZE = (None, "true", "pred", "all")
+_BOOLS = ArrayLike(ndim=1)
 
 
+@validate_params({"t": [_BOOLS], "p": [_BOOLS]})
 def confusion_counts(t: np.ndarray, p: np.ndarray) -> tuple[int, int, int, int]:
     """``(tn, fp, fn, tp)`` of validated boolean labels, as Python ints (no overflow later)."""
     codes = 2 * t.view(np.uint8) + p.view(np.uint8)  # (n,) in {0: TN, 1: FP, 2: FN, 3: TP}
@@ -23,6 +27,14 @@ def confusion_counts(t: np.ndarray, p: np.ndarray) -> tuple[int, int, int, int]:
     return int(tn), int(fp), int(fn), int(tp)
 
 
+@validate_params(
+    {
+        "y_true": [LABELS],
+        "y_pred": [LABELS],
+        "labels": [ArrayLike(), None],
+        "normalize": [Options(_NORMALIZE[1:]), None],
+    }
+)
 def confusion_matrix(y_true, y_pred, *, labels=None, normalize=None) -> np.ndarray:
     r"""Binary confusion matrix: rows are the actual class, columns the predicted one.
 
@@ -64,8 +76,6 @@ def confusion_matrix(y_true, y_pred, *, labels=None, normalize=None) -> np.ndarr
     >>> tn, fp, fn, tp
     (0, 2, 1, 1)
     """
-    if normalize not in _NORMALIZE:
-        raise ValueError(f"normalize must be one of {_NORMALIZE}, got {normalize!r}")
     if labels is None:
         t, p = column(y_true, "y_true"), column(y_pred, "y_pred")
         check_same_length(t, p, "y_true", "y_pred")

@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit._params import ArrayLike, Interval, Real, validate_params
 from coursekit.metrics._validation import (
+    FLAG,
+    LABELS,
+    POS_LABEL,
+    SCORES,
     binary_target,
     check_same_length,
     column,
@@ -36,6 +41,7 @@ __all__ = [
 ]
 
 
+@validate_params({"t": [ArrayLike(ndim=1)], "s": [ArrayLike(finite=True, ndim=1)]})
 def counts_at_thresholds(t: np.ndarray, s: np.ndarray):
     """False and true positive counts at every distinct score, from the highest down.
 
@@ -84,6 +90,14 @@ def _roc(t, s, drop_intermediate):
     return fps, tps, thresholds
 
 
+@validate_params(
+    {
+        "y_true": [LABELS],
+        "y_score": [SCORES],
+        "pos_label": [POS_LABEL, None],
+        "drop_intermediate": [FLAG],
+    }
+)
 def roc_curve(y_true, y_score, *, pos_label=None, drop_intermediate=True):
     r"""Receiver operating characteristic: true against false positive rate, every threshold.
 
@@ -162,6 +176,14 @@ def _precision_recall(t, s, drop_intermediate):
     return precision, recall, thresholds[::-1]
 
 
+@validate_params(
+    {
+        "y_true": [LABELS],
+        "y_score": [SCORES],
+        "pos_label": [POS_LABEL, None],
+        "drop_intermediate": [FLAG],
+    }
+)
 def precision_recall_curve(y_true, y_score, *, pos_label=None, drop_intermediate=False):
     r"""Precision against recall, every threshold; the ideal point is the top-right (1, 1).
 
@@ -206,6 +228,7 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, drop_intermediate
     return _precision_recall(t, s, drop_intermediate)
 
 
+@validate_params({"x": [ArrayLike()], "y": [ArrayLike()]})
 def auc(x, y) -> float:
     r"""Area under a curve through the points ``(x, y)``, by the trapezoidal rule.
 
@@ -219,7 +242,7 @@ def auc(x, y) -> float:
     Parameters
     ----------
     x, y : array-like of shape (n_points,)
-        At least 2 points.
+        At least 2 points; finite numbers (NaN or infinity raise a ``ValueError``).
 
     Returns
     -------
@@ -230,8 +253,7 @@ def auc(x, y) -> float:
     >>> auc([0, 0.5, 1], [0, 0.75, 1])
     0.625
     """
-    x = column(x, "x").astype(np.float64)
-    y = column(y, "y").astype(np.float64)
+    x, y = _points(x, "x"), _points(y, "y")
     check_same_length(x, y, "x", "y")
     if len(x) < 2:
         raise ValueError(f"at least 2 points are needed to compute an area, got x = {x.tolist()}")
@@ -244,6 +266,25 @@ def auc(x, y) -> float:
     return float(direction * (dx * (y[1:] + y[:-1]) / 2.0).sum())
 
 
+def _points(values, name: str) -> np.ndarray:
+    """Coordinates of a curve: numeric, finite, 1-D, as float64."""
+    arr = column(values, name)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}: {arr.tolist()[:5]}")
+    arr = arr.astype(np.float64)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise ValueError(f"{name} contains NaN or infinity: {arr[~finite].tolist()[:5]}")
+    return arr
+
+
+@validate_params(
+    {
+        "y_true": [LABELS],
+        "y_score": [SCORES],
+        "max_fpr": [Interval(Real, 0, 1, closed="right"), None],
+    }
+)
 def roc_auc_score(y_true, y_score, *, max_fpr=None) -> float:
     r"""Area under the ROC curve: how well the scores rank positives above negatives.
 
@@ -277,8 +318,6 @@ def roc_auc_score(y_true, y_score, *, max_fpr=None) -> float:
     >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    if max_fpr is not None and not 0 < max_fpr <= 1:
-        raise ValueError(f"max_fpr must be in (0, 1], got {max_fpr!r}")
     t = larger_label_positive(y_true)  # (n,) bool
     s = finite_scores(y_score, len(t))  # (n,) float64
     n_pos = int(np.count_nonzero(t))
@@ -299,6 +338,7 @@ def roc_auc_score(y_true, y_score, *, max_fpr=None) -> float:
     return float(0.5 * (1 + (partial - chance) / (perfect - chance)))
 
 
+@validate_params({"y_true": [LABELS], "y_score": [SCORES], "pos_label": [POS_LABEL]})
 def average_precision_score(y_true, y_score, *, pos_label=1) -> float:
     r"""Average precision: the precision at each threshold, weighted by the recall it adds.
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import math
 
-from coursekit.metrics._validation import binary_labels, check_zero_division, warn_undefined
+from coursekit._params import validate_params
+from coursekit.metrics._validation import (
+    FLAG,
+    LABELS,
+    POS_LABEL,
+    ZERO_DIVISION,
+    binary_labels,
+    check_zero_division,
+    warn_undefined,
+)
 from coursekit.metrics.confusion import confusion_counts
 
 __all__ = [
@@ -22,6 +31,14 @@ __all__ = [
     "sensitivity_score",
     "specificity_score",
 ]
+
+
+_LABEL_SCORE = {
+    "y_true": [LABELS],
+    "y_pred": [LABELS],
+    "pos_label": [POS_LABEL],
+    "zero_division": [ZERO_DIVISION],
+}
 
 
 def _counts(y_true, y_pred, pos_label=1) -> tuple[int, int, int, int]:
@@ -42,6 +59,7 @@ def _ratio(numerator: int, denominator: int, zero_division, metric: str, missing
     return zero_division
 
 
+@validate_params({"y_true": [LABELS], "y_pred": [LABELS], "normalize": [FLAG]})
 def accuracy_score(y_true, y_pred, *, normalize=True) -> float:
     r"""Fraction of correct predictions (their number if not ``normalize``).
 
@@ -71,6 +89,7 @@ def accuracy_score(y_true, y_pred, *, normalize=True) -> float:
     return correct / (tn + fp + fn + tp) if normalize else float(correct)
 
 
+@validate_params(_LABEL_SCORE)
 def precision_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     r"""Precision (positive predictive value): the fraction of predicted positives that are.
 
@@ -101,6 +120,7 @@ def precision_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> flo
     return _ratio(tp, tp + fp, zero_division, "Precision", "predicted samples")
 
 
+@validate_params(_LABEL_SCORE)
 def recall_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     r"""Recall (sensitivity, true positive rate): the fraction of actual positives found.
 
@@ -131,6 +151,7 @@ def recall_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     return _ratio(tp, tp + fn, zero_division, "Recall", "true samples")
 
 
+@validate_params(_LABEL_SCORE)
 def sensitivity_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     r"""Sensitivity, the medical name of recall.
 
@@ -157,6 +178,7 @@ def sensitivity_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> f
     return recall_score(y_true, y_pred, pos_label=pos_label, zero_division=zero_division)
 
 
+@validate_params(_LABEL_SCORE)
 def specificity_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     r"""Specificity (true negative rate): the fraction of actual negatives recognised.
 
@@ -190,6 +212,7 @@ def specificity_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> f
     return _ratio(tn, tn + fp, zero_division, "Specificity", "true negative samples")
 
 
+@validate_params(_LABEL_SCORE)
 def f1_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     r"""F1 score, the harmonic mean of precision and recall.
 
@@ -221,6 +244,7 @@ def f1_score(y_true, y_pred, *, pos_label=1, zero_division="warn") -> float:
     return _ratio(2 * tp, 2 * tp + fp + fn, zero_division, "F-score", "true nor predicted samples")
 
 
+@validate_params({"y_true": [LABELS], "y_pred": [LABELS]})
 def matthews_corrcoef(y_true, y_pred) -> float:
     r"""Matthews correlation coefficient: in [-1, 1], 1 perfect, 0 no better than chance.
 

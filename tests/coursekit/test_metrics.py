@@ -515,7 +515,7 @@ BAD_INPUT = [
     ),
     pytest.param(
         lambda: ckm.precision_score([0, 1], [0, 1], zero_division=2),
-        "zero_division must be 'warn', 0.0, 1.0 or np.nan, got 2",
+        "zero_division must be one of 'warn', 0.0, 1.0, nan, got 2",
         id="zero_division",
     ),
     pytest.param(
