@@ -46,8 +46,8 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid")
 def init_std(scheme: str, fan_in: int, fan_out: int, naive_std: float = 0.01) -> float:
     """The standard deviation of the weights that ``scheme`` draws for one layer.
 
-    >>> init_std("he", 50, 10), init_std("xavier", 50, 50), init_std("naive", 50, 10)
-    (0.2, 0.2, 0.01)
+    >>> init_std("he", 50, 10), init_std("xavier", 100, 100), init_std("naive", 50, 10)
+    (0.2, 0.1, 0.01)
     """
     _check_scheme(scheme)
     _check_fan("fan_in", fan_in)

@@ -1,20 +1,23 @@
 r"""Chapter 4's learning-rate experiments, as functions that return data (plots separately).
 
-- :func:`learning_rate_experiment`: seed 003's experiment, the same network
-  (Dense(100, ReLU) -> Dense(100, ReLU) -> softmax over 2 classes, SGD, categorical
-  cross-entropy) trained from the same initial weights with learning rates 1e-6, 0.01 and 1;
-  :func:`classify_run` names each outcome "too small", "good" or "too large".
+- :func:`learning_rate_experiment`: the exercise sheet's experiment (on understanding model
+  optimization), the same network (Dense(100, ReLU) -> Dense(100, ReLU) -> softmax, SGD,
+  categorical cross-entropy) trained from the same initial weights with learning rates 1e-6,
+  0.01 and 1; each :class:`LRRun` has a verdict, "too small", "good" or "too large"
+  (:func:`classify_run`).
 - :func:`lr_range_test_mlp`: the learning-rate range test (sweep 1e-4 -> 1e-1, one mini-batch
   step per rate, stop on divergence, suggest the rate of steepest descent) on a torch MLP,
   built on :func:`coursekit.schedules.lr_range_test`.
 - :func:`plot_learning_curves`, :func:`plot_lr_range_test`: draw on ``ax`` (or a new figure)
   and return the axes.
 
-Data: seed 003's basketball shot log does not ship with any package. The default stand-in is
-two noisy moons, where the three rates show the three outcomes. On standardized breast-cancer
-data the same network trains *well* at :math:`\alpha = 1` (the loss falls smoothly to ~0.001
-in 20 epochs), so there the 1 is not "too large": whether a rate is too large depends on the
-data and its scaling (on the raw, unscaled features even 0.01 blows the loss up full-batch).
+Data: the exercise sheet's basketball shot log does not ship with any package. The default
+stand-in is the 8x8 digits fed raw (pixel values 0 to 16), as the sheet feeds its features
+unscaled; there the three rates show the three outcomes: 1e-6 barely moves, 0.01 trains, and
+1 blows the loss up in the first epoch and leaves the network predicting one distribution
+for every input (the loss of guessing). Standardized, the same digits train *well* at
+1 (and so do standardized breast-cancer data): whether a rate is too large depends on the
+data and its scaling.
 
 Lesson: chapter 4, "The learning rate". numpy only at import; torch, keras and matplotlib are
 imported inside the functions.
@@ -22,11 +25,15 @@ imported inside the functions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from coursekit.schedules import LRRangeTestResult, lr_range_test
 
 __all__ = [
+    "LRRun",
+    "chance_loss",
     "classify_run",
     "learning_rate_experiment",
     "lr_range_test_mlp",
@@ -34,14 +41,59 @@ __all__ = [
     "plot_lr_range_test",
 ]
 
-#: A run whose training loss falls by less than this fraction of its first value is "too small".
+#: A run whose training loss falls by less than this fraction of its start is "too small".
 TOO_SMALL_FALL = 0.05
-#: A run whose loss rises from one epoch to the next by more than this fraction of its first
-#: value (oscillation), ends above its first value, or is ever non-finite, is "too large".
+#: A run whose loss rises from one epoch to the next by more than this fraction of its start
+#: (oscillation), ends above its start, or is ever non-finite, is "too large".
 TOO_LARGE_RISE = 0.10
+#: A run whose loss ever exceeds this multiple of its start has blown up: "too large".
+BLOW_UP = 2.0
 
 
-def _seed003_spec(n_features, lr, epochs, batch_size, seed, n_classes=2):
+@dataclass(frozen=True)
+class LRRun:
+    """One run of :func:`learning_rate_experiment`.
+
+    Attributes
+    ----------
+    lr : float
+    history : :class:`~coursekit.mlp.History`
+        Training loss (and validation loss) per epoch.
+    initial_loss : float
+        Training loss of the untrained network (the start of the curve, "epoch 0").
+    chance_loss : float
+        Loss of a model that ignores its input and predicts the training class frequencies
+        (:func:`chance_loss`): a network that ends there has learned nothing.
+    """
+
+    lr: float
+    history: object
+    initial_loss: float
+    chance_loss: float
+
+    @property
+    def verdict(self) -> str:
+        """:func:`classify_run` of this run."""
+        return classify_run(self.history, self.initial_loss, self.chance_loss)
+
+    @property
+    def losses(self) -> np.ndarray:
+        """The training loss from epoch 0 (untrained) to the last epoch."""
+        return np.array([self.initial_loss, *self.history.loss])
+
+
+def chance_loss(y) -> float:
+    """Cross-entropy of predicting the class frequencies of ``y`` for every sample.
+
+    >>> round(chance_loss([0, 1, 0, 1]), 4)  # ln 2
+    0.6931
+    """
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def _sheet_spec(n_features, lr, epochs, batch_size, seed, n_classes=2):
     from coursekit.mlp import MLPSpec
 
     return MLPSpec(
@@ -60,42 +112,43 @@ def _seed003_spec(n_features, lr, epochs, batch_size, seed, n_classes=2):
 
 def learning_rate_experiment(
     lrs=(1e-6, 0.01, 1.0),
-    data: str = "moons",
+    data: str = "digits",
     framework: str = "torch",
     epochs: int = 20,
     batch_size: int = 32,
     seed: int = 0,
-    standardize: bool = True,
+    standardize: bool = False,
 ) -> dict:
-    """Train seed 003's network once per learning rate, from the same initial weights.
+    """Train the exercise sheet's network once per learning rate, from the same initial weights.
 
     Parameters
     ----------
     lrs : sequence of float
-        Learning rates of plain SGD (seed 003: 1e-6, 0.01, 1).
+        Learning rates of plain SGD (the sheet's: 1e-6, 0.01, 1).
     data : str
-        A :func:`coursekit.data.load` name; ``"moons"`` by default (see the module docstring
-        for why not ``"breast_cancer"``). Its seeded train/validation split is used.
+        A :func:`coursekit.data.load` name; ``"digits"`` by default (see the module docstring).
+        Its seeded train/validation split is used.
     framework : {"torch", "keras", "numpy"}
         Any :func:`coursekit.mlp.build` framework; torch is the fastest here.
     epochs, batch_size : int
-        20 epochs of mini-batches of 32 (Keras' default batch) run in about a second on one
-        core with torch.
+        20 epochs of mini-batches of 32 (Keras' default batch) take a few seconds on one core
+        with torch.
     seed : int
         Initial weights (the same for every rate), shuffling.
     standardize : bool
-        Standardize the features with statistics of the training split only (default); False
-        uses them raw, as seed 003 does.
+        Standardize the features with statistics of the training split only; False (default)
+        uses them raw, as the exercise sheet does.
 
     Returns
     -------
-    dict of float -> :class:`~coursekit.mlp.History`
-        ``history.loss`` (training, per epoch) and ``history.val_loss`` have ``epochs`` entries.
+    dict of float -> :class:`LRRun`
+        ``run.history.loss`` (training, per epoch) and ``run.history.val_loss`` have
+        ``epochs`` entries; ``run.verdict`` judges the run.
 
     Examples
     --------
     >>> runs = learning_rate_experiment(epochs=20)  # doctest: +SKIP
-    >>> {lr: classify_run(h) for lr, h in runs.items()}  # doctest: +SKIP
+    >>> {lr: run.verdict for lr, run in runs.items()}  # doctest: +SKIP
     {1e-06: 'too small', 0.01: 'good', 1.0: 'too large'}
     """
     from coursekit import data as datasets
@@ -113,54 +166,85 @@ def learning_rate_experiment(
     if standardize:
         scaler = Standardizer().fit(split.X_train)
         X, Xv = scaler.transform(X), scaler.transform(Xv)
+    chance = chance_loss(split.y_train)
     results = {}
     for lr in lrs:
-        spec = _seed003_spec(split.n_features, float(lr), epochs, batch_size, seed, split.n_classes)
+        spec = _sheet_spec(split.n_features, float(lr), epochs, batch_size, seed, split.n_classes)
         model = mlp.build(framework, spec, mlp.init_weights(spec, seed=seed))
-        results[float(lr)] = mlp.fit(
-            model, spec, X, split.y_train, validation_data=(Xv, split.y_val)
-        )
+        initial = mlp.evaluate(model, spec, X, split.y_train)["loss"]
+        history = mlp.fit(model, spec, X, split.y_train, validation_data=(Xv, split.y_val))
+        results[float(lr)] = LRRun(float(lr), history, float(initial), chance)
     return results
 
 
-def classify_run(history) -> str:
+def classify_run(history, initial_loss: float | None = None, chance: float | None = None) -> str:
     r"""``"too small"``, ``"good"`` or ``"too large"`` from a run's training-loss curve.
 
     With :math:`L_1, \dots, L_E` the training loss per epoch (``history.loss``, or a plain
-    sequence of losses):
+    sequence of losses) and :math:`L_0` the loss before training (``initial_loss``; without
+    it, :math:`L_1`):
 
-    - **too large** if some :math:`L_e` is not finite (divergence), or :math:`L_E > L_1`, or
-      some :math:`L_{e+1} - L_e > 0.10\,L_1` (oscillation; ``TOO_LARGE_RISE``);
-    - else **too small** if :math:`(L_1 - L_E) / L_1 < 0.05`: the loss barely moved
-      (``TOO_SMALL_FALL``);
+    - **too large** if some :math:`L_e` is not finite, or some :math:`L_e > 2 L_0` (it blew
+      up; ``BLOW_UP``), or :math:`L_E > L_0`, or some :math:`L_{e+1} - L_e > 0.10\,L_0`
+      (oscillation; ``TOO_LARGE_RISE``);
+    - else **too small** if :math:`(L_0 - L_E) / L_0 < 0.05` (the loss barely moved;
+      ``TOO_SMALL_FALL``), or if :math:`L_E` is still no lower than ``chance``, the loss of
+      guessing the class frequencies (:func:`chance_loss`): it fell, but not yet to where a
+      model that ignores its input starts;
     - else **good**.
 
     >>> [classify_run(c) for c in ([0.69, 0.69, 0.689], [0.7, 0.5, 0.4], [0.7, 0.3, 0.5])]
     ['too small', 'good', 'too large']
+    >>> classify_run([40.0, 2.31, 2.30], initial_loss=7.5, chance=2.30)  # blew up first
+    'too large'
+    >>> classify_run([7.4, 7.0, 6.5], initial_loss=7.5, chance=2.30)  # still worse than guessing
+    'too small'
     """
     loss = np.asarray(getattr(history, "loss", history), dtype=float)
     if len(loss) < 2:
         raise ValueError(f"need at least 2 epochs to judge a run, got {len(loss)}")
-    if not np.all(np.isfinite(loss)) or loss[-1] > loss[0]:
+    start = float(loss[0]) if initial_loss is None else float(initial_loss)
+    if not np.isfinite(start) or start <= 0:
+        raise ValueError(f"initial_loss must be a finite number > 0, got {initial_loss!r}")
+    if not np.all(np.isfinite(loss)) or loss[-1] > start or np.max(loss) > BLOW_UP * start:
         return "too large"
-    if np.max(np.diff(loss)) > TOO_LARGE_RISE * loss[0]:
+    if np.max(np.diff(np.concatenate([[start], loss]))) > TOO_LARGE_RISE * start:
         return "too large"
-    if (loss[0] - loss[-1]) / loss[0] < TOO_SMALL_FALL:
+    if (start - loss[-1]) / start < TOO_SMALL_FALL:
+        return "too small"
+    if chance is not None and loss[-1] >= chance:
         return "too small"
     return "good"
 
 
 def plot_learning_curves(results: dict, ax=None, validation: bool = False):
-    """One training-loss curve per learning rate (validation loss dashed if asked)."""
+    """One training-loss curve per learning rate, from epoch 0 (untrained) to the last.
+
+    ``results`` maps a learning rate to an :class:`LRRun` (its verdict in the legend, the
+    chance level dotted) or to a plain History. Validation loss dashed if asked.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
-    for lr, history in results.items():
-        epochs = np.arange(1, len(history.loss) + 1)
-        (line,) = ax.plot(epochs, history.loss, label=f"lr = {lr:g} ({classify_run(history)})")
+    chance = None
+    for lr, run in results.items():
+        if isinstance(run, LRRun):
+            losses, history, label = run.losses, run.history, f"lr = {lr:g} ({run.verdict})"
+            epochs, chance = np.arange(len(losses)), run.chance_loss
+        else:
+            history, losses = run, np.asarray(run.loss)
+            epochs, label = np.arange(1, len(losses) + 1), f"lr = {lr:g} ({classify_run(run)})"
+        (line,) = ax.plot(epochs, losses, marker=".", label=label)
         if validation and history.val_loss:
-            ax.plot(epochs, history.val_loss, linestyle="--", color=line.get_color())
+            ax.plot(
+                epochs[-len(history.val_loss) :],
+                history.val_loss,
+                linestyle="--",
+                color=line.get_color(),
+            )
+    if chance is not None:
+        ax.axhline(chance, linestyle=":", color="gray", label=f"guessing ({chance:.2f})")
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss")
     ax.set_yscale("log")
@@ -196,7 +280,7 @@ def lr_range_test_mlp(
     y : array of shape (n_samples,)
     lrs : array or None
         The sweep, a geometric sequence such as ``np.geomspace(1e-4, 1e-1, 100)``; None (default)
-        uses ``np.geomspace(lr_min, lr_max, num)`` (the seed note's 1e-4 -> 1e-1).
+        uses ``np.geomspace(lr_min, lr_max, num)`` (the review notes' 1e-4 -> 1e-1).
     optimizer : str or None
         The optimizer stepped (default plain SGD); None uses ``spec.optimizer``.
     seed : int
@@ -246,8 +330,12 @@ def lr_range_test_mlp(
     return lr_range_test(step, model, lr_min=lr_min, lr_max=lr_max, num=num)
 
 
-def plot_lr_range_test(result: LRRangeTestResult, ax=None):
-    """Smoothed loss against the learning rate (log axis), the suggestion marked."""
+def plot_lr_range_test(result: LRRangeTestResult, ax=None, clip: float = 1.5):
+    """Smoothed loss against the learning rate (log axis), the suggestion marked.
+
+    The y-axis stops at ``clip`` times the smoothed loss at the first rate, so that the
+    explosion at the end of the sweep does not squash the useful part flat (None: no clip).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -260,6 +348,11 @@ def plot_lr_range_test(result: LRRangeTestResult, ax=None):
         color="gray",
         label=f"suggested {result.suggested_lr:.2g}",
     )
+    if clip is not None:
+        smoothed = np.asarray(result.smoothed, dtype=float)
+        finite = smoothed[np.isfinite(smoothed)]
+        low = 0.9 * float(np.min(finite))
+        ax.set_ylim(max(low, 0.0), clip * float(finite[0]))
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
