@@ -15,8 +15,17 @@
 #
 # Implement each function below with numpy only (no scikit-learn, no `coursekit`): the
 # graders call your functions on inputs you have not seen and compare the values they return.
-# Run the visible checks under each function before you submit, or all at once with
-# `python -m autograder check a1_metrics.ipynb`. Lesson: chapter 1, "Evaluating classifiers".
+# Lesson: chapter 1, "Evaluating classifiers".
+#
+# What your functions receive: `y_true` and `y_pred` are lists or 1-D int arrays of 0s and 1s,
+# of one length `n`; `scores` a list or 1-D float array of length `n` (higher means more
+# likely positive); `x` and `y` of `auc_trapezoid` 1-D float arrays of one length, `x`
+# non-decreasing (as an ROC curve's fpr). No function may modify its inputs.
+#
+# The check cell under each function runs its visible checks on public examples (they come
+# from `coursecheck.py`, which must sit beside this notebook); the hidden checks run at grading,
+# on other inputs. The last cell says which visible checks passed; from a terminal,
+# `python coursecheck.py a1_metrics.ipynb` runs the notebook as saved in a fresh kernel.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -24,7 +33,9 @@ import numpy as np
 # %% [markdown] nbgrader={"grade": false, "grade_id": "counts-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. The confusion counts (2 points)
 #
-# `confusion_counts(y_true, y_pred)` returns `(tn, fp, fn, tp)` as four ints for labels in {0, 1}.
+# `confusion_counts(y_true, y_pred)` returns the tuple `(tn, fp, fn, tp)` of four Python ints:
+# true negatives (truth 0, predicted 0), false positives (truth 0, predicted 1), false
+# negatives (truth 1, predicted 0) and true positives. Labels of one class only are allowed.
 
 
 # %% nbgrader={"grade": false, "grade_id": "counts", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -41,8 +52,10 @@ def confusion_counts(y_true, y_pred):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-counts", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "confusion_counts returns (tn, fp, fn, tp) as ints for any binary labels, including one class only", "lesson": "01_evaluating_classifiers#the-confusion-matrix"}
-# visible check: the lecture's example
-assert confusion_counts([0, 1, 0, 1], [1, 1, 1, 0]) == (0, 2, 1, 1)
+# visible check: the lecture's example, one class only, no predicted positives
+from coursecheck import check_counts
+
+check_counts(confusion_counts)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.metrics import expect_counts
 
@@ -52,7 +65,8 @@ expect_counts(confusion_counts)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "scores-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. Scores (4 points)
 #
-# Each returns a float. When a denominator is 0 return 0.0 (scikit-learn's `zero_division=0`).
+# Each takes `(y_true, y_pred)` and returns a Python float. When a denominator is 0 return
+# 0.0 (scikit-learn's `zero_division=0`), for MCC too: never `nan`, never a `ZeroDivisionError`.
 #
 # $$\text{precision} = \frac{TP}{TP+FP},\quad \text{recall} = \frac{TP}{TP+FN},\quad
 # \text{specificity} = \frac{TN}{TN+FP},\quad F_1 = \frac{2TP}{2TP+FP+FN}$$
@@ -102,10 +116,10 @@ def mcc(y_true, y_pred):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-rates", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "precision, recall and specificity follow their formulas and return 0.0 when the denominator is 0", "lesson": "01_evaluating_classifiers#scores-from-the-counts"}
-y, p = [0, 1, 1, 0, 1], [0, 1, 0, 1, 1]
-assert abs(precision(y, p) - 2 / 3) < 1e-12
-assert abs(recall(y, p) - 2 / 3) < 1e-12
-assert abs(specificity(y, p) - 1 / 2) < 1e-12
+# visible check: two public label sets and the three zero denominators
+from coursecheck import check_rates
+
+check_rates(precision, recall, specificity)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.metrics import expect_scores
 
@@ -113,8 +127,10 @@ expect_scores({"precision": precision, "recall": recall, "specificity": specific
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test-f1-mcc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "F1 and MCC follow their formulas and return 0.0 when the denominator is 0 (no division by zero)", "lesson": "01_evaluating_classifiers#scores-from-the-counts"}
-assert abs(f1([0, 1, 1, 0, 1], [0, 1, 0, 1, 1]) - 2 / 3) < 1e-12
-assert abs(mcc([0, 1, 1, 0], [0, 1, 1, 0]) - 1.0) < 1e-12
+# visible check: public label sets, one class only (MCC's denominator is 0)
+from coursecheck import check_f1_mcc
+
+check_f1_mcc(f1, mcc)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.metrics import expect_scores
 
@@ -124,10 +140,13 @@ expect_scores({"f1": f1, "mcc": mcc})
 # %% [markdown] nbgrader={"grade": false, "grade_id": "roc-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 3. The ROC curve and its area (4 points)
 #
-# `roc_points(y_true, scores)` returns `(fpr, tpr, thresholds)` as numpy arrays: one point per
-# distinct score, thresholds in **decreasing** order, predicting positive when
-# `score >= threshold`, starting with the point (0, 0) at threshold `np.inf` (no intermediate
-# point dropped). `auc_trapezoid(x, y)` is the trapezoidal area under a curve.
+# `roc_points(y_true, scores)` returns `(fpr, tpr, thresholds)`, three 1-D float arrays of
+# length (number of distinct scores + 1): one point per distinct score, thresholds in
+# **decreasing** order, predicting positive when `score >= threshold`, starting with the point
+# (0, 0) at threshold `np.inf` (no intermediate point dropped). `y_true` holds both classes.
+#
+# `auc_trapezoid(x, y)` returns the trapezoidal area under the curve through the points
+# `(x[i], y[i])` as a float: $\sum_i (x_{i+1} - x_i)(y_i + y_{i+1})/2$.
 
 
 # %% nbgrader={"grade": false, "grade_id": "roc", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -151,9 +170,10 @@ def auc_trapezoid(x, y):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-roc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "roc_points gives one point per distinct score, thresholds decreasing from inf, positive when score >= threshold", "lesson": "01_evaluating_classifiers#the-roc-curve-step-by-step"}
-fpr, tpr, thr = roc_points([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
-assert list(thr) == [np.inf, 0.8, 0.4, 0.35, 0.1]
-assert list(fpr) == [0, 0, 0.5, 0.5, 1] and list(tpr) == [0, 0.5, 0.5, 1, 1]
+# visible check: the lecture's four scores, and scores with ties
+from coursecheck import check_roc
+
+check_roc(roc_points)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.metrics import expect_roc
 
@@ -161,9 +181,23 @@ expect_roc(roc_points)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test-auc", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "auc_trapezoid is the trapezoidal area, also on ROC curves", "lesson": "01_evaluating_classifiers#the-roc-curve-step-by-step"}
-assert abs(auc_trapezoid([0, 0.5, 1], [0, 0.75, 1]) - 0.625) < 1e-12
+# visible check: a small curve and the lecture's ROC curve
+from coursecheck import check_auc
+
+check_auc(auc_trapezoid, roc_points)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.metrics import expect_auc
 
 expect_auc(auc_trapezoid, roc_points)
 ### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "summary-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Before you submit
+#
+# Save, then *Kernel → Restart & Run All*: the cell below says which visible checks passed.
+# Passing them is not the grade: the hidden checks run at grading, on other inputs.
+
+# %% nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from coursecheck import summary
+
+summary("a1_metrics")

@@ -14,8 +14,23 @@
 # # Assignment 2: backpropagation by hand
 #
 # The lecture's network: 2 inputs → 2 hidden ReLU units → 1 sigmoid output, binary
-# cross-entropy **averaged over the batch**, used as $z_1 = X W_1 + b_1$. Parameters are a dict
-# `{"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}`. Use numpy only. Lesson: chapter 2.
+# cross-entropy **averaged over the batch**, used as $z_1 = X W_1 + b_1$. Use numpy only.
+# Lesson: chapter 2, "The forward and backward pass".
+#
+# What your functions receive (every array a float64 numpy array unless said otherwise):
+#
+# | name | type and shape | what |
+# |---|---|---|
+# | `X` | array `(n, 2)` | a batch of `n` inputs, one per row |
+# | `y` | int array `(n,)` of 0s and 1s | the labels: **1-D**, while `a2` is `(n, 1)`; reshape `y` to `(n, 1)` before `a2 - y` (otherwise it broadcasts to `(n, n)`) |
+# | `params` | dict | `"W1"` `(2, 2)`, `"b1"` `(2,)`, `"W2"` `(2, 1)`, `"b2"` `(1,)` |
+# | `grads` | dict | `"dW1"`, `"db1"`, `"dW2"`, `"db2"`: a `d` before the parameter's name, each of its parameter's shape |
+#
+# No function may modify the arrays or dicts it receives. The check cell under each function
+# runs its visible checks on public examples (they come from `coursecheck.py`, which must sit
+# beside this notebook); the hidden checks run at grading, on other inputs. The last cell says
+# which visible checks passed; from a terminal, `python coursecheck.py a2_backprop.ipynb` runs
+# the notebook as saved in a fresh kernel.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -32,7 +47,14 @@ params = {
 # %% [markdown] nbgrader={"grade": false, "grade_id": "forward-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 1. Forward pass (2 points)
 #
-# Return `{"z1", "a1", "z2", "a2"}` with `z2` and `a2` of shape `(n, 1)`.
+# `forward(params, X)` returns the cache, a dict of four arrays:
+#
+# | key | shape | value |
+# |---|---|---|
+# | `"z1"` | `(n, 2)` | $z_1 = X W_1 + b_1$ |
+# | `"a1"` | `(n, 2)` | $a_1 = \mathrm{ReLU}(z_1) = \max(z_1, 0)$ |
+# | `"z2"` | `(n, 1)` | $z_2 = a_1 W_2 + b_2$ |
+# | `"a2"` | `(n, 1)` | $a_2 = \sigma(z_2) = 1 / (1 + e^{-z_2})$ |
 
 
 # %% nbgrader={"grade": false, "grade_id": "forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -47,8 +69,10 @@ def forward(params, X):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-forward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "z1, a1, z2, a2 of the 2-2-1 network for any parameters and batch", "lesson": "02_forward_backward#the-worked-example-quantity-by-quantity"}
-cache = forward(params, X[:2])
-assert np.allclose(cache["a1"], [[0, 0], [0.3, 0.4]]) and cache["a2"].shape == (2, 1)
+# visible check: the lecture's batch X[:2] and a public case with some z1 < 0
+from coursecheck import check_forward
+
+check_forward(forward)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.backprop import expect_forward
 
@@ -58,8 +82,11 @@ expect_forward(forward)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "backward-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 2. Backward pass (4 points)
 #
-# `backward(params, cache, X, y)` returns `{"dW1", "db1", "dW2", "db2"}`, the gradients of the
-# **mean** loss over the batch, with ReLU'(0) = 0 as in TensorFlow and PyTorch.
+# `backward(params, cache, X, y)` takes `params`, the `cache` that `forward(params, X)`
+# returned, `X` `(n, 2)` and `y` `(n,)`, and returns the dict
+# `{"dW1": (2, 2), "db1": (2,), "dW2": (2, 1), "db2": (1,)}`: the gradients of the **mean**
+# loss over the batch, each of the shape of its parameter, with ReLU'(0) = 0 as in TensorFlow
+# and PyTorch (an input can put $z_1$ exactly at 0: the lecture's first input does).
 
 
 # %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -78,8 +105,11 @@ def backward(params, cache, X, y):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "gradients of the batch-mean loss with ReLU'(0) = 0, also when an input puts z1 exactly at 0", "lesson": "02_forward_backward#the-worked-example-quantity-by-quantity"}
-g = backward(params, forward(params, X[:2]), X[:2], y[:2])
-assert np.allclose(g["dW2"], [[0.3 * (-0.40372) / 2], [0.4 * (-0.40372) / 2]], atol=1e-5)
+# visible check: all four gradients on the lecture's batch X[:2] (its input (0, 0) has z1 = 0)
+# and on a public case with some z1 < 0
+from coursecheck import check_backward
+
+check_backward(forward, backward)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.backprop import expect_backward
 
@@ -89,9 +119,16 @@ expect_backward(forward, backward)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "step-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 3. One SGD step and a gradient check (4 points)
 #
-# `sgd_step(params, grads, lr)` returns **new** parameters $\phi - \alpha\,\partial L/\partial\phi$
-# (grads keyed `"dW1"`, ...), leaving `params` unchanged. `numerical_gradient(loss, params,
-# eps=1e-6)` returns central finite differences of `loss(params)` for every entry.
+# `sgd_step(params, grads, lr)` takes `params` (keys `"W1"`, ...), `grads` (keys `"dW1"`, ...)
+# and a float `lr`, and returns a **new** dict with the keys of `params`:
+# $\phi - \alpha\,\partial L/\partial\phi$ for each parameter, leaving `params` unchanged
+# (no `-=` on its arrays).
+#
+# `numerical_gradient(loss, params, eps=1e-6)` takes a function `loss(params) -> float` and a
+# dict of float arrays (any keys, any shapes), and returns a dict with **the same keys as
+# `params`** (`"W1"`, not `"dW1"`), each array of its parameter's shape, holding the central
+# differences $(L(\phi + \varepsilon) - L(\phi - \varepsilon)) / (2\varepsilon)$ for every
+# entry; `params` holds its original values afterwards.
 
 
 # %% nbgrader={"grade": false, "grade_id": "step", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -121,12 +158,10 @@ def numerical_gradient(loss, params, eps=1e-6):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-step", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "new parameters phi - lr * grad, inputs left unchanged", "lesson": "02_forward_backward#the-worked-example-quantity-by-quantity"}
-new = sgd_step(
-    params,
-    {"dW1": np.ones((2, 2)), "db1": np.ones(2), "dW2": np.ones((2, 1)), "db2": np.ones(1)},
-    0.1,
-)
-assert np.allclose(new["W1"], params["W1"] - 0.1) and params["b1"][0] == 0.0
+# visible check: one step from the lecture's parameters; params must stay unchanged
+from coursecheck import check_sgd_step
+
+check_sgd_step(sgd_step)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.backprop import expect_sgd_step
 
@@ -134,10 +169,23 @@ expect_sgd_step(sgd_step)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test-gradcheck", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "central finite differences (f(x+eps) - f(x-eps)) / (2 eps) for every entry", "lesson": "02_forward_backward#gradient-checking"}
-num = numerical_gradient(lambda p: float(np.sum(p["W1"] ** 2)), {"W1": np.array([[1.0, 2.0]])})
-assert np.allclose(num["W1"], [[2.0, 4.0]], atol=1e-6)
+# visible check: the loss sum(W**3) + 2 sum(b**2), where one-sided differences are measurably off
+from coursecheck import check_numerical_gradient
+
+check_numerical_gradient(numerical_gradient)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.backprop import expect_numerical_gradient
 
 expect_numerical_gradient(numerical_gradient)
 ### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "summary-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Before you submit
+#
+# Save, then *Kernel → Restart & Run All*: the cell below says which visible checks passed.
+# Passing them is not the grade: the hidden checks run at grading, on other inputs.
+
+# %% nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from coursecheck import summary
+
+summary("a2_backprop")

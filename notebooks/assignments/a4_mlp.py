@@ -27,6 +27,21 @@
 # and `predict_proba(model, X)` returning one probability per row. The data are sklearn's
 # breast-cancer set, already standardized. The grader trains your network on its own split
 # and needs a test accuracy of at least 93%.
+#
+# What your functions receive and return:
+#
+# | name | type and shape |
+# |---|---|
+# | `X_train`, `X_val` | float64 numpy arrays `(n, 30)` (convert them yourself, e.g. `torch.tensor(X, dtype=torch.float32)`) |
+# | `y_train`, `y_val` | int numpy arrays `(n,)` of 0s and 1s (a PyTorch loss wants float targets of shape `(n, 1)`) |
+# | `epochs` | int >= 0 |
+# | `build_and_train` returns | the trained `torch.nn.Module` or `keras.Model` (dense layers only count: 30 → 16 → 8 → 1) |
+# | `predict_proba(model, X)` returns | a 1-D float numpy array `(n,)` of probabilities in [0, 1] |
+#
+# The check cells run their visible checks on the public split below (they come from
+# `coursecheck.py`, which must sit beside this notebook); the grader uses its own split.
+# The last cell says which visible checks passed; from a terminal,
+# `python coursecheck.py a4_mlp.ipynb` runs the notebook as saved in a fresh kernel.
 
 # %% nbgrader={"grade": false, "grade_id": "data", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -98,8 +113,10 @@ def predict_proba(model, X):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test-architecture", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "a Keras or PyTorch network with hidden layers of 16 and 8 units and one output unit", "lesson": "07_hands_on_mlps#pytorch"}
-small = build_and_train(X_train[:50], y_train[:50], X_val[:20], y_val[:20], 1)
-assert predict_proba(small, X_val[:5]).shape == (5,)
+# visible check: one epoch on 50 public rows; the layer sizes, predict_proba against the weights
+from coursecheck import check_architecture
+
+check_architecture(build_and_train, predict_proba)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.mlp import expect_architecture
 
@@ -107,8 +124,10 @@ expect_architecture(build_and_train)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test-accuracy", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "trained with early stopping, the network reaches 93% test accuracy on a fresh split", "lesson": "07_hands_on_mlps#the-seed-000-binary-classifier"}
-model = build_and_train(X_train, y_train, X_val, y_val, 100)
-print("validation accuracy:", np.mean((predict_proba(model, X_val) >= 0.5) == y_val))
+# visible check: trained for up to 100 epochs, at least 93% accuracy on the public validation rows
+from coursecheck import check_accuracy
+
+check_accuracy(build_and_train, predict_proba)
 ### BEGIN HIDDEN TESTS
 from autograder.hidden.mlp import expect_accuracy
 
@@ -147,3 +166,14 @@ expect_accuracy(build_and_train, predict_proba)
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q4", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # A small random subset of the training set; each update uses the gradient of the loss on one
 # mini-batch, an epoch passes through all of them: cheap, vectorized, mildly regularizing noise.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "summary-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Before you submit
+#
+# Save, then *Kernel → Restart & Run All*: the cell below says which visible checks passed.
+# Passing them is not the grade: the hidden checks run at grading, on other inputs.
+
+# %% nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from coursecheck import summary
+
+summary("a4_mlp")

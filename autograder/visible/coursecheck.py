@@ -1,0 +1,1120 @@
+"""coursecheck: the visible checks of the course's assignments, run before you submit.
+
+This one file ships beside every released assignment notebook. It needs only numpy (and, to
+run a whole notebook from a terminal, nbformat, nbclient and ipykernel, which every Jupyter
+installation has). It holds no solution and no hidden check: its inputs are public examples,
+its expected values are the numbers of those examples only. The hidden checks run at
+grading, on other inputs.
+
+In the notebook (Jupyter, JupyterLab, Colab): each check cell calls one check, e.g.
+``check_backward(forward, backward)``; it prints one line when the check passes and raises
+``CheckFailed`` saying what is wrong and which lesson section to revisit when it does not. An
+error in your own code is shown as ``ErrorInYourCode`` with your line and a hint. The last
+cell, ``summary("a2_backprop")``, says which visible checks passed in this session.
+
+From a terminal, in the assignment's folder::
+
+    python coursecheck.py a2_backprop.ipynb
+
+runs the notebook *as last saved* in a fresh kernel and reports each check; the exit status
+is 0 when every visible check passed, 1 when one failed, 2 when the notebook could not be
+run. In Colab, upload this file next to the notebook (the Files panel, folder ``/content``),
+or mount Google Drive and give the notebook's path:
+``!python coursecheck.py /content/drive/MyDrive/a2_backprop.ipynb``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import linecache
+import os
+import re
+import sys
+import sysconfig
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "CHECKS",
+    "CheckFailed",
+    "ErrorInYourCode",
+    "Outcome",
+    "Report",
+    "main",
+    "run_notebook",
+    "summary",
+]
+
+HERE = Path(__file__).resolve()
+#: The book's lessons, by page name (lesson links in failure messages).
+LESSONS = {
+    "01_evaluating_classifiers": "lesson 1, Evaluating classifiers",
+    "02_forward_backward": "lesson 2, The forward and backward pass",
+    "04_learning_rate": "lesson 4, The learning rate",
+    "05_regularization": "lesson 5, Regularization",
+    "07_hands_on_mlps": "lesson 7, Hands-on MLPs",
+}
+
+
+class CheckFailed(AssertionError):
+    """A visible check found a wrong value; the message says what and where to look."""
+
+
+class ErrorInYourCode(Exception):
+    """Your function raised an exception; the message shows your line and a hint."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One visible check: the test cell it belongs to and the lesson section it teaches."""
+
+    assignment: str
+    grade_id: str
+    lesson: str  # "page#anchor", as the cell's ``autograder`` metadata
+    section: str  # the section's title, in words
+    run: object  # the check, called with the student's functions
+
+    def revisit(self) -> str:
+        page = self.lesson.partition("#")[0]
+        return f"Revisit {LESSONS.get(page, page)}, section “{self.section}”."
+
+
+#: assignment -> its visible checks, in notebook order.
+CHECKS: dict[str, list[Check]] = {}
+# (assignment, grade_id) -> (failure message or None, {name: code of each function checked})
+_OUTCOMES: dict[tuple[str, str], tuple[str | None, dict]] = {}
+
+
+def _check(assignment: str, grade_id: str, lesson: str, section: str):
+    """Register a visible check; record its outcome and add the lesson pointer to a failure."""
+
+    def decorate(body):
+        @functools.wraps(body)
+        def run(*functions):
+            __tracebackhide__ = True  # IPython shows the cell's line, not this module's
+            codes = {getattr(f, "__name__", "?"): getattr(f, "__code__", None) for f in functions}
+            try:
+                body(*functions)
+            except (CheckFailed, ErrorInYourCode) as exc:
+                message = f"{exc}\n{check.revisit()}"
+                _OUTCOMES[assignment, grade_id] = (message, codes)
+                raise type(exc)(message) from None
+            _OUTCOMES[assignment, grade_id] = (None, codes)
+            print(f"✓ {grade_id}: the visible checks pass (hidden checks run at grading)")
+
+        check = Check(assignment, grade_id, lesson, section, run)
+        CHECKS.setdefault(assignment, []).append(check)
+        return run
+
+    return decorate
+
+
+# -- calling the student's code ---------------------------------------------------------------
+
+_LIBRARIES = tuple(
+    {
+        str(Path(p).resolve())
+        for k, p in sysconfig.get_paths().items()
+        if k in ("stdlib", "purelib", "platlib")
+    }
+)
+
+
+def _your_frame(tb) -> str:
+    """``in NAME, cell In[5], line 3: CODE`` for the deepest frame of the student's code."""
+    frames = [
+        f
+        for f in traceback.extract_tb(tb)
+        if f.filename != str(HERE) and not str(Path(f.filename).resolve()).startswith(_LIBRARIES)
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    where = Path(frame.filename).name
+    shell = _ipython()
+    label = shell.compile.format_code_name(frame.filename) if shell is not None else None
+    if label:
+        where = f"{label[0].lower()} {label[1]}"
+    code = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    return f"in {frame.name}, {where}, line {frame.lineno}: {code}"
+
+
+def _ipython():
+    ipython = sys.modules.get("IPython")  # only when running inside IPython or Jupyter
+    return ipython.get_ipython() if ipython is not None else None
+
+
+def _hint(exc: BaseException, hints: dict) -> str:
+    text = str(exc)
+    if isinstance(exc, NotImplementedError):
+        return "not written yet: replace `raise NotImplementedError()` with your code"
+    if isinstance(exc, ModuleNotFoundError | ImportError):
+        return "graded functions use numpy only: no coursekit, no scikit-learn"
+    if isinstance(exc, KeyError):
+        return hints.get("keys", "a dict has no such key: check the keys the text above names")
+    if isinstance(exc, ZeroDivisionError):
+        return hints.get("zero", "a denominator is 0 here: the text above says what to return")
+    if isinstance(exc, TypeError) and "argument" in text:
+        return hints.get("signature", "check the function's signature in the text above")
+    shape_words = ("shape", "broadcast", "matmul", "dimension", "aligned", "index")
+    if isinstance(exc, ValueError | IndexError) and any(w in text for w in shape_words):
+        return hints.get("shapes", "check the shapes of the arrays on that line")
+    return hints.get("other", "read your line above: what does it get, what should it compute?")
+
+
+@contextlib.contextmanager
+def _own_code(name: str):
+    """Fail if the call reaches the course's reference implementation (coursekit)."""
+    used = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_globals.get("__name__", "").startswith("coursekit"):
+            used.append(frame.f_code.co_name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+    if used:
+        raise CheckFailed(
+            f"{name} calls the course's reference implementation (coursekit, {used[0]}): "
+            "graded functions must be your own numpy code, and the grader gives this check 0"
+        )
+
+
+def _call(name: str, fn, *args, hints: dict | None = None, guard: bool = True):
+    """Call the student's ``fn``; an exception becomes ErrorInYourCode with the line and a hint."""
+    __tracebackhide__ = True
+    if not callable(fn):
+        raise CheckFailed(f"{name} must be a function, got {type(fn).__name__}")
+    try:
+        with _own_code(name) if guard else contextlib.nullcontext():
+            return fn(*args)
+    except CheckFailed:
+        raise
+    except Exception as exc:  # the student's code failed: say where and why
+        where = _your_frame(exc.__traceback__)
+        lines = [f"{name} raised {type(exc).__name__}" + (f": {exc}" if str(exc) else "")]
+        if where:
+            lines.append(f"  {where}")
+        lines.append(f"  hint: {_hint(exc, hints or {})}")
+        raise ErrorInYourCode("\n".join(lines)) from None
+
+
+# -- comparing values -------------------------------------------------------------------------
+
+
+def _array(what: str, value, shape: tuple) -> np.ndarray:
+    """``value`` as a float array of exactly ``shape`` with finite entries, or CheckFailed."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(
+            f"{what} must be a numpy array of numbers, got {type(value).__name__}"
+        ) from None
+    if array.shape != shape:
+        raise CheckFailed(f"{what} has shape {array.shape}, it must have shape {shape}")
+    if not np.all(np.isfinite(array)):
+        raise CheckFailed(f"{what} contains nan or inf")
+    return array
+
+
+def _number(what: str, value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what} must be a number, got {type(value).__name__}") from None
+    if not np.isfinite(number):
+        raise CheckFailed(f"{what} is {number}: a finite number is asked for")
+    return number
+
+
+def _dict(what: str, value, keys) -> dict:
+    if not isinstance(value, dict):
+        raise CheckFailed(f"{what} must return a dict, got {type(value).__name__}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise CheckFailed(
+            f"{what} must return a dict with the keys {list(keys)}, got the keys {list(value)}"
+        )
+    return value
+
+
+def _close(got, want, rtol=1e-7, atol=1e-10) -> bool:
+    return bool(np.allclose(got, want, rtol=rtol, atol=atol))
+
+
+# == assignment 1: classification metrics ====================================================
+
+A1 = "a1_metrics"
+_A1_HINTS = {
+    "zero": "a denominator is 0 for these labels: return 0.0 then (scikit-learn's zero_division=0)",
+    "signature": "each function takes (y_true, y_pred) lists or arrays of 0s and 1s",
+}
+
+
+@_check(A1, "test-counts", "01_evaluating_classifiers#the-confusion-matrix", "The confusion matrix")
+def check_counts(confusion_counts):
+    """The lecture's example, one with a single class, and one with no predicted positives."""
+    cases = [
+        (([0, 1, 0, 1], [1, 1, 1, 0]), (0, 2, 1, 1)),
+        (([0, 0, 0], [0, 1, 0]), (2, 1, 0, 0)),
+        (([1, 0, 1, 1], [0, 0, 0, 0]), (1, 0, 3, 0)),
+    ]
+    for (y_true, y_pred), want in cases:
+        got = _call("confusion_counts", confusion_counts, y_true, y_pred, hints=_A1_HINTS)
+        shown = f"confusion_counts({y_true}, {y_pred})"
+        if not isinstance(got, tuple | list) or len(got) != 4:
+            raise CheckFailed(f"{shown} must return the tuple (tn, fp, fn, tp), got {got!r}")
+        got = tuple(int(v) for v in got)
+        if got != want:
+            hint = ""
+            if (got[0], got[2], got[1], got[3]) == want:
+                hint = " (fp and fn are swapped: fp counts predicted 1 where the truth is 0)"
+            elif got[::-1] == want:
+                hint = " (the order is reversed: return (tn, fp, fn, tp))"
+            raise CheckFailed(f"{shown} gives {got}; (tn, fp, fn, tp) = {want} is expected{hint}")
+
+
+def _scores(name, fn, cases):
+    for (y_true, y_pred), want in cases:
+        got = _number(
+            f"{name}({y_true}, {y_pred})",
+            _call(name, fn, y_true, y_pred, hints=_A1_HINTS),
+        )
+        if abs(got - want) > 1e-12:
+            zero = " (a denominator is 0 here: return 0.0)" if want == 0.0 else ""
+            raise CheckFailed(f"{name}({y_true}, {y_pred}) gives {got:.6g}, not {want:.6g}{zero}")
+
+
+@_check(
+    A1, "test-rates", "01_evaluating_classifiers#scores-from-the-counts", "Scores from the counts"
+)
+def check_rates(precision, recall, specificity):
+    """Two public label sets, and the three cases where a denominator is 0."""
+    a, b = ([0, 1, 1, 0, 1], [0, 1, 0, 1, 1]), ([1, 1, 1, 0, 0], [1, 0, 0, 1, 0])
+    no_pred, no_pos, no_neg = ([0, 0, 1], [0, 0, 0]), ([0, 0], [1, 0]), ([1, 1], [1, 0])
+    _scores("precision", precision, [(a, 2 / 3), (b, 1 / 2), (no_pred, 0.0)])
+    _scores("recall", recall, [(a, 2 / 3), (b, 1 / 3), (no_pos, 0.0)])
+    _scores("specificity", specificity, [(a, 1 / 2), (b, 1 / 2), (no_neg, 0.0)])
+
+
+@_check(
+    A1, "test-f1-mcc", "01_evaluating_classifiers#scores-from-the-counts", "Scores from the counts"
+)
+def check_f1_mcc(f1, mcc):
+    """F1 and MCC on public labels, and with a zero denominator (no division by zero)."""
+    a, b = ([0, 1, 1, 0, 1], [0, 1, 0, 1, 1]), ([1, 1, 1, 0, 0], [1, 0, 0, 1, 0])
+    _scores("f1", f1, [(a, 2 / 3), (b, 2 / 5), (([0, 0], [0, 0]), 0.0)])
+    one_class = ([0, 0, 0, 0], [0, 1, 0, 1])  # TP + FN = 0: the denominator is 0
+    _scores("mcc", mcc, [(([0, 1, 1, 0], [0, 1, 1, 0]), 1.0), (b, -1 / 6), (one_class, 0.0)])
+
+
+@_check(
+    A1,
+    "test-roc",
+    "01_evaluating_classifiers#the-roc-curve-step-by-step",
+    "The ROC curve, step by step",
+)
+def check_roc(roc_points):
+    """The lecture's four scores, and scores with ties."""
+    cases = [
+        (
+            ([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]),
+            ([0, 0, 0.5, 0.5, 1], [0, 0.5, 0.5, 1, 1], [np.inf, 0.8, 0.4, 0.35, 0.1]),
+        ),
+        (
+            ([0, 1, 1, 0, 1], [0.3, 0.7, 0.3, 0.7, 0.9]),
+            ([0, 0, 0.5, 1], [0, 1 / 3, 2 / 3, 1], [np.inf, 0.9, 0.7, 0.3]),
+        ),
+    ]
+    for (y_true, scores), (fpr, tpr, thr) in cases:
+        shown = f"roc_points({y_true}, {scores})"
+        got = _call("roc_points", roc_points, y_true, scores)
+        if not isinstance(got, tuple | list) or len(got) != 3:
+            raise CheckFailed(f"{shown} must return (fpr, tpr, thresholds), got {got!r}")
+        g_thr = np.asarray(got[2], dtype=float).ravel()
+        if g_thr.shape != (len(thr),):
+            raise CheckFailed(
+                f"{shown} gives {len(g_thr)} thresholds; one per distinct score plus np.inf "
+                f"first is {len(thr)}"
+            )
+        if not np.all(np.diff(g_thr) < 0):
+            raise CheckFailed(f"{shown}: the thresholds must be in decreasing order")
+        if g_thr[0] != np.inf:
+            raise CheckFailed(f"{shown}: the first threshold must be np.inf (the point (0, 0))")
+        if not _close(g_thr[1:], thr[1:]):
+            raise CheckFailed(f"{shown}: the thresholds must be the distinct scores, {thr[1:]}")
+        g_fpr = _array(f"{shown}: fpr", got[0], (len(thr),))
+        g_tpr = _array(f"{shown}: tpr", got[1], (len(thr),))
+        if not (_close(g_fpr, fpr) and _close(g_tpr, tpr)):
+            raise CheckFailed(
+                f"{shown}: the (fpr, tpr) points are wrong; fpr = {fpr}, tpr = "
+                f"{np.round(tpr, 4).tolist()} are expected (positive when score >= threshold)"
+            )
+
+
+@_check(
+    A1,
+    "test-auc",
+    "01_evaluating_classifiers#the-roc-curve-step-by-step",
+    "The ROC curve, step by step",
+)
+def check_auc(auc_trapezoid, roc_points):
+    """A small curve, and the lecture's ROC curve."""
+    cases = [
+        (([0, 0.5, 1], [0, 0.75, 1]), 0.625),
+        (([0, 0, 0.5, 0.5, 1], [0, 0.5, 0.5, 1, 1]), 0.75),
+    ]
+    for (x, y), want in cases:
+        got = _number(f"auc_trapezoid({x}, {y})", _call("auc_trapezoid", auc_trapezoid, x, y))
+        if abs(got - want) > 1e-12:
+            raise CheckFailed(
+                f"auc_trapezoid({x}, {y}) gives {got:.6g}, not {want:.6g}: each trapezoid is "
+                "(x[i+1] - x[i]) * (y[i] + y[i+1]) / 2, with x along the horizontal axis"
+            )
+
+
+# == assignment 2: backpropagation by hand ===================================================
+
+A2 = "a2_backprop"
+_A2_HINTS = {
+    "keys": "params are keyed 'W1', 'b1', 'W2', 'b2'; the gradients 'dW1', 'db1', 'dW2', 'db2' "
+    "(a 'd' before the parameter's name); forward's cache 'z1', 'a1', 'z2', 'a2'",
+    "shapes": "the shapes: X (n, 2), W1 (2, 2), b1 (2,), W2 (2, 1), b2 (1,), z2 and a2 (n, 1), "
+    "and y (n,): a2 - y broadcasts to (n, n) unless y is reshaped to (n, 1) first "
+    "(y.reshape(-1, 1))",
+    "signature": "the signatures are forward(params, X), backward(params, cache, X, y), "
+    "sgd_step(params, grads, lr) and numerical_gradient(loss, params, eps=1e-6)",
+}
+
+
+def _lecture():
+    """The lecture's parameters and data (public)."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    params = {
+        "W1": np.array([[0.1, 0.2], [0.3, 0.4]]),
+        "b1": np.zeros(2),
+        "W2": np.array([[0.5], [0.6]]),
+        "b2": np.zeros(1),
+    }
+    return params, X, np.array([0, 1, 1, 0])
+
+
+def _second():
+    """A public case where some z1 < 0 (ReLU matters) and b2 is not 0."""
+    params, X, y = _lecture()
+    params["b1"] = np.array([-0.25, 0.1])
+    params["W2"] = np.array([[0.5], [-0.6]])
+    params["b2"] = np.array([0.2])
+    return params, X, y
+
+
+_FORWARD = [
+    (  # the lecture's batch X[:2]
+        "the lecture's batch X[:2]",
+        {
+            "z1": [[0.0, 0.0], [0.3, 0.4]],
+            "a1": [[0.0, 0.0], [0.3, 0.4]],
+            "z2": [[0.0], [0.39]],
+            "a2": [[0.5], [0.5962826992967879]],
+        },
+    ),
+    (
+        "the second public case (b1 = [-0.25, 0.1], all four inputs)",
+        {
+            "z1": [[-0.25, 0.1], [0.05, 0.5], [-0.15, 0.3], [0.15, 0.7]],
+            "a1": [[0.0, 0.1], [0.05, 0.5], [0.0, 0.3], [0.15, 0.7]],
+            "z2": [[0.14], [-0.075], [0.02], [-0.145]],
+            "a2": [
+                [0.5349429451582145],
+                [0.4812587841214647],
+                [0.5049998333399998],
+                [0.4638133797682053],
+            ],
+        },
+    ),
+]
+
+
+def _copy(params):
+    return {k: np.array(v, dtype=float) for k, v in params.items()}
+
+
+@_check(
+    A2,
+    "test-forward",
+    "02_forward_backward#the-worked-example-quantity-by-quantity",
+    "The worked example, quantity by quantity",
+)
+def check_forward(forward):
+    """The lecture's batch, and a public case with negative pre-activations."""
+    hints = {
+        "z1": " (z1 = X @ W1 + b1)",
+        "a1": " (a1 = ReLU(z1) = np.maximum(z1, 0))",
+        "z2": " (z2 = a1 @ W2 + b2)",
+        "a2": " (a2 = sigmoid(z2) = 1 / (1 + exp(-z2)))",
+    }
+    lecture, X_all, _ = _lecture()
+    cases = [(lecture, X_all[:2]), _second()[:2]]
+    for (case, want), (params, X) in zip(_FORWARD, cases, strict=True):
+        got = _call("forward", forward, _copy(params), X.copy(), hints=_A2_HINTS)
+        cache = _dict("forward", got, want)
+        for name, values in want.items():
+            values = np.array(values)
+            value = _array(f"forward: {name} on {case}", cache[name], values.shape)
+            if not _close(value, values):
+                raise CheckFailed(f"forward: {name} is wrong on {case}{hints[name]}")
+
+
+_BACKWARD = [
+    (
+        "the lecture's batch X[:2]",
+        {
+            "dW1": [[0.0, 0.0], [-0.10092932517580303, -0.12111519021096362]],
+            "db1": [-0.10092932517580303, -0.12111519021096362],
+            "dW2": [[-0.06055759510548181], [-0.08074346014064243]],
+            "db2": [0.04814134964839395],
+        },
+    ),
+    (
+        "the second public case (b1 = [-0.25, 0.1], all four inputs)",
+        {
+            "dW1": [
+                [0.05797667247102566, 0.004678018033769243],
+                [-0.006865979513791247, 0.008239175416549505],
+            ],
+            "db1": [-0.006865979513791247, 0.0022477586418173656],
+            "dW2": [[0.010908736542826012], [-0.007426749395925629]],
+            "db2": [-0.003746264403028929],
+        },
+    ),
+]
+
+
+def _backward_hint(name, got, want, n, case_index):
+    if _close(got, n * want):
+        return f" (off by the batch size {n}: the loss is the mean over the batch, divide by n)"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, want):
+        return " (transposed: dW1 = X.T @ dz1 has the shape of W1, inputs × hidden units)"
+    if _close(got, -want):
+        return " (the sign is flipped: dz2 = a2 - y, not y - a2)"
+    if case_index == 0 and name in ("db1", "dW1"):
+        return " (the input (0, 0) has z1 = 0: what is ReLU'(0)? This assignment uses 0, as TensorFlow and PyTorch)"
+    if name in ("db1", "dW1"):
+        return " (dz1 = (dz2 @ W2.T) * ReLU'(z1), with ReLU'(z) = 1 where z > 0 and 0 elsewhere)"
+    return ""
+
+
+@_check(
+    A2,
+    "test-backward",
+    "02_forward_backward#the-worked-example-quantity-by-quantity",
+    "The worked example, quantity by quantity",
+)
+def check_backward(forward, backward):
+    """All four gradients on the lecture's batch (z1 = 0 for one input) and a second case."""
+    lecture, X_all, y_all = _lecture()
+    cases = [(lecture, X_all[:2], y_all[:2]), _second()]
+    for case_index, ((case, want), (params, X, y)) in enumerate(zip(_BACKWARD, cases, strict=True)):
+        cache = _call("forward", forward, _copy(params), X.copy(), hints=_A2_HINTS)
+        grads = _call(
+            "backward", backward, _copy(params), cache, X.copy(), y.copy(), hints=_A2_HINTS
+        )
+        _dict("backward", grads, want)
+        for name, values in want.items():
+            values = np.array(values)
+            shape = values.shape
+            got = np.asarray(grads[name], dtype=float) if _is_numeric(grads[name]) else grads[name]
+            if isinstance(got, np.ndarray) and got.shape != shape:
+                raise CheckFailed(
+                    f"backward: {name} has shape {got.shape} on {case}; it must have the shape "
+                    f"of {name[1:]}, {shape} (did y of shape (n,) broadcast against a2 of "
+                    "shape (n, 1)? reshape it: y.reshape(-1, 1))"
+                )
+            got = _array(f"backward: {name} on {case}", got, shape)
+            if not _close(got, values):
+                hint = _backward_hint(name, got, values, len(X), case_index)
+                raise CheckFailed(f"backward: {name} is wrong on {case}{hint}")
+
+
+def _is_numeric(value) -> bool:
+    try:
+        np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@_check(
+    A2,
+    "test-step",
+    "02_forward_backward#the-worked-example-quantity-by-quantity",
+    "The worked example, quantity by quantity",
+)
+def check_sgd_step(sgd_step):
+    """One step from the lecture's parameters; params must be left unchanged."""
+    params = _lecture()[0]
+    before = _copy(params)
+    grads = {
+        "dW1": np.array([[1.0, -2.0], [0.5, 3.0]]),
+        "db1": np.array([1.0, -1.0]),
+        "dW2": np.array([[2.0], [-0.5]]),
+        "db2": np.array([4.0]),
+    }
+    new = _dict(
+        "sgd_step", _call("sgd_step", sgd_step, params, grads, 0.1, hints=_A2_HINTS), params
+    )
+    changed = [k for k in before if not np.array_equal(params[k], before[k])]
+    if changed:
+        raise CheckFailed(
+            f"sgd_step must not modify params in place: params[{changed[0]!r}] changed. Return "
+            "new arrays (v - lr * g) instead of updating them (v -= lr * g)"
+        )
+    for name in before:
+        want = before[name] - 0.1 * grads["d" + name]
+        got = _array(f"sgd_step: {name}", new[name], want.shape)
+        if not _close(got, want):
+            uphill = " (it adds the gradient: a descent step subtracts lr * gradient)"
+            raise CheckFailed(
+                f"sgd_step: {name} is updated wrongly; the step is phi - lr * dL/dphi"
+                + (uphill if _close(got, before[name] + 0.1 * grads["d" + name]) else "")
+            )
+
+
+def _cubic_loss(p):
+    """A public loss: sum(W**3) + 2 sum(b**2)."""
+    return float(np.sum(np.asarray(p["W"]) ** 3) + 2 * np.sum(np.asarray(p["b"]) ** 2))
+
+
+@_check(A2, "test-gradcheck", "02_forward_backward#gradient-checking", "Gradient checking")
+def check_numerical_gradient(numerical_gradient):
+    """Central differences of a cubic loss, whose one-sided differences are measurably off."""
+    params = {"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array([0.5])}
+    exact = {"W": 3 * params["W"] ** 2, "b": 4 * params["b"]}  # the derivatives of the loss
+    one_sided = {"W": exact["W"] + 3 * params["W"] * 1e-6, "b": exact["b"] + 2e-6}
+    got = _call(
+        "numerical_gradient", numerical_gradient, _cubic_loss, _copy(params), hints=_A2_HINTS
+    )
+    if isinstance(got, dict) and set(got) == {"d" + k for k in params}:
+        raise CheckFailed(
+            f"numerical_gradient must return the keys of params ({list(params)}), got "
+            f"{list(got)}: the gradient with respect to params['W'] is stored under 'W'"
+        )
+    _dict("numerical_gradient", got, params)
+    for name, want in exact.items():
+        value = _array(f"numerical_gradient: {name}", got[name], want.shape)
+        if not _close(value, want, rtol=0, atol=1e-7):
+            hint = ""
+            if _close(value, one_sided[name], rtol=0, atol=2e-7):
+                hint = " (these are one-sided differences: use (f(x + eps) - f(x - eps)) / (2 eps))"
+            raise CheckFailed(
+                f"numerical_gradient: {name} does not match central differences of "
+                f"sum(W**3) + 2 sum(b**2) at the public params{hint}"
+            )
+
+
+# == assignment 3: regularization and schedules ==============================================
+
+A3 = "a3_regularization"
+_A3_HINTS = {
+    "keys": "return a dict with the same keys as params",
+    "signature": "the signatures are l2_penalty(params, lam), l2_grad(params, lam), "
+    "dropout(a, rate, rng, training=True), early_stopping(val_losses, patience), "
+    "per_epoch_decay(lr0, rate, epoch), keras_decay(step, lr0, decay_steps, decay_rate, staircase=False)",
+}
+
+
+@_check(A3, "test-l2", "05_regularization#penalties-l1-and-l2", "Penalties: L1 and L2")
+def check_l2(l2_penalty, l2_grad):
+    """Penalty and gradient on two public parameter dicts; biases (1-D) are left out."""
+    cases = [
+        ({"W": np.array([[1.0, -2.0]]), "b": np.array([3.0])}, 0.1, 0.5),
+        (
+            {
+                "W1": np.array([[0.5, -1.0], [2.0, 0.0]]),
+                "b1": np.array([1.0, -1.0]),
+                "W2": np.array([[3.0], [-0.5]]),
+                "b2": np.array([2.0]),
+            },
+            0.01,
+            0.01 * (0.25 + 1 + 4 + 9 + 0.25),
+        ),
+    ]
+    for params, lam, want in cases:
+        shown = f"l2_penalty(params with keys {list(params)}, {lam})"
+        got = _number(shown, _call("l2_penalty", l2_penalty, _copy(params), lam, hints=_A3_HINTS))
+        if abs(got - want) > 1e-12:
+            biases = lam * sum(float(np.sum(v**2)) for v in params.values() if v.ndim == 1)
+            hint = ""
+            if abs(got - want - biases) < 1e-12:
+                hint = " (the biases are in it: only the weight matrices, the 2-D arrays, count)"
+            elif abs(got - 2 * want) < 1e-12:
+                hint = " (the penalty is lam * sum(w**2), without a factor 2)"
+            raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{hint}")
+        grads = _dict(
+            "l2_grad", _call("l2_grad", l2_grad, _copy(params), lam, hints=_A3_HINTS), params
+        )
+        for name, value in params.items():
+            want_grad = 2 * lam * value if value.ndim >= 2 else np.zeros_like(value)
+            got_grad = _array(f"l2_grad: {name}", grads[name], value.shape)
+            if not _close(got_grad, want_grad):
+                hint = (
+                    " (a bias is not penalized: its gradient is zeros)"
+                    if value.ndim == 1
+                    else " (the gradient of lam * sum(W**2) is 2 * lam * W)"
+                )
+                raise CheckFailed(f"l2_grad: {name} is wrong{hint}")
+
+
+@_check(A3, "test-dropout", "05_regularization#dropout", "Dropout")
+def check_dropout(dropout):
+    """Training: the fraction zeroed and the 1 / (1 - rate) scaling; evaluation: identity."""
+    a = np.linspace(0.5, 2.0, 10_000).reshape(100, 100)
+    hints = dict(_A3_HINTS, shapes="draw the mask with rng.random(a.shape), the shape of a")
+    for rate in (0.2, 0.5):
+        shown = f"dropout(a, rate={rate}, rng, training=True)"
+        out = _call("dropout", dropout, a.copy(), rate, np.random.default_rng(0), True, hints=hints)
+        out = _array(shown, out, a.shape)
+        kept = out != 0
+        zeroed = 1 - kept.mean()
+        if abs(zeroed - rate) > 0.03:
+            raise CheckFailed(
+                f"{shown} zeroes {zeroed:.0%} of the units; rate={rate} asks for about "
+                f"{rate:.0%} (keep a unit where rng.random(a.shape) >= rate)"
+            )
+        if not _close(out[kept], a[kept] / (1 - rate)):
+            hint = ""
+            if _close(out[kept], a[kept]):
+                hint = " (they are not rescaled: inverted dropout divides them by 1 - rate)"
+            elif _close(out[kept], a[kept] * (1 - rate)):
+                hint = " (they are multiplied by 1 - rate: divide instead)"
+            raise CheckFailed(
+                f"{shown}: the kept units must be scaled by 1 / (1 - rate) = {1 / (1 - rate):g} "
+                f"while training{hint}"
+            )
+        evaluated = _call(
+            "dropout", dropout, a.copy(), rate, np.random.default_rng(0), False, hints=hints
+        )
+        if not np.array_equal(np.asarray(evaluated), a):
+            raise CheckFailed(
+                f"dropout(a, rate={rate}, rng, training=False) must return a unchanged: at "
+                "evaluation dropout is the identity (no unit dropped, nothing scaled)"
+            )
+
+
+@_check(A3, "test-es", "05_regularization#early-stopping", "Early stopping")
+def check_early_stopping(early_stopping):
+    """Four public loss curves: a stop, no stop, ties (not improvements), patience 1."""
+    cases = [
+        (([1.0, 0.8, 0.9, 0.95, 0.7], 2), (3, 1)),
+        (([1.0, 0.9, 0.8, 0.7], 2), (None, 3)),
+        (([1.0, 0.8, 0.8, 0.8, 0.5], 2), (3, 1)),
+        (([0.5, 0.6, 0.4], 1), (1, 0)),
+    ]
+    for (losses, patience), (stop, best) in cases:
+        shown = f"early_stopping({losses}, patience={patience})"
+        got = _call("early_stopping", early_stopping, list(losses), patience, hints=_A3_HINTS)
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            raise CheckFailed(f"{shown} must return (stop_epoch, best_epoch), got {got!r}")
+        g_stop, g_best = got
+        if g_stop != stop:
+            ties = " (a loss equal to the best is no improvement)" if losses[1] == losses[2] else ""
+            never = " (None when it never stops)" if stop is None else ""
+            raise CheckFailed(
+                f"{shown} stops at epoch {g_stop}; it stops at epoch {stop}: the epoch (counted "
+                f"from 0) that makes `patience` epochs in a row without improvement{ties}{never}"
+            )
+        if g_best != best:
+            hint = (
+                " (that is the stop epoch: restore the epoch with the lowest loss)"
+                if g_best == g_stop
+                else ""
+            )
+            raise CheckFailed(
+                f"{shown} keeps the weights of epoch {g_best}, not of epoch {best}, the lowest "
+                f"validation loss up to the stop{hint}"
+            )
+
+
+@_check(
+    A3,
+    "test-decay",
+    "04_learning_rate#schedules-change-the-rate-during-training",
+    "Schedules: change the rate during training",
+)
+def check_decay(per_epoch_decay, keras_decay):
+    """Per-epoch decay from epoch 0; Keras' decay with and without staircase."""
+    for epoch, want in ((0, 0.1), (3, 0.1 * 0.95**3)):
+        shown = f"per_epoch_decay(0.1, 0.95, {epoch})"
+        got = _number(
+            shown, _call("per_epoch_decay", per_epoch_decay, 0.1, 0.95, epoch, hints=_A3_HINTS)
+        )
+        if abs(got - want) > 1e-12:
+            first = (
+                " (epoch 0 gives the initial rate: lr0 * rate**epoch)"
+                if epoch == 0 or abs(got - want * 0.95) < 1e-12
+                else ""
+            )
+            raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{first}")
+    for step, staircase, want in (
+        (0, False, 0.1),
+        (270_000, False, 0.1 * 0.96**2.7),
+        (270_000, True, 0.1 * 0.96**2),
+    ):
+        shown = f"keras_decay({step}, 0.1, 100000, 0.96, staircase={staircase})"
+        got = _number(
+            shown,
+            _call("keras_decay", keras_decay, step, 0.1, 100_000, 0.96, staircase, hints=_A3_HINTS),
+        )
+        if abs(got - want) > 1e-12:
+            hint = (
+                " (without staircase the exponent is step / decay_steps, not floored)"
+                if not staircase
+                else " (with staircase the exponent is floor(step / decay_steps))"
+            )
+            raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{hint}")
+
+
+# == assignment 4: an MLP to a spec ==========================================================
+
+A4 = "a4_mlp"
+SPEC_UNITS = (16, 8)
+
+
+def _dense(model) -> list[np.ndarray]:
+    """[W1, b1, W2, b2, ...] of a PyTorch or Keras model's dense layers, kernels (in, out)."""
+    module = type(model).__module__
+    arrays: list[np.ndarray] = []
+    if module.startswith("torch"):
+        import torch
+
+        for layer in (m for m in model.modules() if isinstance(m, torch.nn.Linear)):
+            kernel = layer.weight.detach().double().numpy().T
+            bias = layer.bias
+            arrays += [
+                kernel,
+                np.zeros(kernel.shape[1]) if bias is None else bias.detach().double().numpy(),
+            ]
+        return arrays
+    if module.startswith("keras") or module.startswith("tensorflow"):
+        for layer in model.layers:
+            if type(layer).__name__ == "Dense":
+                kernel, *bias = (np.asarray(w, dtype=float) for w in layer.get_weights())
+                arrays += [kernel, bias[0] if bias else np.zeros(kernel.shape[1])]
+        return arrays
+    raise CheckFailed(
+        f"build_and_train must return a PyTorch or Keras model, got {type(model).__name__}"
+    )
+
+
+def _layers(model, n_inputs: int) -> list[np.ndarray]:
+    arrays = _dense(model)
+    units = tuple(int(k.shape[1]) for k in arrays[0::2])
+    if units != (*SPEC_UNITS, 1):
+        raise CheckFailed(
+            f"the network's dense layers have {units} units; hidden layers of 16 and 8 units "
+            "and one output unit, (16, 8, 1), are asked for"
+        )
+    if int(arrays[0].shape[0]) != n_inputs:
+        raise CheckFailed(f"the first layer takes {arrays[0].shape[0]} inputs, not {n_inputs}")
+    return arrays
+
+
+def _probabilities(arrays, X) -> np.ndarray:
+    a = np.asarray(X, dtype=float)
+    for i in range(0, len(arrays), 2):
+        z = a @ arrays[i] + arrays[i + 1]
+        a = np.maximum(z, 0.0) if i < len(arrays) - 2 else 0.5 * (1 + np.tanh(0.5 * z))
+    return a.reshape(-1)
+
+
+def _predictions(predict_proba, model, X, arrays) -> np.ndarray:
+    proba = _call("predict_proba", predict_proba, model, X, guard=False)
+    proba = _array(f"predict_proba(model, X) on {len(X)} rows", np.ravel(proba), (len(X),))
+    if np.any((proba < 0) | (proba > 1)):
+        raise CheckFailed(
+            "predict_proba must return probabilities in [0, 1] (apply the sigmoid to the output)"
+        )
+    if not _close(proba, _probabilities(arrays, X), rtol=0, atol=1e-4):
+        raise CheckFailed(
+            "predict_proba does not match the network's own weights: ReLU hidden layers and a "
+            "sigmoid output are asked for"
+        )
+    return proba
+
+
+_A4_HINTS = {
+    "signature": "the signatures are build_and_train(X_train, y_train, X_val, y_val, epochs) "
+    "and predict_proba(model, X)",
+    "shapes": "X_train has shape (n, 30), y_train (n,); a PyTorch loss wants targets of shape "
+    "(n, 1) and float32 tensors",
+}
+
+
+def _public_split():
+    """The notebook's own public split: the breast-cancer data, standardized on training rows."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    return (X_train - mean) / std, y_train, (X_val - mean) / std, y_val
+
+
+@_check(A4, "test-architecture", "07_hands_on_mlps#pytorch", "PyTorch")
+def check_architecture(build_and_train, predict_proba):
+    """One epoch on 50 public rows: the layers' sizes, and predict_proba against the weights."""
+    X, y, Xv, yv = _public_split()
+    model = _call(
+        "build_and_train",
+        build_and_train,
+        X[:50],
+        y[:50],
+        Xv[:20],
+        yv[:20],
+        1,
+        hints=_A4_HINTS,
+        guard=False,
+    )
+    _predictions(predict_proba, model, Xv[:5], _layers(model, X.shape[1]))
+
+
+@_check(
+    A4, "test-accuracy", "07_hands_on_mlps#the-seed-000-binary-classifier", "A binary classifier"
+)
+def check_accuracy(build_and_train, predict_proba):
+    """Trained for up to 100 epochs: at least 93% accuracy on the public validation rows."""
+    X, y, Xv, yv = _public_split()
+    model = _call(
+        "build_and_train", build_and_train, X, y, Xv, yv, 100, hints=_A4_HINTS, guard=False
+    )
+    proba = _predictions(predict_proba, model, Xv, _layers(model, X.shape[1]))
+    accuracy = float(np.mean((proba >= 0.5) == (yv == 1)))
+    if accuracy < 0.93:
+        raise CheckFailed(
+            f"validation accuracy {accuracy:.1%}, below the 93% asked for (the grader measures "
+            "it on a test split of its own): does training run for the epochs given, with Adam "
+            "at 1e-3 and early stopping that restores the best weights?"
+        )
+
+
+# -- in the notebook: what passed in this session --------------------------------------------
+
+
+def _status(assignment: str, namespace: dict) -> list[tuple[str, str | None]]:
+    """(grade_id, None if passed else why) for each check of ``assignment``, in order."""
+    rows = []
+    for check in CHECKS[assignment]:
+        outcome = _OUTCOMES.get((assignment, check.grade_id))
+        if outcome is None:
+            rows.append((check.grade_id, "not run yet: run its cell"))
+            continue
+        message, codes = outcome
+        stale = [
+            name
+            for name, code in codes.items()
+            if code is not None and getattr(namespace.get(name), "__code__", code) is not code
+        ]
+        if stale:
+            rows.append((check.grade_id, f"{stale[0]} changed since: run this check's cell again"))
+        else:
+            rows.append((check.grade_id, message and message.splitlines()[0]))
+    return rows
+
+
+def summary(assignment: str) -> bool:
+    """Print which visible checks of ``assignment`` passed in this session; True if all did.
+
+    Checks run in this kernel count; a function redefined after its check ran counts as not
+    checked. For the notebook as it will be graded (saved, in a fresh kernel), run
+    ``python coursecheck.py NOTEBOOK`` from a terminal.
+    """
+    if assignment not in CHECKS:
+        raise ValueError(f"assignment must be one of {sorted(CHECKS)}, got {assignment!r}")
+    namespace = sys._getframe(1).f_globals
+    rows = _status(assignment, namespace)
+    for grade_id, why in rows:
+        print(f"✓ {grade_id}" if why is None else f"✗ {grade_id}: {why}")
+    passed = sum(why is None for _, why in rows)
+    print(_verdict(passed, len(rows)))
+    return passed == len(rows)
+
+
+def _verdict(passed: int, total: int) -> str:
+    if passed == total:
+        return f"all {total} visible checks passed; hidden checks run at grading"
+    return (
+        f"{passed} of {total} visible checks passed; fix what is marked ✗ and run again "
+        "(hidden checks run at grading)"
+    )
+
+
+# -- from a terminal: the notebook as last saved, in a fresh kernel --------------------------
+
+
+class Outcome(NamedTuple):
+    """One visible check of a notebook run: its cell's grade id, points, and why it failed."""
+
+    grade_id: str
+    points: float
+    passed: bool
+    message: str  # empty when passed
+
+
+@dataclass
+class Report:
+    """The visible checks of one notebook run, in notebook order."""
+
+    notebook: str
+    checks: list[Outcome]
+    problems: list[str]  # errors in the notebook's other cells (answers, set-up)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def report(self) -> str:
+        lines = [f"{self.notebook}: visible checks"]
+        lines += [f"! {p}" for p in self.problems]
+        for c in self.checks:
+            head = f"{'✓' if c.passed else '✗'} {c.grade_id} ({c.points:g} points)"
+            lines.append(head if c.passed else f"{head}:\n    " + c.message.replace("\n", "\n    "))
+        lines.append(_verdict(sum(c.passed for c in self.checks), len(self.checks)))
+        return "\n".join(lines)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _is_check(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _error(cell):
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return output.get("ename", "Error"), _ANSI.sub("", str(output.get("evalue", "")))
+    return None
+
+
+def run_notebook(notebook: str | Path, timeout: int = 120) -> Report:
+    """Run ``notebook`` in a fresh kernel, in its own folder; report each visible check.
+
+    The kernel finds this module even when it does not sit beside the notebook. Nothing the
+    kernel or Jupyter prints (start-up and transport warnings) reaches the terminal; the
+    kernel's own error output is shown only if it fails to start.
+    """
+    import tempfile
+    import warnings
+
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError:
+        raise RuntimeError(
+            "running a notebook needs nbformat, nbclient and ipykernel (they come with "
+            "Jupyter): pip install nbformat nbclient ipykernel"
+        ) from None
+    path = Path(notebook).expanduser().resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nb = nbformat.read(path, as_version=4)
+    if not any(_is_check(c) for c in nb.cells):
+        raise ValueError(
+            f"{path.name} has no check cells (cells with nbgrader metadata): is it the "
+            "assignment's notebook?"
+        )
+    env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH")) if p)
+    env.setdefault("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
+    with tempfile.TemporaryFile("w+") as stderr, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            client.execute(env=env, stderr=stderr, stdout=stderr)
+        except Exception as exc:  # the kernel did not start or died: show what it said
+            stderr.seek(0)
+            said = stderr.read().strip()[-2000:]
+            raise RuntimeError(
+                f"the notebook could not be run ({type(exc).__name__}: {exc})"
+                + (f"\nthe kernel said:\n{said}" if said else "")
+            ) from None
+    checks, problems, first_problem = [], [], None
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        error = _error(cell)
+        if not _is_check(cell):
+            if error:
+                where = f"cell {index + 1}" + (
+                    f" ({meta['grade_id']})" if meta.get("grade_id") else ""
+                )
+                problems.append(
+                    f"{where} raised {error[0]}: {error[1].splitlines()[0] if error[1] else ''}"
+                )
+                first_problem = first_problem or problems[-1]
+            continue
+        if error is None:
+            message = ""
+        elif error[0] in ("CheckFailed", "ErrorInYourCode"):
+            message = error[1]
+        elif error[0] == "NameError" and first_problem:
+            message = f"{error[0]}: {error[1]} (an earlier cell failed: {first_problem})"
+        else:
+            message = f"{error[0]}: {error[1]}"
+        checks.append(
+            Outcome(
+                meta.get("grade_id", f"cell {index + 1}"),
+                float(meta.get("points", 0)),
+                error is None,
+                message,
+            )
+        )
+    return Report(path.name, checks, problems)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python coursecheck.py NOTEBOOK [--timeout S]``: 0 all passed, 1 a check failed, 2 error."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python coursecheck.py",
+        description="Run an assignment notebook's visible checks, as last saved, in a fresh kernel.",
+        epilog="example: python coursecheck.py a2_backprop.ipynb",
+    )
+    parser.add_argument("notebook", type=Path, help="the assignment notebook (.ipynb)")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    args = parser.parse_args(argv)
+    try:
+        report = run_notebook(args.notebook, timeout=args.timeout)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.report())
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
