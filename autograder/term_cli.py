@@ -124,6 +124,26 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--db", dest="db_url", default=d["db_url"])
     COMMANDS["export"] = "export"
 
+    from autograder import similarity
+
+    d = _defaults(similarity.main)
+    p = sub.add_parser(
+        "similarity",
+        help="pairs of submissions whose answer code is suspiciously alike (HTML report)",
+        epilog="example: python -m autograder similarity a1_metrics --course autograder/course",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=d["threshold"],
+        help="pairs at or above this score are reported (default: %(default)s)",
+    )
+    p.add_argument("--out", type=Path, default=d["out"], help="the HTML report (default: "
+                   "COURSE/reports/ASSIGNMENT/similarity.html)")  # fmt: skip
+    COMMANDS["similarity"] = "similarity"
+
 
 def after_release(args) -> int:
     """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
@@ -208,6 +228,22 @@ def dispatch(args) -> int:
             print(f"wrote {done.rows} rows ({done.format}) to {done.path}")
             for note in done.notes:
                 print(f"  {note}")
+            return 0
+        if args.command == "similarity":
+            from autograder import similarity
+
+            found = similarity.main(
+                assignment=args.assignment,
+                course=args.course,
+                threshold=args.threshold,
+                out=args.out,
+            )
+            print(
+                f"{len(found.students)} submissions, {len(found.pairs)} pairs; "
+                f"{len(found.flagged)} at or above {found.threshold:g}: {found.report}"
+            )
+            for pair in found.flagged:
+                print(f"  {pair.student_a} ~ {pair.student_b}: {pair.score:.2f}")
             return 0
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
