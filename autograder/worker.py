@@ -135,8 +135,8 @@ def repair(notebook: Path, task: GradeTask) -> tuple[str, ...]:
     return (f"repaired: {'; '.join(notes)}"[:300],) if notes else ()
 
 
-def autograde(task: GradeTask) -> list[CheckOutcome]:
-    """nbgrader's autograde with the sandboxed step; the outcomes that step wrote."""
+def autograde(task: GradeTask) -> tuple[list[CheckOutcome], tuple[str, ...]]:
+    """nbgrader's autograde with the sandboxed step; the outcomes and notes that step wrote."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.apps import NbGraderAPI
     from nbgrader.preprocessors import IgnorePattern, LimitOutput, SaveAutoGrades
@@ -167,11 +167,12 @@ def autograde(task: GradeTask) -> list[CheckOutcome]:
     written = json.loads(outcomes_path.read_text()) if outcomes_path.exists() else None
     if isinstance(written, dict) and "unavailable" in written:
         raise Refused(f"grader error: SandboxUnavailable: {written['unavailable']}"[:300])
-    if not answer.get("success") or not isinstance(written, list):
+    if not answer.get("success") or not isinstance(written, dict):
         errors = [ln for ln in answer.get("log", "").splitlines() if "[ERROR]" in ln][-1:]
         detail = errors[0].split("[ERROR]", 1)[1].strip() if errors else "nbgrader stopped"
         raise Refused(f"invalid notebook: {detail}"[:300])
-    return [CheckOutcome(**o) for o in written]
+    notes = tuple(str(n) for n in written.get("notes", ()))
+    return [CheckOutcome(**o) for o in written["outcomes"]], notes
 
 
 def collect(task: GradeTask, outcomes: list[CheckOutcome], notes: tuple[str, ...]) -> GradeResult:
@@ -189,12 +190,14 @@ def grade_submission(task: GradeTask) -> GradeResult:
         locate(Path(task.submission), f"{task.assignment}.ipynb")
         notebook = prepare(task)
         notes = repair(notebook, task)
-        outcomes = autograde(task)
-        return collect(task, outcomes, notes)
+        outcomes, limits = autograde(task)
+        return collect(task, outcomes, notes + limits)
     except Refused as exc:
         return GradeResult(task.student, "failed", str(exc))
     except Exception as exc:  # a bug of the grader: said as such, never scored 0 silently
-        return GradeResult(task.student, "failed", f"grader error: {type(exc).__name__}: {exc}"[:300])
+        return GradeResult(
+            task.student, "failed", f"grader error: {type(exc).__name__}: {exc}"[:300]
+        )
 
 
 def graded_notebook(task: GradeTask) -> Path:

@@ -300,6 +300,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         deadline = time.monotonic() + options.notebook_timeout
         runner = _Runner(folder, workdir, options, self.slot, deadline, list(self.hide))
         outcomes: dict[str, CheckOutcome] = {}
+        self._notes: list[str] = []  # limits the student's own cells hit, in words
         checked = False  # once a check has run, later cells' output is not kept
         try:
             with _seeded(self.seed), _unavailable_noted(Path(self.outcomes_path)):
@@ -315,7 +316,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                     elif time.monotonic() >= deadline:
                         cell.outputs = []
                     else:
-                        cell.outputs = self._run(cell, runner, keep_output=not checked)
+                        cell.outputs = self._run(cell, runner, grade_id, keep_output=not checked)
         finally:
             runner.close()
         for grade_id, possible in self._manual.items():
@@ -325,7 +326,8 @@ class SandboxedExecute(NbGraderPreprocessor):
                 outcomes[grade_id] = CheckOutcome(
                     grade_id, 0.0, possible, "not_run", "this check's cell was not found"
                 )
-        Path(self.outcomes_path).write_text(json.dumps([asdict(o) for o in outcomes.values()]))
+        written = {"outcomes": [asdict(o) for o in outcomes.values()], "notes": self._notes}
+        Path(self.outcomes_path).write_text(json.dumps(written))
         return nb, resources
 
     @staticmethod
@@ -334,19 +336,26 @@ class SandboxedExecute(NbGraderPreprocessor):
             return []
         return [_error(_ENAME[outcome.kind], outcome.message)]
 
-    def _run(self, cell, runner: _Runner, keep_output: bool) -> list:
+    def _run(self, cell, runner: _Runner, grade_id, keep_output: bool) -> list:
         limit = self._options.cell_timeout
         left = runner.deadline - time.monotonic()
+        where = grade_id or "a cell"
         try:
             answer = runner.run(cell.source, min(limit, left))
         except SandboxTimeout:
             if left < limit:
                 limit_s = self._options.notebook_timeout
                 message = f"the notebook's time limit ({limit_s} s) ran out during this cell"
-                return [_error(TIMEOUT, message)]
-            return [_error(TIMEOUT, f"this cell ran longer than {limit} s")]
+            else:
+                message = f"this cell ran longer than {limit} s"
+            self._notes.append(f"timeout: {where} ({message})")
+            return [_error(TIMEOUT, message)]
         except SandboxDied as exc:
-            return [_error(DIED, _died(exc)[1])]
+            kind, message = _died(exc)
+            self._notes.append(
+                f"{'memory limit' if kind == 'memory' else kind}: {where} ({message})"
+            )
+            return [_error(DIED, message)]
         if not keep_output:
             return []
         outputs = []
