@@ -38,6 +38,7 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
+    "AnyReal",
     "Anything",
     "ArrayDict",
     "ArrayLike",
@@ -173,6 +174,20 @@ class Interval(Constraint):
         else:
             mid = 0
         return math.ceil(mid) if self.kind is Integral else float(mid)
+
+
+class AnyReal(Constraint):
+    """Any real number, NaN and infinity included (a monitored loss), or a 0-d numeric array."""
+
+    description = "a number"
+
+    def is_satisfied_by(self, value) -> bool:
+        if isinstance(value, np.ndarray):
+            return value.ndim == 0 and value.dtype.kind in "iuf"
+        return _is_number(value, Real)
+
+    def example(self):
+        return 0.5
 
 
 class Options(Constraint):

@@ -19,9 +19,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit._params import (
+    ArrayLike,
+    Boolean,
+    InstanceOf,
+    Integral,
+    Interval,
+    Real,
+    validate_params,
+)
+
+_RATE = Interval(Real, 0, 1, closed="left")
+_RNG = [InstanceOf(np.random.Generator, "a numpy Generator"), Interval(Integral, 0, None), None]
+
 __all__ = ["Dropout", "dropout_backward", "dropout_forward"]
 
 
+@validate_params(
+    {"a": [ArrayLike(numeric=True)], "rate": [_RATE], "training": [Boolean()], "rng": _RNG}
+)
 def dropout_forward(a, rate: float, training: bool = True, rng=None):
     """Apply inverted dropout to activations ``a``.
 
@@ -42,7 +58,7 @@ def dropout_forward(a, rate: float, training: bool = True, rng=None):
     mask : ndarray, same shape as ``a``
         The scaled mask ``m / (1 - p)``, needed by :func:`dropout_backward`.
     """
-    rate = _check_rate(rate)
+    rate = float(rate)
     a = np.asarray(a)
     a = a.astype(np.result_type(a, np.float32), copy=False)
     if not training or rate == 0.0:
@@ -54,6 +70,7 @@ def dropout_forward(a, rate: float, training: bool = True, rng=None):
     return a * mask, mask
 
 
+@validate_params({"dout": [ArrayLike(numeric=True)], "mask": [ArrayLike(numeric=True)]})
 def dropout_backward(dout, mask) -> np.ndarray:
     """Gradient through dropout: the upstream gradient times the same scaled mask."""
     dout, mask = np.asarray(dout), np.asarray(mask)
@@ -75,8 +92,9 @@ class Dropout:
     True
     """
 
+    @validate_params({"rate": [_RATE], "seed": [Interval(Integral, 0, None), None]})
     def __init__(self, rate: float, seed: int | None = None):
-        self.rate = _check_rate(rate)
+        self.rate = float(rate)
         self.training = True
         self._rng = np.random.default_rng(seed)
         self._mask = None
@@ -89,10 +107,12 @@ class Dropout:
         self.training = False
         return self
 
+    @validate_params({"a": [ArrayLike(numeric=True)]})
     def forward(self, a) -> np.ndarray:
         out, self._mask = dropout_forward(a, self.rate, self.training, self._rng)
         return out
 
+    @validate_params({"dout": [ArrayLike(numeric=True)]})
     def backward(self, dout) -> np.ndarray:
         if self._mask is None:
             raise RuntimeError("backward() called before forward()")
@@ -101,9 +121,3 @@ class Dropout:
     def __repr__(self) -> str:
         mode = "train" if self.training else "eval"
         return f"Dropout(rate={self.rate}, mode={mode!r})"
-
-
-def _check_rate(rate) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, int | float | np.number) or not 0 <= rate < 1:
-        raise ValueError(f"rate must be a number in [0, 1), got {rate!r}")
-    return float(rate)

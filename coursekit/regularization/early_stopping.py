@@ -7,7 +7,12 @@ best epoch. Improvement for ``mode="min"``:
 .. math:: v_t < v_{\mathrm{best}} - \delta
 
 The rule is Keras' ``EarlyStopping(monitor="val_loss", patience, min_delta,
-restore_best_weights)``, written for a numpy training loop::
+restore_best_weights)``, value for value, written for a numpy training loop. As in Keras, the
+first value is the best so far whatever it is (infinity too), and a NaN never improves on
+the best (every comparison with NaN is false): ``[inf, inf, 1, 2, 3]`` with patience 2 stops
+at epoch 4 and restores epoch 2; a run whose first value is NaN stops after ``patience``
+more epochs and restores epoch 0. Check the loss with ``np.isfinite`` to stop a diverged
+run at once. ::
 
     stopper = EarlyStopping(patience=20)
     for epoch in range(500):
@@ -22,6 +27,17 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+
+from coursekit._params import (
+    AnyReal,
+    Anything,
+    Boolean,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    validate_params,
+)
 
 __all__ = ["EarlyStopping"]
 
@@ -52,15 +68,17 @@ class EarlyStopping:
         Epoch at which :meth:`step` first returned True.
     """
 
+    @validate_params(
+        {
+            "patience": [Interval(Integral, 0, None)],
+            "min_delta": [Interval(Real, 0, None, closed="left")],
+            "restore_best": [Boolean()],
+            "mode": [Options(("min", "max"))],
+        }
+    )
     def __init__(
         self, patience: int = 20, min_delta: float = 0.0, restore_best: bool = True, mode="min"
     ):
-        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 0:
-            raise ValueError(f"patience must be an int >= 0, got {patience!r}")
-        if not np.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         self.patience = int(patience)
         self.min_delta = float(min_delta)
         self.restore_best = bool(restore_best)
@@ -77,13 +95,16 @@ class EarlyStopping:
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
+    @validate_params({"value": [AnyReal()], "params": [Anything("any object (copied)")]})
     def step(self, value: float, params=None) -> bool:
-        """Record this epoch's ``value`` (and ``params``); return True when training should stop."""
+        """Record this epoch's ``value`` (and ``params``); return True when training should stop.
+
+        ``value`` may be infinite or NaN: it is then treated as Keras treats it (see the
+        module's docstring).
+        """
         value = float(value)
-        if np.isnan(value):
-            raise ValueError(f"monitored value is NaN at epoch {self.epoch + 1}")
         self.epoch += 1
-        if self._improved(value):
+        if self.best_epoch is None or self._improved(value):  # Keras: the first is the best
             self.best, self.best_epoch, self.wait = value, self.epoch, 0
             if self.restore_best:
                 self.best_params = copy.deepcopy(params)
@@ -95,6 +116,7 @@ class EarlyStopping:
             return True
         return False
 
+    @validate_params({"current": [Anything("any object")]})
     def final_params(self, current):
         """The parameters to keep: the best epoch's if ``restore_best`` and one was seen."""
         if self.restore_best and self.best_epoch is not None:

@@ -16,6 +16,9 @@ instead adds :math:`wd\cdot w` to the gradient, which is the L2 penalty with
 Biases are usually not penalized (a bias does not make the function wiggle, it shifts it):
 with ``include_biases=False`` (the default) every 1-D array in ``params`` is treated as a
 bias and skipped, every array of 2 or more dimensions is a weight matrix.
+
+A NaN or infinite weight raises a ``ValueError`` naming it (a penalty of NaN would only
+surface later, as a NaN loss).
 """
 
 from __future__ import annotations
@@ -24,19 +27,30 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from coursekit._params import ArrayDict, Boolean, Interval, Real, validate_params
+
+_PENALTY = {
+    "params": [ArrayDict(finite=True)],
+    "lam": [Interval(Real, 0, None, closed="left")],
+    "include_biases": [Boolean()],
+}
+
 __all__ = ["l1_grad", "l1_penalty", "l2_grad", "l2_penalty"]
 
 
+@validate_params(_PENALTY)
 def l1_penalty(params: Mapping[str, np.ndarray], lam: float, include_biases: bool = False) -> float:
     r""":math:`\lambda \sum |w|` over the penalized arrays of ``params``."""
     return lam * sum(float(np.abs(w).sum()) for w in _penalized(params, lam, include_biases))
 
 
+@validate_params(_PENALTY)
 def l2_penalty(params: Mapping[str, np.ndarray], lam: float, include_biases: bool = False) -> float:
     r""":math:`\lambda \sum w^2` over the penalized arrays of ``params``."""
     return lam * sum(float(np.square(w).sum()) for w in _penalized(params, lam, include_biases))
 
 
+@validate_params(_PENALTY)
 def l1_grad(
     params: Mapping[str, np.ndarray], lam: float, include_biases: bool = False
 ) -> dict[str, np.ndarray]:
@@ -44,6 +58,7 @@ def l1_grad(
     return _grad(params, lam, include_biases, lambda w: lam * np.sign(w))
 
 
+@validate_params(_PENALTY)
 def l2_grad(
     params: Mapping[str, np.ndarray], lam: float, include_biases: bool = False
 ) -> dict[str, np.ndarray]:
@@ -55,20 +70,11 @@ def _is_penalized(value: np.ndarray, include_biases: bool) -> bool:
     return include_biases or np.ndim(value) >= 2
 
 
-def _check(params, lam) -> None:
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
-    if isinstance(lam, bool) or not np.isscalar(lam) or not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-
-
 def _penalized(params, lam, include_biases):
-    _check(params, lam)
     return [np.asarray(v) for v in params.values() if _is_penalized(np.asarray(v), include_biases)]
 
 
 def _grad(params, lam, include_biases, fn):
-    _check(params, lam)
     out = {}
     for name, value in params.items():
         value = np.asarray(value, dtype=np.result_type(value, np.float32))

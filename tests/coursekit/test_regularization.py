@@ -107,15 +107,15 @@ def test_dropout_matches_torch_statistics():
 
 @pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "half"])
 def test_dropout_rejects_rates_outside_zero_one(rate):
-    with pytest.raises(ValueError, match=f"rate must be a number in \\[0, 1\\), got {rate!r}"):
+    with pytest.raises(ValueError, match=f"rate must be in \\[0, 1\\), got {rate!r}"):
         dropout_forward(np.ones(3), rate)
 
 
 VAL_LOSSES = [1.0, 0.8, 0.7, 0.72, 0.69, 0.71, 0.73, 0.74, 0.75, 0.60, 0.9]
 
 
-@pytest.mark.parametrize("patience, min_delta", [(0, 0.0), (2, 0.0), (3, 0.0), (2, 0.02)])
-def test_early_stopping_stops_at_the_same_epoch_as_keras(patience, min_delta):
+def _keras_early_stopping(values, patience, min_delta=0.0):
+    """Keras' own EarlyStopping driven by ``values``: (stop epoch or None, restored epoch)."""
     import keras
 
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
@@ -126,22 +126,55 @@ def test_early_stopping_stops_at_the_same_epoch_as_keras(patience, min_delta):
     callback.set_model(model)
     callback.on_train_begin()
     keras_stop = None
-    for epoch, value in enumerate(VAL_LOSSES):
+    for epoch, value in enumerate(values):
         model.layers[0].kernel.assign([[float(epoch)]])  # weights record the epoch
         callback.on_epoch_end(epoch, {"val_loss": value})
         if model.stop_training:
             keras_stop = epoch
             break
     callback.on_train_end()
+    return keras_stop, float(model.layers[0].kernel.numpy()[0, 0])
+
+
+def _our_early_stopping(values, patience, min_delta=0.0):
     ours = EarlyStopping(patience=patience, min_delta=min_delta)
     our_stop = None
-    for epoch, value in enumerate(VAL_LOSSES):
+    for epoch, value in enumerate(values):
         if ours.step(value, {"epoch": epoch}):
             our_stop = epoch
             break
-    assert our_stop == keras_stop
-    restored_epoch = float(model.layers[0].kernel.numpy()[0, 0])
-    assert ours.final_params({"epoch": our_stop})["epoch"] == restored_epoch
+    last = our_stop if our_stop is not None else len(values) - 1
+    return our_stop, float(ours.final_params({"epoch": last})["epoch"])
+
+
+@pytest.mark.parametrize("patience, min_delta", [(0, 0.0), (2, 0.0), (3, 0.0), (2, 0.02)])
+def test_early_stopping_stops_at_the_same_epoch_as_keras(patience, min_delta):
+    ours = _our_early_stopping(VAL_LOSSES, patience, min_delta)
+    assert ours == _keras_early_stopping(VAL_LOSSES, patience, min_delta)
+
+
+INF, NAN = float("inf"), float("nan")
+NON_FINITE_LOSSES = [
+    [INF, INF, 1.0, 2.0, 3.0],
+    [INF, 1.0, INF, 0.5, 0.6, 0.7, 0.8],
+    [NAN, 1.0, 0.5, 0.4, 0.3],
+    [1.0, NAN, NAN, 0.5, NAN, NAN, NAN],
+    [0.9, INF, NAN, 0.8, INF, INF, INF, INF],
+    [-INF, 1.0, 0.0, -1.0],
+]
+
+
+@pytest.mark.parametrize("values", NON_FINITE_LOSSES, ids=str)
+@pytest.mark.parametrize("patience", [0, 1, 2, 3])
+def test_early_stopping_matches_keras_on_infinite_and_nan_losses(values, patience):
+    assert _our_early_stopping(values, patience) == _keras_early_stopping(values, patience)
+
+
+def test_an_infinite_first_loss_counts_as_the_best_so_far_as_in_keras():
+    stopper = EarlyStopping(patience=2)
+    stops = [stopper.step(v, {"epoch": i}) for i, v in enumerate([INF, INF, 1.0, 2.0, 3.0])]
+    assert stops == [False, False, False, False, True]
+    assert stopper.stopped_epoch == 4 and stopper.final_params(None) == {"epoch": 2}
 
 
 def test_early_stopping_restores_the_best_weights_in_a_numpy_loop():
