@@ -28,9 +28,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from coursekit._params import (
+    ArrayDict,
+    ArrayLike,
+    CallableConstraint,
+    Integral,
+    Interval,
+    Real,
+    validate_params,
+)
+
+_LOSS_FN = CallableConstraint("a callable loss_fn(params) -> float")
+_EPS = Interval(Real, 0, None, closed="neither")
+_TOL = Interval(Real, 0, None, closed="left")
+_BATCH = [Interval(Integral, 1, None), None]
+
 __all__ = ["GradCheckResult", "check_gradients", "diagnose", "numerical_gradient", "rel_error"]
 
 
+@validate_params({"loss_fn": [_LOSS_FN], "params": [ArrayDict(finite=True)], "eps": [_EPS]})
 def numerical_gradient(
     loss_fn: Callable[[dict[str, np.ndarray]], float],
     params: Mapping[str, np.ndarray],
@@ -41,9 +57,10 @@ def numerical_gradient(
     Parameters
     ----------
     loss_fn : callable
-        ``loss_fn(params) -> float`` taking a dict shaped like ``params``.
+        ``loss_fn(params) -> float`` taking a dict shaped like ``params``; it must return one
+        finite number (an array of several values raises a ``ValueError`` saying so).
     params : dict of str -> ndarray
-        Left unmodified: the function perturbs private float64 copies.
+        Finite numbers. Left unmodified: the function perturbs private float64 copies.
     eps : float
         Step size; 1e-6 balances truncation and rounding error in float64.
 
@@ -52,8 +69,6 @@ def numerical_gradient(
     dict of str -> ndarray
         Same keys and shapes as ``params``.
     """
-    if not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     work = {name: np.array(value, dtype=np.float64, copy=True) for name, value in params.items()}
     grads = {}
     for name, value in work.items():
@@ -71,9 +86,15 @@ def numerical_gradient(
     return grads
 
 
+@validate_params({"a": [ArrayLike(numeric=True)], "b": [ArrayLike(numeric=True)]})
 def rel_error(a, b) -> float:
-    """Relative error ``||a - b|| / (||a|| + ||b||)``; 0.0 when both are zero."""
+    """Relative error ``||a - b|| / (||a|| + ||b||)``; 0.0 when both are zero.
+
+    ``a`` and ``b`` must have the same shape (no broadcasting).
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     denom = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / max(denom, 1e-300))
 
@@ -109,6 +130,16 @@ class GradCheckResult:
         return "\n".join(lines)
 
 
+@validate_params(
+    {
+        "loss_fn": [_LOSS_FN],
+        "params": [ArrayDict(finite=True)],
+        "grads": [ArrayDict(finite=False)],
+        "eps": [_EPS],
+        "tol": [_TOL],
+        "batch_size": _BATCH,
+    }
+)
 def check_gradients(
     loss_fn: Callable[[dict[str, np.ndarray]], float],
     params: Mapping[str, np.ndarray],
@@ -123,8 +154,11 @@ def check_gradients(
     ----------
     grads : dict
         Analytic gradients keyed like ``params`` (a ``"d"`` prefix is also accepted:
-        ``{"dW1": ...}`` for ``params["W1"]``, the :mod:`coursekit.xor` layout).
-    tol : float
+        ``{"dW1": ...}`` for ``params["W1"]``, the :mod:`coursekit.xor` layout), each of the
+        shape of its parameter: a gradient of another shape raises a ``ValueError`` naming
+        it (and saying "transposed?" when its shape is the reverse). NaN values make the
+        check fail rather than raise.
+    tol : float >= 0
         Largest relative error accepted per parameter.
     batch_size : int, optional
         When given, a factor of exactly ``batch_size`` is named as a sum/mean mix-up.
@@ -140,17 +174,33 @@ def check_gradients(
     True
     """
     analytic = _match_keys(params, grads)
+    for name in params:
+        got, want = np.shape(analytic[name]), np.shape(params[name])
+        if got != want:
+            hint = " (transposed?)" if len(got) == 2 and got == want[::-1] else ""
+            key = name if name in grads else "d" + name
+            raise ValueError(
+                f"grads[{key!r}] has shape {got}, but params[{name!r}] has shape {want}{hint}"
+            )
     numerical = numerical_gradient(loss_fn, params, eps)
     errors = {}
     for name in params:
         a, n = np.asarray(analytic[name], dtype=np.float64), numerical[name]
-        errors[name] = rel_error(a, n) if a.shape == n.shape else float("inf")
+        errors[name] = rel_error(a, n)
     result = GradCheckResult(errors, numerical, tol)
     if not result.passed:
         result.diagnosis = diagnose(analytic, numerical, tol=tol, batch_size=batch_size)
     return result
 
 
+@validate_params(
+    {
+        "analytic": [ArrayDict(finite=False)],
+        "numerical": [ArrayDict(finite=False)],
+        "tol": [_TOL],
+        "batch_size": _BATCH,
+    }
+)
 def diagnose(
     analytic: Mapping[str, np.ndarray],
     numerical: Mapping[str, np.ndarray],
@@ -182,7 +232,11 @@ def diagnose(
             found.append(
                 f"{k}: gradient has shape {a[k].shape}, expected {n[k].shape}: transposed?"
             )
-        elif a[k].ndim == 2 and a[k].shape == n[k].shape and rel_error(a[k].T, n[k]) <= tol:
+        elif (
+            a[k].ndim == 2
+            and a[k].shape == n[k].shape == a[k].shape[::-1]  # square: a transpose fits
+            and rel_error(a[k].T, n[k]) <= tol
+        ):
             found.append(f"{k}: gradient equals the transpose of the right one: transposed matrix.")
     if found:
         return found
@@ -218,7 +272,15 @@ def diagnose(
 
 
 def _scalar(value, name: str) -> float:
-    value = float(np.asarray(value).reshape(()))
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"loss_fn must return a number, got {value!r} while perturbing {name!r}")
+    if arr.size != 1:
+        raise ValueError(
+            f"loss_fn must return one number (a scalar loss), got an array of shape {arr.shape} "
+            f"while perturbing {name!r}: reduce it with .mean() or .sum()"
+        )
+    value = float(arr.reshape(()))
     if not np.isfinite(value):
         raise ValueError(f"loss_fn returned {value!r} while perturbing {name!r}")
     return value
