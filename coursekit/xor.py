@@ -21,12 +21,25 @@ Two conventions decide whether a printed number "is right":
 - ``relu_grad_at_zero``: ReLU is not differentiable at 0. Frameworks use ReLU'(0) = 0;
   the lecture's printed :math:`\partial L/\partial z_1` for the input (0, 0) implies 1.
 
-Every function returns new arrays; inputs are never modified in place.
+Every function returns new arrays; inputs are never modified in place. Bad input (NaN in
+``params`` or ``X``, a string for a number, an unknown ``reduction``) raises a ``ValueError``
+naming the parameter; :func:`sgd_step` alone lets NaN through, as an optimizer does.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from coursekit._params import (
+    ArrayDict,
+    ArrayLike,
+    Boolean,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    validate_params,
+)
 
 __all__ = [
     "PARAM_SHAPES",
@@ -45,6 +58,12 @@ __all__ = [
 #: Shapes of the four parameters of the 2-2-1 network.
 PARAM_SHAPES = {"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)}
 _REDUCTIONS = ("mean", "sum")
+_PARAMS = ArrayDict(finite=True)
+_X = ArrayLike(finite=True)
+_Y = ArrayLike(numeric=True)
+_Z = ArrayLike(numeric=True)
+_AT_ZERO = Interval(Real, 0, 1)
+_LR = Interval(Real, 0, None, closed="neither")
 
 
 def dataset() -> tuple[np.ndarray, np.ndarray]:
@@ -78,16 +97,20 @@ def lecture_params() -> dict[str, np.ndarray]:
     }
 
 
+@validate_params({"z": [_Z]})
 def relu(z: np.ndarray) -> np.ndarray:
     r""":math:`\mathrm{ReLU}(z) = \max(0, z)`."""
     return np.maximum(z, 0.0)
 
 
+@validate_params({"z": [_Z], "at_zero": [_AT_ZERO]})
 def relu_grad(z: np.ndarray, at_zero: float = 0.0) -> np.ndarray:
     r""":math:`\mathrm{ReLU}'(z) = 1` if :math:`z > 0`, 0 if :math:`z < 0`, ``at_zero`` if :math:`z = 0`."""
+    z = np.asarray(z)
     return np.where(z > 0, 1.0, np.where(z < 0, 0.0, at_zero)).astype(np.result_type(z, 1.0))
 
 
+@validate_params({"z": [_Z]})
 def sigmoid(z: np.ndarray) -> np.ndarray:
     r""":math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow for large :math:`|z|`."""
     z = np.asarray(z)
@@ -95,6 +118,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
 
 
+@validate_params({"params": [_PARAMS], "X": [_X]})
 def forward(params: dict[str, np.ndarray], X) -> dict[str, np.ndarray]:
     """Forward pass, keeping every intermediate quantity.
 
@@ -118,6 +142,9 @@ def forward(params: dict[str, np.ndarray], X) -> dict[str, np.ndarray]:
     return {"X": X, "z1": z1, "a1": a1, "z2": z2, "a2": a2}
 
 
+@validate_params(
+    {"params": [_PARAMS], "X": [_X], "y": [_Y], "reduction": [Options(("mean", "sum", "none"))]}
+)
 def loss(params: dict[str, np.ndarray], X, y, reduction: str = "mean"):
     r"""Binary cross-entropy of the network on ``(X, y)``, natural log.
 
@@ -129,8 +156,6 @@ def loss(params: dict[str, np.ndarray], X, y, reduction: str = "mean"):
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns the per-sample losses, shape (n,).
     """
-    if reduction not in (*_REDUCTIONS, "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     cache = forward(params, X)
     y = _check_y(y, len(cache["X"]), cache["z2"].dtype)
     z2 = cache["z2"][:, 0]  # (n,)
@@ -140,6 +165,15 @@ def loss(params: dict[str, np.ndarray], X, y, reduction: str = "mean"):
     return float(per_sample.mean() if reduction == "mean" else per_sample.sum())
 
 
+@validate_params(
+    {
+        "params": [_PARAMS],
+        "cache": [ArrayDict(finite=False)],
+        "y": [_Y],
+        "reduction": [Options(_REDUCTIONS)],
+        "relu_grad_at_zero": [_AT_ZERO],
+    }
+)
 def backward(
     params: dict[str, np.ndarray],
     cache: dict[str, np.ndarray],
@@ -178,10 +212,6 @@ def backward(
         ``dz2 (n, 1), dW2 (h, 1), db2 (1,), da1 (n, h), dz1 (n, h), dW1 (2, h), db1 (h,)``.
     """
     _check_params(params)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    if not 0.0 <= relu_grad_at_zero <= 1.0:
-        raise ValueError(f"relu_grad_at_zero must be in [0, 1], got {relu_grad_at_zero!r}")
     missing = {"X", "z1", "a1", "z2", "a2"} - set(cache)
     if missing:
         raise ValueError(f"cache is missing {sorted(missing)}; pass the output of forward()")
@@ -199,15 +229,40 @@ def backward(
     return {"dz2": dz2, "dW2": dW2, "db2": db2, "da1": da1, "dz1": dz1, "dW1": dW1, "db1": db1}
 
 
+@validate_params(
+    {"params": [ArrayDict(finite=False)], "grads": [ArrayDict(finite=False)], "lr": [_LR]}
+)
 def sgd_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float):
     r"""One gradient-descent update :math:`\phi \leftarrow \phi - \alpha\,\partial L/\partial\phi`.
 
-    Returns new arrays; ``params`` is left untouched.
+    Returns new arrays; ``params`` is left untouched. ``grads`` has the keys of
+    :func:`backward` (``dW1``, ``db1``, ``dW2``, ``db2``). NaN and infinite values pass
+    through, as in any optimizer.
     """
-    _check_lr(lr)
+    missing = [name for name in PARAM_SHAPES if name not in params]
+    missing_grads = ["d" + name for name in PARAM_SHAPES if "d" + name not in grads]
+    if missing or missing_grads:
+        raise ValueError(
+            f"sgd_step needs params {list(PARAM_SHAPES)} and grads "
+            f"{['d' + n for n in PARAM_SHAPES]}: missing {missing + missing_grads}"
+        )
     return {name: params[name] - lr * grads["d" + name] for name in PARAM_SHAPES}
 
 
+@validate_params(
+    {
+        "params": [_PARAMS],
+        "X": [_X],
+        "y": [_Y],
+        "lr": [_LR],
+        "batch_size": [Interval(Integral, 1, None)],
+        "epochs": [Interval(Integral, 0, None)],
+        "reduction": [Options(_REDUCTIONS)],
+        "relu_grad_at_zero": [_AT_ZERO],
+        "shuffle": [Boolean()],
+        "seed": [Interval(Integral, 0, None), None],
+    }
+)
 def train(
     params: dict[str, np.ndarray],
     X,
@@ -238,15 +293,6 @@ def train(
     _check_params(params)
     X = _check_X(X, params)
     y = _check_y(y, len(X))
-    _check_lr(lr)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise TypeError(f"batch_size must be an int, got {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
 
     rng = np.random.default_rng(seed)
     current = {name: np.array(value, copy=True) for name, value in params.items()}
@@ -310,8 +356,3 @@ def _check_y(y, n: int, dtype=np.float64) -> np.ndarray:
         bad = np.unique(y[~np.isin(y, (0, 1))])
         raise ValueError(f"y must contain only 0 and 1, got values {bad.tolist()}")
     return y.astype(dtype)
-
-
-def _check_lr(lr) -> None:
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")

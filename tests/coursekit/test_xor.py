@@ -201,7 +201,7 @@ def test_gradients_equal_framework_autodiff(framework, which):
         (lambda: xor.forward({"W1": PARAMS["W1"]}, X), "missing"),
         (lambda: xor.forward({**PARAMS, "b2": np.zeros(2)}, X), r"params\['b2'\]"),
         (lambda: xor.train(PARAMS, X, Y, lr=-0.1), "lr must be"),
-        (lambda: xor.train(PARAMS, X, Y, batch_size=0), "batch_size must be >= 1, got 0"),
+        (lambda: xor.train(PARAMS, X, Y, batch_size=0), "batch_size must be an int >= 1, got 0"),
         (lambda: xor.train(PARAMS, X, Y, epochs=-1), "epochs"),
     ],
 )
