@@ -21,6 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit._params import ArrayLike, Boolean, Integral, Interval, Options, Real, validate_params
+
+_FRACTION = Interval(Real, 0, 1, closed="left")
+_SEED = Interval(Integral, 0, None)
+
 __all__ = ["DATASETS", "REGRESSION", "Split", "load", "split"]
 
 
@@ -98,13 +103,20 @@ DATASETS = {
 }
 
 
+@validate_params(
+    {
+        "X": [ArrayLike(numeric=True)],
+        "y": [ArrayLike()],
+        "val_size": [_FRACTION],
+        "test_size": [_FRACTION],
+        "seed": [_SEED],
+        "stratify": [Boolean()],
+    }
+)
 def split(X, y, val_size=0.2, test_size=0.2, seed=0, stratify=True) -> Split:
     """Seeded train/validation/test split; fractions are of the whole data set."""
     from sklearn.model_selection import train_test_split
 
-    for name, value in (("val_size", val_size), ("test_size", test_size)):
-        if not 0 <= value < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     if val_size + test_size >= 1:
         raise ValueError(f"val_size + test_size must be < 1, got {val_size + test_size!r}")
     X, y = np.asarray(X), np.asarray(y)
@@ -128,6 +140,16 @@ def split(X, y, val_size=0.2, test_size=0.2, seed=0, stratify=True) -> Split:
     return Split(X_train, y_train, X_val, y_val, X_test, y_test)
 
 
+@validate_params(
+    {
+        "name": [Options(tuple(DATASETS))],
+        "n_samples": [Interval(Integral, 4, None)],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "val_size": [_FRACTION],
+        "test_size": [_FRACTION],
+        "seed": [_SEED],
+    }
+)
 def load(
     name: str,
     n_samples: int = 400,
@@ -144,12 +166,6 @@ def load(
     >>> s.X_train.shape, s.X_val.shape, s.X_test.shape
     ((60, 2), (20, 2), (20, 2))
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; choose from {sorted(DATASETS)}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 4:
-        raise ValueError(f"n_samples must be an int >= 4, got {n_samples!r}")
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
     X, y = DATASETS[name](n_samples, noise, seed)
     X = np.asarray(X, dtype=np.float64)
     if name in REGRESSION:

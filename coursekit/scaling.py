@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit._params import ArrayLike, validate_params
+
+_DATA = {"X": [ArrayLike(finite=True)]}
+
 __all__ = ["Standardizer"]
 
 
@@ -26,6 +30,7 @@ class Standardizer:
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
+    @validate_params(_DATA)
     def fit(self, X) -> Standardizer:
         X = self._2d(X, "fit")
         if len(X) == 0:
@@ -35,18 +40,21 @@ class Standardizer:
         self.scale_ = np.where(std == 0, 1.0, std)
         return self
 
+    @validate_params(_DATA)
     def transform(self, X) -> np.ndarray:
         self._check_fitted()
         X0 = np.asarray(X, dtype=np.float64)
         out = (self._2d(X0, "transform") - self.mean_) / self.scale_
         return out.reshape(X0.shape)
 
+    @validate_params(_DATA)
     def inverse_transform(self, X) -> np.ndarray:
         self._check_fitted()
         X0 = np.asarray(X, dtype=np.float64)
         out = self._2d(X0, "inverse_transform") * self.scale_ + self.mean_
         return out.reshape(X0.shape)
 
+    @validate_params(_DATA)
     def fit_transform(self, X) -> np.ndarray:
         return self.fit(X).transform(X)
 

@@ -6,7 +6,12 @@ import sys
 
 import numpy as np
 
+from coursekit._params import Boolean, Integral, Interval, validate_params
 
+
+@validate_params(
+    {"seed": [Interval(Integral, 0, 2**32, closed="left")], "deterministic": [Boolean()]}
+)
 def seed_everything(seed: int, deterministic: bool = True) -> np.random.Generator:
     """Seed ``random``, numpy and, only if already imported, TensorFlow/Keras and torch.
 
@@ -29,10 +34,6 @@ def seed_everything(seed: int, deterministic: bool = True) -> np.random.Generato
         A fresh generator seeded with ``seed``, for code that prefers
         explicit generators over the global state.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed!r}")
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 -- seeding the legacy global state is the point

@@ -45,7 +45,7 @@ def test_digits_has_ten_classes_and_diabetes_is_regression():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"name": "mnist"}, "unknown data set 'mnist'"),
+        ({"name": "mnist"}, "name must be one of 'xor', .*, got 'mnist'"),
         ({"name": "moons", "n_samples": 2}, "n_samples must be an int >= 4, got 2"),
         ({"name": "moons", "noise": -1.0}, "noise must be"),
         ({"name": "moons", "val_size": 0.5, "test_size": 0.5}, "val_size \\+ test_size"),
