@@ -284,14 +284,17 @@ def check_counts(confusion_counts):
 
 
 def _scores(name, fn, cases):
+    """``cases``: ((y_true, y_pred), expected); every expected 0.0 has a zero denominator."""
     for (y_true, y_pred), want in cases:
-        got = _number(
-            f"{name}({y_true}, {y_pred})",
-            _call(name, fn, y_true, y_pred, hints=_A1_HINTS),
-        )
-        if abs(got - want) > 1e-12:
+        shown = f"{name}({y_true}, {y_pred})"
+        value = _call(name, fn, y_true, y_pred, hints=_A1_HINTS)
+        try:
+            got = float(value)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{shown} must return a float, got {type(value).__name__}") from None
+        if not abs(got - want) <= 1e-12:  # nan included
             zero = " (a denominator is 0 here: return 0.0)" if want == 0.0 else ""
-            raise CheckFailed(f"{name}({y_true}, {y_pred}) gives {got:.6g}, not {want:.6g}{zero}")
+            raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{zero}")
 
 
 @_check(

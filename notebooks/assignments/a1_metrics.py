@@ -198,6 +198,9 @@ expect_auc(auc_trapezoid, roc_points)
 # Passing them is not the grade: the hidden checks run at grading, on other inputs.
 
 # %% nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false, "task": false}
-from coursecheck import summary
-
-summary("a1_metrics")
+try:
+    from coursecheck import summary
+except ModuleNotFoundError:  # in Colab: upload coursecheck.py (it came with the assignment)
+    print("coursecheck.py, which came with this assignment, must sit beside this notebook")
+else:
+    summary("a1_metrics")

@@ -1,0 +1,736 @@
+"""The visible checks students run (``coursecheck.py``): do they teach?
+
+For each assignment: the reference solution passes every visible check; the checks' expected
+numbers agree with coursekit on the same public inputs; each known-wrong variant that a
+public input can reveal fails the check aimed at it with a message that says what is wrong
+and which lesson section to revisit; an exception in the student's code shows the student's
+line and a hint; the summary says "all N visible checks passed".
+"""
+
+import contextlib
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from autograder import authoring
+from autograder.visible import coursecheck as cc
+
+
+def _reference(name):
+    namespace = {}
+    for cell in authoring.read_source(name).cells:
+        if cell.cell_type == "code" and not cell.metadata["nbgrader"]["grade"]:
+            exec(cell.source, namespace)
+    return namespace
+
+
+A1, A2, A3 = (_reference(n) for n in ("a1_metrics", "a2_backprop", "a3_regularization"))
+
+
+def _a1():
+    return (
+        (cc.check_counts, (A1["confusion_counts"],)),
+        (cc.check_rates, (A1["precision"], A1["recall"], A1["specificity"])),
+        (cc.check_f1_mcc, (A1["f1"], A1["mcc"])),
+        (cc.check_roc, (A1["roc_points"],)),
+        (cc.check_auc, (A1["auc_trapezoid"], A1["roc_points"])),
+    )
+
+
+def _a2():
+    return (
+        (cc.check_forward, (A2["forward"],)),
+        (cc.check_backward, (A2["forward"], A2["backward"])),
+        (cc.check_sgd_step, (A2["sgd_step"],)),
+        (cc.check_numerical_gradient, (A2["numerical_gradient"],)),
+    )
+
+
+def _a3():
+    return (
+        (cc.check_l2, (A3["l2_penalty"], A3["l2_grad"])),
+        (cc.check_dropout, (A3["dropout"],)),
+        (cc.check_early_stopping, (A3["early_stopping"],)),
+        (cc.check_decay, (A3["per_epoch_decay"], A3["keras_decay"])),
+    )
+
+
+@pytest.mark.parametrize("assignment", ["a1_metrics", "a2_backprop", "a3_regularization"])
+def test_the_reference_solution_passes_every_visible_check_and_the_summary_says_so(
+    assignment, capsys
+):
+    checks = {"a1_metrics": _a1, "a2_backprop": _a2, "a3_regularization": _a3}[assignment]()
+    for check, functions in checks:
+        check(*functions)
+    namespace = {fn.__name__: fn for _, functions in checks for fn in functions}
+    assert cc._status(assignment, namespace) == [(c.grade_id, None) for c in cc.CHECKS[assignment]]
+    capsys.readouterr()
+    exec(
+        f"from autograder.visible.coursecheck import summary\nok = summary({assignment!r})",
+        namespace,
+    )
+    out = capsys.readouterr().out
+    n = len(cc.CHECKS[assignment])
+    assert namespace["ok"] is True
+    assert f"all {n} visible checks passed; hidden checks run at grading" in out
+
+
+def test_the_summary_names_checks_not_run_and_functions_changed_since(capsys):
+    cc._OUTCOMES.pop(("a2_backprop", "test-gradcheck"), None)
+    cc.check_forward(A2["forward"])
+    namespace = dict(A2)
+
+    def forward(params, X):  # redefined after its check ran
+        return A2["forward"](params, X)
+
+    namespace["forward"] = forward
+    rows = dict(cc._status("a2_backprop", namespace))
+    assert "forward changed since" in rows["test-forward"]
+    assert "not run yet" in rows["test-gradcheck"]
+    with pytest.raises(ValueError, match="assignment must be one of .*'a9'"):
+        cc.summary("a9")
+
+
+# -- the expected numbers are coursekit's on the same public inputs ---------------------------
+
+
+@contextlib.contextmanager
+def _reference_allowed(monkeypatch):
+    monkeypatch.setattr(cc, "_own_code", lambda name: contextlib.nullcontext())
+    yield
+
+
+@pytest.mark.filterwarnings("ignore:MCC is ill-defined")
+def test_the_public_expected_values_agree_with_coursekit(monkeypatch):
+    from coursekit import gradcheck, metrics, regularization, schedules, xor
+
+    with _reference_allowed(monkeypatch):
+
+        def counts(y, p):
+            return tuple(int(v) for v in metrics.confusion_matrix(y, p).ravel())
+
+        cc.check_counts(counts)
+        cc.check_rates(
+            lambda y, p: metrics.precision_score(y, p, zero_division=0.0),
+            lambda y, p: metrics.recall_score(y, p, zero_division=0.0),
+            lambda y, p: metrics.specificity_score(y, p, zero_division=0.0),
+        )
+        cc.check_f1_mcc(
+            lambda y, p: metrics.f1_score(y, p, zero_division=0.0), metrics.matthews_corrcoef
+        )
+
+        def roc(y, s):
+            return metrics.roc_curve(y, s, drop_intermediate=False)
+
+        cc.check_roc(roc)
+        cc.check_auc(metrics.auc, roc)
+
+        def backward(params, cache, X, y):
+            return xor.backward(params, cache, y, reduction="mean", relu_grad_at_zero=0.0)
+
+        cc.check_forward(xor.forward)
+        cc.check_backward(xor.forward, backward)
+        cc.check_sgd_step(xor.sgd_step)
+        cc.check_numerical_gradient(gradcheck.numerical_gradient)
+        cc.check_l2(regularization.l2_penalty, regularization.l2_grad)
+
+        def early_stopping(losses, patience):
+            stopper = regularization.EarlyStopping(patience=patience)
+            for epoch, value in enumerate(losses):
+                if stopper.step(value, epoch):
+                    return epoch, stopper.best_epoch
+            return None, stopper.best_epoch
+
+        cc.check_early_stopping(early_stopping)
+        cc.check_decay(
+            lambda lr0, rate, epoch: schedules.exponential(lr0, rate)(epoch),
+            schedules.exponential_decay,
+        )
+
+
+# -- known-wrong variants: each fails the check aimed at it, with a message that teaches -----
+
+
+def _a1_wrong(**replace):
+    """Assignment 1's checks with some of the reference functions replaced."""
+    fns = {**A1, **replace}
+    return {
+        "test-counts": lambda: cc.check_counts(fns["confusion_counts"]),
+        "test-rates": lambda: cc.check_rates(fns["precision"], fns["recall"], fns["specificity"]),
+        "test-f1-mcc": lambda: cc.check_f1_mcc(fns["f1"], fns["mcc"]),
+        "test-roc": lambda: cc.check_roc(fns["roc_points"]),
+        "test-auc": lambda: cc.check_auc(fns["auc_trapezoid"], fns["roc_points"]),
+    }
+
+
+def _counts_swapped(y, p):
+    tn, fp, fn, tp = A1["confusion_counts"](y, p)
+    return tn, fn, fp, tp
+
+
+def _mcc_nan(y, p):
+    tn, fp, fn, tp = A1["confusion_counts"](y, p)
+    with np.errstate(all="ignore"):
+        return (tp * tn - fp * fn) / np.sqrt(float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+
+
+def _mcc_divides(y, p):
+    tn, fp, fn, tp = A1["confusion_counts"](y, p)
+    return (tp * tn - fp * fn) / ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
+
+
+def _precision_divides(y, p):
+    _, fp, _, tp = A1["confusion_counts"](y, p)
+    return tp / (tp + fp)
+
+
+def _roc_unsorted(y, s):
+    fpr, tpr, thr = A1["roc_points"](y, s)
+    return fpr[::-1], tpr[::-1], thr[::-1]
+
+
+def _roc_no_start(y, s):
+    fpr, tpr, thr = A1["roc_points"](y, s)
+    return fpr[1:], tpr[1:], thr[1:]
+
+
+def _roc_strict(y, s):
+    y, s = np.asarray(y).astype(bool), np.asarray(s, dtype=float)
+    thr = np.r_[np.inf, np.unique(s)[::-1]]
+    tpr = np.array([np.sum(y & (s > t)) / y.sum() for t in thr])
+    fpr = np.array([np.sum(~y & (s > t)) / (~y).sum() for t in thr])
+    return fpr, tpr, thr
+
+
+def _auc_left_rectangles(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return float(np.sum(np.diff(x) * y[:-1]))
+
+
+def _precision_calls_coursekit(y, p):
+    from coursekit.metrics import precision_score
+
+    return precision_score(y, p, zero_division=0.0)
+
+
+A1_WRONG = {
+    "fp and fn swapped": (
+        _a1_wrong(confusion_counts=_counts_swapped),
+        "test-counts",
+        "fp and fn are swapped",
+    ),
+    "MCC divides by zero (nan)": (
+        _a1_wrong(mcc=_mcc_nan),
+        "test-f1-mcc",
+        r"mcc\(.*\) gives nan, not 0 \(a denominator is 0 here: return 0.0\)",
+    ),
+    "MCC divides by zero (raises)": (
+        _a1_wrong(mcc=_mcc_divides),
+        "test-f1-mcc",
+        r"mcc raised ZeroDivisionError(.|\n)*hint: a denominator is 0 for these labels: return 0.0",
+    ),
+    "precision divides by zero": (
+        _a1_wrong(precision=_precision_divides),
+        "test-rates",
+        "precision raised ZeroDivisionError(.|\n)*in _precision_divides(.|\n)*return tp / \\(tp \\+ fp\\)",
+    ),
+    "specificity is recall": (
+        _a1_wrong(specificity=A1["recall"]),
+        "test-rates",
+        r"specificity\(\[0, 1, 1, 0, 1\], \[0, 1, 0, 1, 1\]\) gives 0.666667, not 0.5",
+    ),
+    "unsorted thresholds": (_a1_wrong(roc_points=_roc_unsorted), "test-roc", "decreasing order"),
+    "no (0, 0) point at inf": (
+        _a1_wrong(roc_points=_roc_no_start),
+        "test-roc",
+        "plus np.inf first",
+    ),
+    "score > threshold": (
+        _a1_wrong(roc_points=_roc_strict),
+        "test-roc",
+        r"positive when score >= threshold",
+    ),
+    "AUC with left rectangles": (
+        _a1_wrong(auc_trapezoid=_auc_left_rectangles),
+        "test-auc",
+        r"each trapezoid is \(x\[i\+1\] - x\[i\]\) \* \(y\[i\] \+ y\[i\+1\]\) / 2",
+    ),
+    "precision calls coursekit": (
+        _a1_wrong(precision=_precision_calls_coursekit),
+        "test-rates",
+        "calls the course's reference implementation",
+    ),
+}
+
+
+def _a2_wrong(**replace):
+    fns = {**A2, **replace}
+    return {
+        "test-forward": lambda: cc.check_forward(fns["forward"]),
+        "test-backward": lambda: cc.check_backward(fns["forward"], fns["backward"]),
+        "test-step": lambda: cc.check_sgd_step(fns["sgd_step"]),
+        "test-gradcheck": lambda: cc.check_numerical_gradient(fns["numerical_gradient"]),
+    }
+
+
+def _forward_no_relu(params, X):
+    cache = A2["forward"](params, X)
+    z1 = X @ params["W1"] + params["b1"]
+    z2 = z1 @ params["W2"] + params["b2"]
+    return {**cache, "a1": z1, "z2": z2, "a2": 1 / (1 + np.exp(-z2))}
+
+
+def _backward_of_the_sum(params, cache, X, y):
+    return {k: v * len(y) for k, v in A2["backward"](params, cache, X, y).items()}
+
+
+def _backward_relu_prime_zero_is_one(params, cache, X, y):
+    n = len(y)
+    dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
+    dz1 = (dz2 @ params["W2"].T) * (cache["z1"] >= 0)
+    return {"dW1": X.T @ dz1, "db1": dz1.sum(0), "dW2": cache["a1"].T @ dz2, "db2": dz2.sum(0)}
+
+
+def _backward_transposed(params, cache, X, y):
+    grads = A2["backward"](params, cache, X, y)
+    return {**grads, "dW1": grads["dW1"].T}
+
+
+def _backward_y_not_reshaped(params, cache, X, y):
+    n = len(y)
+    dz2 = (cache["a2"] - y) / n
+    dz1 = (dz2 @ params["W2"].T) * (cache["z1"] > 0)
+    return {"dW1": X.T @ dz1, "db1": dz1.sum(0), "dW2": cache["a1"].T @ dz2, "db2": dz2.sum(0)}
+
+
+def _backward_sign(params, cache, X, y):
+    return {k: -v for k, v in A2["backward"](params, cache, X, y).items()}
+
+
+def _sgd_ascent(params, grads, lr):
+    return {k: v + lr * grads["d" + k] for k, v in params.items()}
+
+
+def _sgd_in_place(params, grads, lr):
+    for k in params:
+        params[k] -= lr * grads["d" + k]
+    return params
+
+
+def _sgd_wrong_keys(params, grads, lr):
+    return {k: v - lr * grads[k] for k, v in params.items()}
+
+
+def _one_sided(loss, params, eps=1e-6):
+    out = {}
+    for k, v in params.items():
+        g, base = np.zeros_like(v), loss(params)
+        for idx in np.ndindex(v.shape):
+            v[idx] += eps
+            g[idx] = (loss(params) - base) / eps
+            v[idx] -= eps
+        out[k] = g
+    return out
+
+
+def _gradient_keys_with_d(loss, params, eps=1e-6):
+    return {"d" + k: v for k, v in A2["numerical_gradient"](loss, params, eps).items()}
+
+
+def _not_written(*args):
+    raise NotImplementedError()
+
+
+A2_WRONG = {
+    "forward without ReLU": (
+        _a2_wrong(forward=_forward_no_relu),
+        "test-forward",
+        r"a1 is wrong .*np.maximum\(z1, 0\)",
+    ),
+    "gradient of the sum": (
+        _a2_wrong(backward=_backward_of_the_sum),
+        "test-backward",
+        "off by the batch size 2: the loss is the mean over the batch",
+    ),
+    "ReLU'(0) = 1": (
+        _a2_wrong(backward=_backward_relu_prime_zero_is_one),
+        "test-backward",
+        r"db1 is wrong on the lecture's batch X\[:2\] \(the input \(0, 0\) has z1 = 0: what is ReLU'\(0\)\?",
+    ),
+    "transposed dW1": (
+        _a2_wrong(backward=_backward_transposed),
+        "test-backward",
+        r"dW1 is wrong.*transposed: dW1 = X.T @ dz1",
+    ),
+    "sign flipped": (_a2_wrong(backward=_backward_sign), "test-backward", "the sign is flipped"),
+    "y not reshaped to (n, 1)": (
+        _a2_wrong(backward=_backward_y_not_reshaped),
+        "test-backward",
+        r"backward raised ValueError: matmul(.|\n)*in _backward_y_not_reshaped, .*line \d+: "
+        r"dz1 = \(dz2 @ params\[\"W2\"\].T\)(.|\n)*hint: .*y \(n,\): a2 - y broadcasts to \(n, n\) "
+        r"unless y is reshaped to \(n, 1\)",
+    ),
+    "gradient ascent": (_a2_wrong(sgd_step=_sgd_ascent), "test-step", "it adds the gradient"),
+    "sgd_step in place": (
+        _a2_wrong(sgd_step=_sgd_in_place),
+        "test-step",
+        r"sgd_step must not modify params in place: params\['W1'\] changed",
+    ),
+    "grads indexed by the parameter's name": (
+        _a2_wrong(sgd_step=_sgd_wrong_keys),
+        "test-step",
+        r"sgd_step raised KeyError: 'W1'(.|\n)*hint: params are keyed 'W1'.*the gradients 'dW1'",
+    ),
+    "one-sided differences": (
+        _a2_wrong(numerical_gradient=_one_sided),
+        "test-gradcheck",
+        r"these are one-sided differences: use \(f\(x \+ eps\) - f\(x - eps\)\) / \(2 eps\)",
+    ),
+    "numerical_gradient keyed dW": (
+        _a2_wrong(numerical_gradient=_gradient_keys_with_d),
+        "test-gradcheck",
+        r"must return the keys of params \(\['W', 'b'\]\), got \['dW', 'db'\]",
+    ),
+    "forward not written": (
+        _a2_wrong(forward=_not_written),
+        "test-forward",
+        r"forward raised NotImplementedError(.|\n)*hint: not written yet: replace `raise NotImplementedError\(\)`",
+    ),
+}
+
+
+def _a3_wrong(**replace):
+    fns = {**A3, **replace}
+    return {
+        "test-l2": lambda: cc.check_l2(fns["l2_penalty"], fns["l2_grad"]),
+        "test-dropout": lambda: cc.check_dropout(fns["dropout"]),
+        "test-es": lambda: cc.check_early_stopping(fns["early_stopping"]),
+        "test-decay": lambda: cc.check_decay(fns["per_epoch_decay"], fns["keras_decay"]),
+    }
+
+
+def _l2_on_biases(params, lam):
+    return lam * sum(float(np.sum(v**2)) for v in params.values())
+
+
+def _l2_grad_on_biases(params, lam):
+    return {k: 2 * lam * v for k, v in params.items()}
+
+
+def _l2_grad_no_factor_two(params, lam):
+    return {k: lam * v if np.ndim(v) >= 2 else np.zeros_like(v) for k, v in params.items()}
+
+
+def _dropout_not_rescaled(a, rate, rng, training=True):
+    return a * (rng.random(a.shape) >= rate) if training else a
+
+
+def _dropout_on_at_eval(a, rate, rng, training=True):
+    return a * (rng.random(a.shape) >= rate) / (1 - rate)
+
+
+def _dropout_keeps_rate(a, rate, rng, training=True):
+    return a * (rng.random(a.shape) < rate) / (1 - rate) if training else a
+
+
+def _es_keeps_the_last(losses, patience):
+    stop, best = A3["early_stopping"](losses, patience)
+    return stop, (stop if stop is not None else best)
+
+
+def _es_one_late(losses, patience):
+    return A3["early_stopping"](losses, patience + 1)
+
+
+def _es_ties_improve(losses, patience):
+    best, best_epoch, wait = np.inf, None, 0
+    for epoch, value in enumerate(losses):
+        if value <= best:
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return None, best_epoch
+
+
+def _decay_off_by_one(lr0, rate, epoch):
+    return lr0 * rate ** (epoch + 1)
+
+
+def _keras_always_staircase(step, lr0, decay_steps, decay_rate, staircase=False):
+    return lr0 * decay_rate ** np.floor(step / decay_steps)
+
+
+def _keras_never_staircase(step, lr0, decay_steps, decay_rate, staircase=False):
+    return lr0 * decay_rate ** (step / decay_steps)
+
+
+A3_WRONG = {
+    "L2 on biases": (
+        _a3_wrong(l2_penalty=_l2_on_biases),
+        "test-l2",
+        "the biases are in it: only the weight matrices",
+    ),
+    "L2 gradient on biases": (
+        _a3_wrong(l2_grad=_l2_grad_on_biases),
+        "test-l2",
+        "l2_grad: b is wrong .*a bias is not penalized: its gradient is zeros",
+    ),
+    "L2 gradient without the 2": (
+        _a3_wrong(l2_grad=_l2_grad_no_factor_two),
+        "test-l2",
+        r"is 2 \* lam \* W",
+    ),
+    "dropout not rescaled": (
+        _a3_wrong(dropout=_dropout_not_rescaled),
+        "test-dropout",
+        r"scaled by 1 / \(1 - rate\) = 1.25 while training \(they are not rescaled",
+    ),
+    "dropout on at evaluation": (
+        _a3_wrong(dropout=_dropout_on_at_eval),
+        "test-dropout",
+        "training=False\\) must return a unchanged: at evaluation dropout is the identity",
+    ),
+    "dropout keeps with probability rate": (
+        _a3_wrong(dropout=_dropout_keeps_rate),
+        "test-dropout",
+        r"zeroes 80% of the units; rate=0.2 asks for about 20%",
+    ),
+    "early stopping keeps the last weights": (
+        _a3_wrong(early_stopping=_es_keeps_the_last),
+        "test-es",
+        "keeps the weights of epoch 3, not of epoch 1.*that is the stop epoch",
+    ),
+    "early stopping one epoch late": (
+        _a3_wrong(early_stopping=_es_one_late),
+        "test-es",
+        "stops at epoch None; it stops at epoch 3",
+    ),
+    "a tie counts as an improvement": (
+        _a3_wrong(early_stopping=_es_ties_improve),
+        "test-es",
+        "a loss equal to the best is no improvement",
+    ),
+    "off-by-one decay": (
+        _a3_wrong(per_epoch_decay=_decay_off_by_one),
+        "test-decay",
+        "epoch 0 gives the initial rate",
+    ),
+    "staircase ignored": (
+        _a3_wrong(keras_decay=_keras_always_staircase),
+        "test-decay",
+        "without staircase the exponent is step / decay_steps, not floored",
+    ),
+    "staircase never applied": (
+        _a3_wrong(keras_decay=_keras_never_staircase),
+        "test-decay",
+        r"with staircase the exponent is floor\(step / decay_steps\)",
+    ),
+}
+
+WRONG = {**A1_WRONG, **A2_WRONG, **A3_WRONG}
+_ASSIGNMENT = {
+    **dict.fromkeys(A1_WRONG, "a1_metrics"),
+    **dict.fromkeys(A2_WRONG, "a2_backprop"),
+    **dict.fromkeys(A3_WRONG, "a3_regularization"),
+}
+
+
+def _lesson_line(assignment, grade_id):
+    check = next(c for c in cc.CHECKS[assignment] if c.grade_id == grade_id)
+    return check.revisit()
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG))
+def test_each_known_mistake_fails_its_visible_check_with_a_message_that_teaches(mistake):
+    checks, grade_id, match = WRONG[mistake]
+    assignment = _ASSIGNMENT[mistake]
+    with pytest.raises((cc.CheckFailed, cc.ErrorInYourCode)) as failure:
+        checks[grade_id]()
+    message = str(failure.value)
+    assert re.search(match, message), message
+    assert message.endswith(_lesson_line(assignment, grade_id))  # where to look
+    assert cc._OUTCOMES[assignment, grade_id][0] == message  # the summary counts it failed
+    # one mistake fails only the check aimed at it (backward's check also runs forward)
+    others = [
+        g for g in checks if g not in (grade_id, "test-backward" * (grade_id == "test-forward"))
+    ]
+    for other in others:
+        checks[other]()
+
+
+# -- the checks and the notebooks agree --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", authoring.assignment_names())
+def test_each_check_cell_calls_its_visible_check_with_the_cells_lesson(name):
+    notebook = authoring.read_source(name)
+    cells = [
+        c
+        for c in notebook.cells
+        if c.cell_type == "code"
+        and c.metadata["nbgrader"]["grade"]
+        and not c.metadata["nbgrader"]["solution"]
+    ]
+    checks = cc.CHECKS[name]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in cells] == [c.grade_id for c in checks]
+    for cell, check in zip(cells, checks, strict=True):
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        assert f"{check.run.__name__}(" in visible
+        assert cell.metadata["autograder"]["lesson"] == check.lesson
+    last = notebook.cells[-1]
+    assert f'summary("{name}")' in last.source and not last.metadata["nbgrader"]["grade"]
+
+
+def test_the_contract_is_in_the_assignment_texts():
+    text = "\n".join(
+        c.source for c in authoring.read_source("a2_backprop").cells if c.cell_type == "markdown"
+    )
+    assert "`y` | int array `(n,)`" in text and "`a2` is `(n, 1)`" in text
+    assert 'the same keys as\n`params`** (`"W1"`, not `"dW1"`)' in text
+    for key, shape in (("dW1", "(2, 2)"), ("db1", "(2,)"), ("dW2", "(2, 1)"), ("db2", "(1,)")):
+        assert f'"{key}": {shape}' in text
+
+
+# -- the command line: quiet, with the student's own line ---------------------------------------
+
+
+def test_the_command_line_reports_each_check_with_no_library_noise(tmp_path):
+    source = authoring.read_source("a2_backprop")
+    answers = authoring.solutions(source)
+    answers["backward"] = answers["backward"].replace(".reshape(n, 1)", "")
+    released = authoring.submission(source, answers)
+    for cell in released.cells:  # the hidden blocks are not in a student's notebook
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    import nbformat
+
+    notebook = tmp_path / "a2_backprop.ipynb"
+    nbformat.write(released, notebook)
+    run = subprocess.run(
+        [sys.executable, str(cc.HERE), str(notebook)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stderr == ""  # no "running over TCP without encryption", no warnings
+    assert "✗ test-backward (4 points)" in run.stdout and "✓ test-forward (2 points)" in run.stdout
+    assert re.search(r"in backward, cell In\[\d+\], line \d+: dz1 = \(dz2 @ params", run.stdout)
+    assert "hint: the shapes:" in run.stdout
+    assert "3 of 4 visible checks passed" in run.stdout
+    missing = subprocess.run(
+        [sys.executable, str(cc.HERE), str(tmp_path / "nope.ipynb")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "no notebook at" in missing.stderr
+
+
+def test_an_answer_cell_that_fails_is_named(tmp_path):
+    import nbformat
+
+    source = authoring.read_source("a3_regularization")
+    answers = authoring.solutions(source)
+    answers["es"] = "def early_stopping(val_losses, patience)\n    return None"
+    nb = authoring.submission(source, answers)
+    for cell in nb.cells:
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    nbformat.write(nb, tmp_path / "a3.ipynb")
+    report = cc.run_notebook(tmp_path / "a3.ipynb")
+    assert [c.grade_id for c in report.checks if not c.passed] == ["test-es"]
+    assert any("(es) raised SyntaxError" in p for p in report.problems)
+    failed = next(c for c in report.checks if not c.passed)
+    assert "early_stopping' is not defined (an earlier cell failed" in failed.message
+
+
+def test_the_shipped_module_imports_nothing_of_the_instructors():
+    from autograder import visible
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path = [p for p in sys.path if p not in ("", {str(cc.HERE.parents[2])!r})]
+        sys.path.insert(0, {str(cc.HERE.parent)!r})
+        import coursecheck
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("coursekit", "autograder")))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert visible._imports(visible.SOURCE.read_text()) <= {
+        "__future__",
+        "argparse",
+        "contextlib",
+        "dataclasses",
+        "functools",
+        "linecache",
+        "nbclient",
+        "nbformat",
+        "numpy",
+        "os",
+        "pathlib",
+        "re",
+        "sklearn",
+        "sys",
+        "sysconfig",
+        "tempfile",
+        "torch",
+        "traceback",
+        "typing",
+        "warnings",
+    }
+
+
+def test_ship_refuses_an_assignment_without_checks(tmp_path):
+    from autograder import visible
+
+    with pytest.raises(ValueError, match="no visible checks for assignment 'a9'"):
+        visible.ship(tmp_path, "a9")
+    assert visible.ship(tmp_path, "a2_backprop").read_text() == visible.SOURCE.read_text()
+
+
+# -- assignment 4 (trains networks) ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
+    import torch
+
+    torch.set_num_threads(1)
+    a4 = _reference("a4_mlp")
+    cc.check_architecture(a4["build_and_train"], a4["predict_proba"])
+    cc.check_accuracy(a4["build_and_train"], a4["predict_proba"])
+
+    def wrong_layers(X, y, Xv, yv, epochs):
+        return torch.nn.Sequential(
+            torch.nn.Linear(X.shape[1], 32), torch.nn.ReLU(), torch.nn.Linear(32, 1)
+        )
+
+    def logits(model, X):
+        with torch.no_grad():
+            return model(torch.tensor(X, dtype=torch.float32)).numpy().ravel() * 10
+
+    def never_trained(X, y, Xv, yv, epochs):
+        return a4["build_and_train"](X, y, Xv, yv, 0)
+
+    def not_a_model(X, y, Xv, yv, epochs):
+        return "model"
+
+    cases = [
+        (
+            lambda: cc.check_architecture(wrong_layers, a4["predict_proba"]),
+            r"have \(32, 1\) units; hidden layers of 16 and 8",
+        ),
+        (
+            lambda: cc.check_architecture(a4["build_and_train"], logits),
+            r"probabilities in \[0, 1\] \(apply the sigmoid",
+        ),
+        (
+            lambda: cc.check_architecture(not_a_model, a4["predict_proba"]),
+            "must return a PyTorch or Keras model, got str",
+        ),
+        (lambda: cc.check_accuracy(never_trained, a4["predict_proba"]), "below the 93% asked for"),
+    ]
+    for run, match in cases:
+        with pytest.raises(cc.CheckFailed, match=match):
+            run()
