@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.hidden import call, call_observed, student_rng
-from autograder.hidden.strict import expect_array, expect_dict
+from autograder.hidden.strict import as_array, expect_array, expect_dict
 
 __all__ = ["expect_backward", "expect_forward", "expect_numerical_gradient", "expect_sgd_step"]
 
@@ -67,23 +67,16 @@ def expect_backward(forward, backward) -> None:
         got = expect_dict(call(backward, params, cache, X, y), _GRADS, name="backward", where=where)
         for name in _GRADS:
             want = expected[name]
-            hint = " (the batch has an input with z1 = 0: what is ReLU'(0)?)" if i == 0 else ""
-            try:
-                expect_array(got[name], want, name=f"backward: {name}", where=where, hint=hint)
-            except AssertionError:
-                value = np.asarray(got[name])
-                if (
-                    type(got[name]) is np.ndarray
-                    and value.shape == want.shape
-                    and value.dtype.kind == "f"
-                ):
-                    ratio = np.sum(value * want) / max(np.sum(want**2), 1e-300)
-                    if np.isfinite(ratio) and abs(ratio - len(X)) < 1e-6:
-                        raise AssertionError(
-                            f"backward: {name} is wrong on {where} "
-                            "(off by the batch size: the loss is the mean over the batch)"
-                        ) from None
-                raise
+            value = as_array(got[name], name=f"backward: {name}", shape=want.shape, where=where)
+            if not np.isclose(value, want, rtol=1e-9, atol=1e-12).all():
+                ratio = np.sum(value * want) / max(np.sum(want**2), 1e-300)
+                if np.isfinite(ratio) and abs(ratio - len(X)) < 1e-6:
+                    hint = " (off by the batch size: the loss is the mean over the batch)"
+                elif i == 0:
+                    hint = " (the batch has an input with z1 = 0: what is ReLU'(0)?)"
+                else:
+                    hint = ""
+                raise AssertionError(f"backward: {name} is wrong on {where}{hint}")
 
 
 def expect_sgd_step(sgd_step) -> None:

@@ -37,7 +37,7 @@ def expect_counts(confusion_counts) -> None:
             got,
             want,
             name="confusion_counts",
-            where=f"hidden case {i + 1} ({len(y)} labels)",
+            where=f"hidden case {i + 1}{' (one class only)' if len(set(y.tolist())) == 1 else ''}",
             what="(tn, fp, fn, tp) as four ints",
         )
 
@@ -68,8 +68,7 @@ def expect_scores(functions: dict) -> None:
                 call(fn, y, p),
                 want,
                 name=name,
-                where=f"hidden case {i + 1} ({len(y)} labels"
-                f"{', a zero denominator' if want == 0 else ''})",
+                where=f"hidden case {i + 1}{' (a zero denominator?)' if want == 0 else ''}",
             )
 
 

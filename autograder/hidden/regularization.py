@@ -97,7 +97,7 @@ def expect_early_stopping(early_stopping) -> None:
             call(early_stopping, losses, patience),
             (stop, int(stopper.best_epoch)),
             name="early_stopping",
-            where=f"hidden case {i + 1} (patience {patience})",
+            where=f"hidden case {i + 1}",
             what="(stop_epoch, best_epoch)",
             hint=": when does it stop, and which epoch's weights does it keep?",
         )
