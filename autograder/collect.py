@@ -12,6 +12,7 @@ Canvas         ``lastnamefirstname[_late]_USERID_SUBMISSIONID_NAME.ipynb``  not 
                (``NAME-1.ipynb``, ``NAME-2.ipynb`` for a resubmitted name)
 Moodle         ``Full Name_PARTICIPANTID_assignsubmission_file_/NAME.ipynb``  not said
 nbgrader       exchange inbound ``STUDENT+A+TIMESTAMP[+RANDOM]/NAME.ipynb``  its ``timestamp.txt``
+               (PATH: ``ROOT/COURSE_ID`` or its ``inbound``)
                or a ``submitted`` tree ``STUDENT/A/NAME.ipynb``
 flat           ``STUDENT.ipynb``                                           not said
 =============  ==========================================================  ===================
@@ -42,6 +43,7 @@ paths or ``..``, no links, at most :data:`MAX_FILE_BYTES` per file, :data:`MAX_T
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -57,7 +59,7 @@ from autograder.config import DEFAULT_COURSE
 from autograder.deadlines import load_policy, read_timestamp, write_timestamp
 from autograder.roster import Roster, check_student_id, resolve
 
-__all__ = ["Collected", "Collection", "Skipped", "main"]
+__all__ = ["Collected", "Collection", "Skipped", "main", "manifest_path", "sources"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
@@ -432,6 +434,8 @@ def main(
             skipped += _safe_extract(source, root)
         else:
             raise ValueError(f"--from {source} is neither a folder nor a zip file")
+        if (root / "inbound").is_dir():  # an exchange's course folder: only what students sent
+            root = root / "inbound"
         files, refused = _files(root)
         skipped += refused
         seen = len(files) + len(skipped)
@@ -455,4 +459,32 @@ def main(
             collected.append(
                 Collected(student, chosen.relative, chosen.kind, chosen.submitted_at, chosen.note)
             )
+    _remember(course, assignment, collected)
     return Collection(assignment, tuple(collected), tuple(skipped), seen)
+
+
+def manifest_path(course: Path, assignment: str) -> Path:
+    """Where collect remembers each student's source file (feedback delivery names by it)."""
+    return Path(course) / "collect" / f"{assignment}.json"
+
+
+def sources(course: Path, assignment: str) -> dict[str, dict]:
+    """student -> ``{"source", "kind", "submitted_at", "note"}`` of their collected submission."""
+    path = manifest_path(course, assignment)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _remember(course: Path, assignment: str, collected: list[Collected]) -> None:
+    known = sources(course, assignment)
+    for c in collected:
+        known[c.student_id] = {
+            "source": c.source,
+            "kind": c.kind,
+            "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+            "note": c.note,
+        }
+    path = manifest_path(course, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)

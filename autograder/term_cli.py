@@ -144,6 +144,43 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
                    "COURSE/reports/ASSIGNMENT/similarity.html)")  # fmt: skip
     COMMANDS["similarity"] = "similarity"
 
+    from autograder import delivery, handout
+
+    d = _defaults(handout.main)
+    p = sub.add_parser(
+        "handout",
+        help="the released assignment as a zip for the LMS, and to nbgrader's exchange",
+        epilog="example: python -m autograder handout a1_metrics --exchange /srv/nbgrader/exchange",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument(
+        "--exchange",
+        type=Path,
+        default=d["exchange"],
+        metavar="ROOT",
+        help="nbgrader's exchange root (JupyterHub); students fetch_assignment from it",
+    )
+    p.add_argument("--course-id", default=d["course_id"], help="nbgrader's course id there")
+    p.add_argument("--zip", dest="zip_path", type=Path, default=d["zip_path"],
+                   help="the zip (default: COURSE/handout/ASSIGNMENT.zip)")  # fmt: skip
+    p.add_argument("--force", action="store_true", help="replace the exchange's copy")
+    COMMANDS["handout"] = "handout"
+
+    d = _defaults(delivery.main)
+    p = sub.add_parser(
+        "deliver",
+        help="feedback pages to students: nbgrader's exchange or a Canvas/Moodle bulk zip",
+        epilog="example: python -m autograder deliver a1_metrics --zip canvas",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--exchange", type=Path, default=d["exchange"], metavar="ROOT")
+    p.add_argument("--course-id", default=d["course_id"])
+    p.add_argument("--zip", dest="lms", choices=("canvas", "moodle"), default=d["lms"])
+    p.add_argument("--out", type=Path, default=d["out"], help="the zip's path")
+    COMMANDS["deliver"] = "deliver"
+
 
 def after_release(args) -> int:
     """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
@@ -245,6 +282,37 @@ def dispatch(args) -> int:
             for pair in found.flagged:
                 print(f"  {pair.student_a} ~ {pair.student_b}: {pair.score:.2f}")
             return 0
+        if args.command == "handout":
+            from autograder import handout
+
+            done = handout.main(
+                assignment=args.assignment,
+                course=args.course,
+                exchange=args.exchange,
+                course_id=args.course_id,
+                zip_path=args.zip_path,
+                force=args.force,
+            )
+            print(f"{len(done.files)} files ({', '.join(done.files)}) -> {done.zip_path}")
+            if done.exchange:
+                print(f"exchange: {done.exchange}; students: nbgrader fetch_assignment "
+                      f"{args.assignment} --course {args.course_id}")  # fmt: skip
+            return 0
+        if args.command == "deliver":
+            from autograder import delivery
+
+            sent = delivery.main(
+                assignment=args.assignment,
+                course=args.course,
+                exchange=args.exchange,
+                course_id=args.course_id,
+                lms=args.lms,
+                out=args.out,
+            )
+            print(f"delivered {len(sent.delivered)} feedback pages -> {sent.target}")
+            for student, why in sent.not_delivered:
+                print(f"  not delivered: {student}: {why}")
+            return 0 if sent.delivered or not sent.not_delivered else 1
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
