@@ -446,9 +446,18 @@ def check_param(name: str, value, constraints) -> None:
         problems.append(problem)
     if len(problems) == 1:
         raise InvalidParameterError(problems[0])
-    intervals = [c for c in compiled if isinstance(c, Interval)]
-    if len(intervals) == 1 and is_real(value):  # a number out of range: say which range
-        raise InvalidParameterError(problems[compiled.index(intervals[0])])
+    # a value of the right kind but wrong in detail: say what is wrong with it
+    if is_real(value):
+        kind = Interval
+    elif isinstance(value, list | tuple):
+        kind = SequenceOf
+    elif isinstance(value, Mapping):
+        kind = ArrayDict
+    else:
+        kind = None
+    same_kind = [c for c in compiled if kind is not None and isinstance(c, kind)]
+    if len(same_kind) == 1:
+        raise InvalidParameterError(problems[compiled.index(same_kind[0])])
     # several alternatives: name them all, unless only one applies to this kind of value
     others = [c for c in compiled if not isinstance(c, _NoneConstraint)]
     if len(others) == 1:

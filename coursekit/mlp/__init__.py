@@ -13,6 +13,8 @@ Frameworks are imported only when a builder or ``fit`` runs.
 
 from __future__ import annotations
 
+from coursekit._params import validate_params
+from coursekit.mlp._args import FRAMEWORK, SCORE, SPEC, TRAIN, WEIGHTS
 from coursekit.mlp.history import History
 from coursekit.mlp.keras_mlp import build_keras, evaluate_keras, fit_keras, predict_keras
 from coursekit.mlp.numpy_mlp import NumpyMLP, build_numpy, fit_numpy
@@ -43,6 +45,7 @@ __all__ = [
 FRAMEWORKS = ("numpy", "keras", "torch", "sklearn")
 
 
+@validate_params({"framework": [FRAMEWORK], "spec": [SPEC], "weights": [WEIGHTS, None]})
 def build(framework: str, spec: MLPSpec, weights=None, **kwargs):
     """``build_numpy`` / ``build_keras`` / ``build_torch`` / ``build_sklearn`` by name."""
     builders = {
@@ -51,8 +54,6 @@ def build(framework: str, spec: MLPSpec, weights=None, **kwargs):
         "torch": build_torch,
         "sklearn": build_sklearn,
     }
-    if framework not in builders:
-        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
     return builders[framework](spec, weights, **kwargs)
 
 
@@ -62,12 +63,14 @@ def _kind(model) -> str:
     return _framework(model)
 
 
+@validate_params(TRAIN)
 def fit(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """Train any of the three models with the spec's settings; same :class:`History` shape."""
     fitters = {"numpy": fit_numpy, "keras": fit_keras, "torch": train_torch, "sklearn": fit_sklearn}
     return fitters[_kind(model)](model, spec, X, y, validation_data)
 
 
+@validate_params(SCORE)
 def evaluate(model, spec: MLPSpec, X, y) -> dict[str, float]:
     """``{"loss": ..., "accuracy": ...}`` (no accuracy for regression) for any of the three."""
     evaluators = {

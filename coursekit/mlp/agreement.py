@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from coursekit import xor
+from coursekit._params import InstanceOf, Integral, Interval, Options, SequenceOf, validate_params
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import get_weights, weights_from_xor
 
@@ -23,6 +24,7 @@ TOLERANCE = {"float64": 1e-10, "float32": 1e-6}
 FRAMEWORKS = ("keras", "torch", "sklearn")
 
 
+@validate_params({"epochs": [Interval(Integral, 1, None)]})
 def xor_spec(epochs: int = 3) -> MLPSpec:
     """The lecture's training set-up as an :class:`MLPSpec`."""
     return MLPSpec(
@@ -95,6 +97,12 @@ def _predict(framework, model, X, dtype):
     return model.predict_proba(X)[:, 1]
 
 
+@validate_params(
+    {
+        "dtype": [Options(tuple(TOLERANCE))],
+        "frameworks": [SequenceOf(Options(FRAMEWORKS), description="a list of framework names")],
+    }
+)
 def xor_agreement(dtype: str = "float64", frameworks=FRAMEWORKS) -> list[dict]:
     """One row per (quantity, framework): the largest difference from numpy and a verdict.
 
@@ -127,6 +135,7 @@ def xor_agreement(dtype: str = "float64", frameworks=FRAMEWORKS) -> list[dict]:
     return rows
 
 
+@validate_params({"rows": [SequenceOf(InstanceOf(dict), description="a list of dicts")]})
 def format_table(rows: list[dict]) -> str:
     """The rows as a Markdown table for the book."""
     lines = [

@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from coursekit._params import Integral, Interval, validate_params
+from coursekit.mlp._args import DTYPE, MODEL, SCORE, SPEC, TRAIN, WEIGHTS, X
 from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights, set_weights
@@ -78,6 +80,14 @@ class _TableSchedule:
         return Tabulated()
 
 
+@validate_params(
+    {
+        "spec": [SPEC],
+        "weights": [WEIGHTS, None],
+        "dtype": [DTYPE],
+        "steps_per_epoch": [Interval(Integral, 1, None), None],
+    }
+)
 def build_keras(
     spec: MLPSpec, weights: Weights | None = None, dtype: str = "float32", steps_per_epoch=None
 ):
@@ -138,6 +148,7 @@ def build_keras(
     return model
 
 
+@validate_params(TRAIN)
 def fit_keras(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """``model.fit`` with the spec's batch size, epochs, shuffling and early stopping."""
     import keras
@@ -190,6 +201,7 @@ def _model_dtype(model) -> str:
     return str(model.layers[0].kernel.dtype) if model.layers else "float32"
 
 
+@validate_params({"model": [MODEL], "X": [X]})
 def predict_keras(model, X) -> np.ndarray:
     """``model.predict`` in the model's own dtype (Keras would cast float64 input to floatx)."""
     dtype = _model_dtype(model)
@@ -197,6 +209,7 @@ def predict_keras(model, X) -> np.ndarray:
         return np.asarray(model.predict(np.asarray(X, dtype=dtype), verbose=0))
 
 
+@validate_params(SCORE)
 def evaluate_keras(model, spec: MLPSpec, X, y) -> dict[str, float]:
     """Loss (without the penalty) and, for classifiers, accuracy on ``(X, y)``."""
     from coursekit.mlp.scoring import score_outputs

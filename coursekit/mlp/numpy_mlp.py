@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from coursekit._params import validate_params
+from coursekit.mlp._args import DTYPE, SPEC, TRAIN, WEIGHTS, X, Y
 from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights
@@ -53,6 +55,7 @@ class NumpyMLP:
         The weights in the common layout, ``W`` of shape ``(n_in, n_out)``.
     """
 
+    @validate_params({"spec": [SPEC], "weights": [WEIGHTS, None], "dtype": [DTYPE]})
     def __init__(self, spec: MLPSpec, weights: Weights | None = None, dtype="float64"):
         self.spec = spec
         weights = weights if weights is not None else init_weights(spec, dtype=dtype)
@@ -78,6 +81,7 @@ class NumpyMLP:
             cache.append((a, None, None, None))
         return a @ W + b
 
+    @validate_params({"X": [X]})
     def predict(self, X) -> np.ndarray:
         """Probabilities (sigmoid / softmax) or values (linear), dropout off."""
         was, self.training = self.training, False
@@ -87,6 +91,7 @@ class NumpyMLP:
             self.training = was
 
     # -- loss and backward ----------------------------------------------------------------
+    @validate_params({"X": [X], "y": [Y]})
     def loss_and_grads(self, X, y):
         """Batch-mean loss (with the L1/L2 penalty) and gradients ``[(dW, db), ...]``."""
         cache: list = []
@@ -161,6 +166,7 @@ def _loss_and_delta(kind, z, y_hat, y):
     return float(np.mean((z - t) ** 2)), 2.0 * (z - t) / (n * k)
 
 
+@validate_params({"spec": [SPEC], "weights": [WEIGHTS, None], "dtype": [DTYPE]})
 def build_numpy(spec: MLPSpec, weights: Weights | None = None, dtype: str = "float64") -> NumpyMLP:
     """A :class:`NumpyMLP` for ``spec`` (same initial weights as the other builders)."""
     return NumpyMLP(spec, weights, dtype)
@@ -180,6 +186,7 @@ def _optimizer(spec: MLPSpec):
     return options[spec.optimizer]()
 
 
+@validate_params(TRAIN)
 def fit_numpy(model: NumpyMLP, spec: MLPSpec, X, y, validation_data=None) -> History:
     """Mini-batch training of a :class:`NumpyMLP` with the optimizers of :mod:`coursekit.optim`."""
     X = np.asarray(X, dtype=model.layers_[0][0].dtype)

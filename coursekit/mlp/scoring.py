@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from coursekit._params import ArrayLike, validate_params
+from coursekit.mlp._args import SPEC, Y
+
 __all__ = ["score_outputs"]
 
 _EPS = 1e-12
 
 
+@validate_params({"spec": [SPEC], "outputs": [ArrayLike(finite=True)], "y": [Y]})
 def score_outputs(spec, outputs, y) -> dict[str, float]:
     """Loss (no penalty) and, for classifiers, accuracy of ``outputs`` (probabilities or values)."""
     out = np.asarray(outputs, dtype=np.float64)

@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 
+from coursekit._params import Boolean, validate_params
+from coursekit.mlp._args import MODEL, SCORE, SPEC, TRAIN, WEIGHTS, X
 from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights, set_weights
@@ -34,6 +36,7 @@ class SklearnUnsupported(UserWarning):
     """A spec field scikit-learn's MLP cannot express (raised as ValueError when strict)."""
 
 
+@validate_params({"spec": [SPEC]})
 def unsupported(spec: MLPSpec) -> list[str]:
     """Every field of ``spec`` that scikit-learn's MLP cannot express, with the reason."""
     problems = []
@@ -50,6 +53,7 @@ def unsupported(spec: MLPSpec) -> list[str]:
     return problems
 
 
+@validate_params({"spec": [SPEC], "weights": [WEIGHTS, None], "strict": [Boolean()]})
 def build_sklearn(spec: MLPSpec, weights: Weights | None = None, strict: bool = True):
     """An ``MLPClassifier`` (sigmoid/softmax output) or ``MLPRegressor`` (linear) for ``spec``.
 
@@ -104,6 +108,7 @@ def _initialise(model, spec: MLPSpec, weights: Weights) -> None:
     set_weights(model, weights)
 
 
+@validate_params(TRAIN)
 def fit_sklearn(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """One ``partial_fit`` per epoch; early stopping on validation loss restores the best."""
     X = np.asarray(X, dtype=np.float64)
@@ -138,6 +143,7 @@ def fit_sklearn(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     return history
 
 
+@validate_params({"model": [MODEL], "spec": [SPEC], "X": [X]})
 def predict_sklearn(model, spec: MLPSpec, X) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if spec.output == "linear":
@@ -146,6 +152,7 @@ def predict_sklearn(model, spec: MLPSpec, X) -> np.ndarray:
     return proba[:, 1:] if spec.output == "sigmoid" else proba
 
 
+@validate_params(SCORE)
 def evaluate_sklearn(model, spec: MLPSpec, X, y) -> dict[str, float]:
     """Loss (without the penalty) and, for classifiers, accuracy on ``(X, y)``."""
     from coursekit.mlp.scoring import score_outputs

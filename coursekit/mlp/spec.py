@@ -14,13 +14,48 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from coursekit._params import (
+    Boolean,
+    CallableConstraint,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    SequenceOf,
+    check_param,
+    validate_fields,
+)
+
 __all__ = ["ACTIVATIONS", "OPTIMIZERS", "OUTPUTS", "MLPSpec"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 OUTPUTS = ("sigmoid", "softmax", "linear")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adagrad", "adam")
 
+_POSITIVE_INT = Interval(Integral, 1, None)
+_RATE = Interval(Real, 0, 1, closed="left")
+_PENALTY = Interval(Real, 0, None, closed="left")
+_FIELDS = {
+    "n_inputs": [_POSITIVE_INT],
+    "hidden": [SequenceOf(_POSITIVE_INT, description="a tuple of ints >= 1")],
+    "n_outputs": [_POSITIVE_INT],
+    "activation": [Options(ACTIVATIONS)],
+    "output": [Options(OUTPUTS)],
+    "dropout": [_RATE, SequenceOf(_RATE, description="a tuple of rates in [0, 1)")],
+    "l1": [_PENALTY],
+    "l2": [_PENALTY],
+    "optimizer": [Options(OPTIMIZERS)],
+    "lr": [Interval(Real, 0, None, closed="neither"), CallableConstraint("a schedule lr(step)")],
+    "momentum": [_RATE],
+    "batch_size": [_POSITIVE_INT],
+    "epochs": [_POSITIVE_INT],
+    "patience": [Interval(Integral, 0, None), None],
+    "shuffle": [Boolean()],
+    "seed": [Interval(Integral, 0, None)],
+}
 
+
+@validate_fields(_FIELDS)
 @dataclass(frozen=True)
 class MLPSpec:
     """A feed-forward network and its training settings.
@@ -84,14 +119,9 @@ class MLPSpec:
 
     # -- validation -------------------------------------------------------------------
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad field."""
-        _positive_int("n_inputs", self.n_inputs)
-        for i, units in enumerate(self.hidden):
-            _positive_int(f"hidden[{i}]", units)
-        _positive_int("n_outputs", self.n_outputs)
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("output", self.output, OUTPUTS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        """Raise ``ValueError`` naming the first bad field (each field, then their relations)."""
+        for name, constraints in _FIELDS.items():
+            check_param(name, getattr(self, name), constraints)
         if self.output == "sigmoid" and self.n_outputs != 1:
             raise ValueError(f"n_outputs must be 1 for a sigmoid output, got {self.n_outputs!r}")
         if self.output == "softmax" and self.n_outputs < 2:
@@ -102,28 +132,6 @@ class MLPSpec:
                 f"dropout must be one rate or one per hidden layer ({len(self.hidden)}), "
                 f"got {self.dropout!r}"
             )
-        for i, rate in enumerate(rates):
-            if not 0.0 <= rate < 1.0:
-                raise ValueError(f"dropout[{i}] must be in [0, 1), got {rate!r}")
-        for name in ("l1", "l2"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        if not callable(self.lr) and (
-            isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or self.lr <= 0
-        ):
-            raise ValueError(f"lr must be a positive number or a schedule, got {self.lr!r}")
-        if not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        _positive_int("batch_size", self.batch_size)
-        _positive_int("epochs", self.epochs)
-        if self.patience is not None:
-            if isinstance(self.patience, bool) or not isinstance(self.patience, int):
-                raise ValueError(f"patience must be an int >= 0 or None, got {self.patience!r}")
-            if self.patience < 0:
-                raise ValueError(f"patience must be an int >= 0 or None, got {self.patience!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an int >= 0, got {self.seed!r}")
 
     # -- derived quantities -----------------------------------------------------------
     @property
@@ -155,13 +163,3 @@ class MLPSpec:
     def with_(self, **changes) -> MLPSpec:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
-
-
-def _positive_int(name, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _choice(name, value, options) -> None:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {options}, got {value!r}")

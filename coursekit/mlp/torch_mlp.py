@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from coursekit._params import validate_params
+from coursekit.mlp._args import DTYPE, MODEL, SCORE, SPEC, TRAIN, WEIGHTS, X
 from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights, set_weights
@@ -31,6 +33,7 @@ def _dtype(name: str):
     return {"float32": torch.float32, "float64": torch.float64}[name]
 
 
+@validate_params({"spec": [SPEC], "weights": [WEIGHTS, None], "dtype": [DTYPE]})
 def build_torch(spec: MLPSpec, weights: Weights | None = None, dtype: str = "float32"):
     """``nn.Sequential(Linear, activation, Dropout, ..., Linear)`` for ``spec``, logits out."""
     from torch import nn
@@ -94,6 +97,7 @@ def _targets(spec: MLPSpec, y, dtype):
     return torch.as_tensor(y.reshape(len(y), -1), dtype=dtype)
 
 
+@validate_params(TRAIN)
 def train_torch(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """Train ``model`` in place with the loop of the lesson; return its :class:`History`."""
     import torch
@@ -144,6 +148,7 @@ def train_torch(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     return history
 
 
+@validate_params({"model": [MODEL], "spec": [SPEC], "X": [X]})
 def predict_torch(model, spec: MLPSpec, X) -> np.ndarray:
     """Probabilities (sigmoid / softmax output) or values (linear output), dropout off."""
     import torch
@@ -159,6 +164,7 @@ def predict_torch(model, spec: MLPSpec, X) -> np.ndarray:
         return logits.numpy()
 
 
+@validate_params(SCORE)
 def evaluate_torch(model, spec: MLPSpec, X, y) -> dict[str, float]:
     """Loss (without the penalty) and, for classifiers, accuracy on ``(X, y)``."""
     from coursekit.mlp.scoring import score_outputs

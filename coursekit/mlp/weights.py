@@ -14,6 +14,17 @@ import itertools
 
 import numpy as np
 
+from coursekit._params import (
+    ArrayDict,
+    Integral,
+    Interval,
+    Options,
+    validate_params,
+)
+from coursekit.mlp._args import MODEL as _MODEL
+from coursekit.mlp._args import SPEC as _SPEC
+from coursekit.mlp._args import WEIGHTS as _WEIGHTS
+
 __all__ = [
     "Weights",
     "get_weights",
@@ -26,6 +37,13 @@ __all__ = [
 Weights = list[tuple[np.ndarray, np.ndarray]]
 
 
+@validate_params(
+    {
+        "spec": [_SPEC],
+        "seed": [Interval(Integral, 0, None), None],
+        "dtype": [Options(("float32", "float64"))],
+    }
+)
 def init_weights(spec, seed: int | None = None, dtype="float64") -> Weights:
     r"""Glorot-uniform weights, zero biases: :math:`W \sim U(-r, r)`, :math:`r=\sqrt{6/(n_{in}+n_{out})}`."""
     rng = np.random.default_rng(spec.seed if seed is None else seed)
@@ -38,6 +56,7 @@ def init_weights(spec, seed: int | None = None, dtype="float64") -> Weights:
     return out
 
 
+@validate_params({"params": [ArrayDict(finite=False)]})
 def weights_from_xor(params: dict) -> Weights:
     """The :mod:`coursekit.xor` parameter dict as a layer list."""
     return [
@@ -46,6 +65,7 @@ def weights_from_xor(params: dict) -> Weights:
     ]
 
 
+@validate_params({"weights": [_WEIGHTS]})
 def weights_to_xor(weights: Weights) -> dict:
     """A two-layer layer list as a :mod:`coursekit.xor` parameter dict."""
     (W1, b1), (W2, b2) = weights
@@ -62,6 +82,7 @@ def _framework(model) -> str:
     raise TypeError(f"don't know the weight layout of {type(model).__name__} ({module})")
 
 
+@validate_params({"model": [_MODEL]})
 def get_weights(model) -> Weights:
     """Weights of a Keras, PyTorch, scikit-learn or numpy MLP as ``[(W (in, out), b), ...]``."""
     kind = _framework(model)
@@ -82,6 +103,7 @@ def get_weights(model) -> Weights:
     return [(W.copy(), b.copy()) for W, b in model.layers_]
 
 
+@validate_params({"model": [_MODEL], "weights": [_WEIGHTS]})
 def set_weights(model, weights: Weights) -> None:
     """Load ``[(W (in, out), b), ...]`` into a Keras, PyTorch, scikit-learn or numpy MLP."""
     current = get_weights(model)

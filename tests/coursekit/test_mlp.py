@@ -204,16 +204,20 @@ def test_sklearn_alpha_is_twice_lambda_times_batch_size():
 @pytest.mark.parametrize(
     "changes, match",
     [
-        ({"hidden": (4, -2)}, r"hidden\[1\] must be a positive int, got -2"),
-        ({"dropout": 1.0}, r"dropout\[0\] must be in \[0, 1\), got 1.0"),
+        ({"hidden": (4, -2)}, r"hidden\[1\] must be an int >= 1, got -2"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
         ({"optimizer": "adamw"}, "optimizer must be one of .* got 'adamw'"),
         ({"activation": "gelu"}, "activation must be one of"),
-        ({"lr": -1.0}, "lr must be a positive number"),
-        ({"batch_size": 0}, "batch_size must be a positive int, got 0"),
+        ({"lr": -1.0}, "lr must be a finite number > 0, got -1.0"),
+        ({"batch_size": 0}, "batch_size must be an int >= 1, got 0"),
         ({"dropout": (0.1, 0.2, 0.3)}, "one per hidden layer"),
         ({"output": "softmax", "n_outputs": 1}, "n_outputs must be >= 2"),
-        ({"l2": -0.1}, "l2 must be a number >= 0"),
+        ({"l2": -0.1}, "l2 must be a finite number >= 0, got -0.1"),
         ({"patience": -3}, "patience must be"),
+        ({"shuffle": "no"}, "shuffle must be a bool"),
+        ({"dropout": (0.1, "0.2")}, r"dropout\[1\] must be in \[0, 1\), got '0.2'"),
+        ({"lr": "0.01"}, "lr must be a finite number > 0 or a schedule"),
+        ({"n_inputs": 4.0}, "n_inputs must be an int >= 1, got 4.0"),
     ],
 )
 def test_bad_specs_name_the_field(changes, match):
