@@ -333,7 +333,7 @@ def lr_range_test_mlp(
 def plot_lr_range_test(result: LRRangeTestResult, ax=None, clip: float = 1.5):
     """Smoothed loss against the learning rate (log axis), the suggestion marked.
 
-    The y-axis stops at ``clip`` times the smoothed loss at the first rate, so that the
+    The y-axis runs from 0 to ``clip`` times the smoothed loss at the first rate, so that the
     explosion at the end of the sweep does not squash the useful part flat (None: no clip).
     """
     import matplotlib.pyplot as plt
@@ -350,9 +350,7 @@ def plot_lr_range_test(result: LRRangeTestResult, ax=None, clip: float = 1.5):
     )
     if clip is not None:
         smoothed = np.asarray(result.smoothed, dtype=float)
-        finite = smoothed[np.isfinite(smoothed)]
-        low = 0.9 * float(np.min(finite))
-        ax.set_ylim(max(low, 0.0), clip * float(finite[0]))
+        ax.set_ylim(0.0, clip * float(smoothed[np.isfinite(smoothed)][0]))
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
