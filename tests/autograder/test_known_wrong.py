@@ -452,3 +452,38 @@ def test_every_check_refuses_every_distorted_return(check, index, how):
     assert applied, f"the distortion {how!r} never applied to {names[index]}"
     message = str(failure.value)
     assert "Traceback" not in message and len(message) < 400
+
+
+def test_hidden_blocks_read_only_their_own_imports_and_the_graded_functions():
+    """A name the student defines can replace nothing a hidden block uses but its arguments."""
+    import ast
+
+    for name in authoring.assignment_names():
+        notebook = authoring.read_source(name)
+        graded = set()
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and cell.metadata["nbgrader"]["solution"]:
+                tree = ast.parse(cell.source)
+                graded |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for cell in notebook.cells:
+            for block in re.findall(
+                r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S
+            ):
+                tree = ast.parse(block)
+                imported = {
+                    alias.asname or alias.name
+                    for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom)
+                    for alias in node.names
+                }
+                assert all(
+                    isinstance(n, ast.ImportFrom) and n.module.startswith("autograder.hidden")
+                    for n in ast.walk(tree)
+                    if isinstance(n, (ast.Import, ast.ImportFrom))
+                ), (name, block)
+                read = {
+                    n.id
+                    for n in ast.walk(tree)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                }
+                assert read - imported <= graded, (name, read - imported - graded)
