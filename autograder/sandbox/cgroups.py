@@ -1,7 +1,8 @@
 """One control group per sandbox: memory, processes and CPU share counted by the kernel.
 
-A :class:`CGroup` is created (as root, under the grader's own group of each hierarchy, in a
-folder ``autograder-sandboxes``) before the sandbox's first process starts, which joins it
+A :class:`CGroup` is created (as root, beside the grader's processes: a child of the grader's
+own group in each hierarchy, named ``autograder-sandbox-...``, so that it competes for CPU as
+one task of the grader would) before the sandbox's first process starts, which joins it
 before it runs anything; every process it starts stays in it, whatever session, process group
 or namespace it moves to. It limits
 
@@ -30,7 +31,7 @@ from pathlib import Path
 
 __all__ = ["CGroup", "Observed", "available"]
 
-PARENT = "autograder-sandboxes"
+PREFIX = "autograder-sandbox"
 _NEEDED = ("memory", "pids", "cpu")
 PERIOD_US = 100_000
 
@@ -95,14 +96,14 @@ def _layout() -> tuple[str, dict]:
         except OSError:
             offered = ""
         if all(c in offered.split() for c in _NEEDED):
-            return "v2", {"v2": root / own.get("v2", "/").lstrip("/") / PARENT}
+            return "v2", {"v2": root / own.get("v2", "/").lstrip("/")}
     missing = [c for c in _NEEDED if c not in mounts]
     if missing:
         raise OSError(f"no cgroup controller {', '.join(missing)} mounted")
     folders = {}
     for name in (*_NEEDED, "cpuacct"):
         if name in mounts:
-            folders[name] = Path(mounts[name]) / own.get(name, "/").lstrip("/") / PARENT
+            folders[name] = Path(mounts[name]) / own.get(name, "/").lstrip("/")
     return "v1", folders
 
 
@@ -131,6 +132,34 @@ def _read_int(path: Path, key: str | None = None) -> int:
     return 0
 
 
+def sweep() -> int:
+    """Remove the empty groups left by graders that died without closing (their pid is gone);
+    how many were removed."""
+    try:
+        _, parents = _layout()
+    except OSError:
+        return 0
+    removed = 0
+    for parent in set(parents.values()):
+        for folder in parent.glob(f"{PREFIX}-*"):
+            try:
+                pid = int(folder.name.split("-")[-2])
+                os.kill(pid, 0)
+                continue  # its grader still runs
+            except (ValueError, IndexError):
+                continue
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            try:
+                folder.rmdir()  # refused while a process is left in it
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 _AVAILABLE: dict = {}
 
 
@@ -146,6 +175,7 @@ def available() -> tuple[str | None, str]:
             group = CGroup.create(memory_bytes=64 << 20, processes=8, cpus=1, name="probe")
             group.remove()
             result = (group.version, "")
+            sweep()
         except OSError as exc:
             result = (None, f"cgroups unavailable: {exc}")
     _AVAILABLE["result"] = result
@@ -162,17 +192,12 @@ class CGroup:
     def create(cls, memory_bytes: int, processes: int, cpus: int, name: str = "") -> CGroup:
         """Make and configure the groups; ``OSError`` if the kernel refuses any of it."""
         version, parents = _layout()
-        name = f"{name or 'sandbox'}-{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"{PREFIX}-{name or 'x'}-{os.getpid()}-{secrets.token_hex(4)}"
         group = cls(version, {})
         try:
             for controller, parent in parents.items():
-                if version == "v2":
-                    parent.mkdir(exist_ok=True)
-                    wanted = " ".join(f"+{c}" for c in _NEEDED)
-                    _write(parent.parent / "cgroup.subtree_control", wanted)
-                    _write(parent / "cgroup.subtree_control", wanted)
-                else:
-                    parent.mkdir(exist_ok=True)
+                if version == "v2":  # (refused where the grader's group holds processes)
+                    _write(parent / "cgroup.subtree_control", " ".join(f"+{c}" for c in _NEEDED))
                 folder = parent / name
                 if folder not in group.folders.values():  # (co-mounted: cpu,cpuacct)
                     folder.mkdir()

@@ -159,7 +159,7 @@ def body_size(header: bytes) -> int:
     return size
 
 
-def parse(body: bytes) -> dict:
+def parse(body: bytes | str) -> dict:
     """The message a body holds; :class:`WireError` unless it is one JSON object."""
     try:
         message = json.loads(body)
@@ -201,10 +201,17 @@ class Frames:
             del self._data[: end + 1]
         if len(self._data) < self._size:
             return None
-        body = bytes(self._data[: self._size])
-        del self._data[: self._size]
-        self._size = None
-        return parse(body)
+        # one copy of the body at a time: the buffer is dropped before the text is decoded,
+        # the bytes before the JSON is parsed
+        body, rest = bytes(memoryview(self._data)[: self._size]), self._data[self._size :]
+        self._data, self._size = bytearray(rest), None
+        del rest
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireError(f"malformed message: {str(exc)[:200]}") from None
+        del body
+        return parse(text)
 
 
 def write_message(stream, message: dict) -> None:
