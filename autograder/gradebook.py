@@ -84,6 +84,11 @@ class StudentGrade:
     days_late: int = 0
 
     @property
+    def scores(self) -> dict[str, float | None]:
+        """grade_id -> the cell's score (None while it waits for hand grading)."""
+        return {g: (None if c.pending else c.score) for g, c in self.cells.items()}
+
+    @property
     def raw_score(self) -> float:
         return sum(c.score or 0.0 for c in self.cells.values())
 

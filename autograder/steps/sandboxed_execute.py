@@ -96,18 +96,46 @@ class Remote:
 
 
 class _Names(dict):
-    """The hidden block's namespace: real builtins, and the notebook's names as remotes."""
+    """The hidden block's namespace: real builtins, and the notebook's names as remotes.
 
-    def __init__(self, runner):
+    Only the names the assignment's own cells define (``graded``) stand for the student's
+    objects; any other name the block does not define is the instructor's mistake (NameError).
+    """
+
+    def __init__(self, runner, graded: frozenset[str]):
         super().__init__()
-        self._runner = runner
+        self._runner, self._graded = runner, graded
 
     def __missing__(self, name):
-        if name.startswith("__"):
-            raise KeyError(name)
         if hasattr(builtins, name):  # a student's `len` never replaces Python's
             return getattr(builtins, name)
-        return Remote(self._runner, name, name)
+        if name in self._graded:
+            return Remote(self._runner, name, name)
+        raise KeyError(name)
+
+
+def defined_names(notebook) -> frozenset[str]:
+    """Top-level names the notebook's code cells (other than test cells) define."""
+    import ast
+
+    found: set[str] = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or cells.is_test(cell):
+            continue
+        try:
+            tree = ast.parse(cells.strip_hidden(cell.source))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    found.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return frozenset(found)
 
 
 def _exception_name(error: dict) -> str:
@@ -290,6 +318,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             for c in source.cells
             if cells.is_test(c)
         }
+        self._graded_names = defined_names(source)
         self._manual = {
             cells.grade_id(c): cells.points(c) for c in source.cells if cells.is_manual(c)
         }
@@ -394,7 +423,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         runner.check_deadline = min(deadline, time.monotonic() + limit)
         try:
             compiled = compile(code, f"<hidden check {grade_id}>", "exec")
-            exec(compiled, {"__builtins__": builtins}, _Names(runner))
+            exec(compiled, {"__builtins__": builtins}, _Names(runner, self._graded_names))
         except SandboxTimeout:
             if notebook_binds:
                 limit_s = self._options.notebook_timeout

@@ -42,7 +42,7 @@ def test_assignment_2_reference_full_marks_and_in_place_update_caught(tmp_path):
     results = _batch(tmp_path, "a2_backprop", {"reference": {}, "in-place": {"step": IN_PLACE}})
     assert results["reference"].score == results["reference"].max_score == 10
     wrong = results["in-place"]
-    assert wrong.cells["test-step"] == 0 and wrong.score == 8, wrong
+    assert wrong.scores["test-step"] == 0 and wrong.score == 8, wrong
 
 
 def test_assignment_3_reference_full_marks(tmp_path):
