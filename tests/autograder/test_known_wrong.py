@@ -487,3 +487,82 @@ def test_hidden_blocks_read_only_their_own_imports_and_the_graded_functions():
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
                 }
                 assert read - imported <= graded, (name, read - imported - graded)
+
+
+# -- the seed and the grader's callbacks ----------------------------------------------------
+
+
+def test_the_seed_comes_from_seeded_never_from_the_environment(monkeypatch):
+    from autograder.hidden import seeded, student_rng
+
+    default = student_rng(1).random(3)
+    monkeypatch.setenv("AUTOGRADER_SEED", "12345")
+    assert np.array_equal(student_rng(1).random(3), default)
+    with seeded(12345):
+        inside = student_rng(1).random(3)
+        with seeded(7):
+            nested = student_rng(1).random(3)
+        assert np.array_equal(student_rng(1).random(3), inside)
+    assert not np.array_equal(inside, default) and not np.array_equal(nested, inside)
+    assert np.array_equal(student_rng(1).random(3), default)
+    for bad in (-1, 1.5, "3", True):
+        with pytest.raises(ValueError, match="seed must be a non-negative int"):
+            with seeded(bad):
+                pass
+
+
+def _calls_loss_with(bad, *, catch=True):
+    def numerical_gradient(loss, params, eps=1e-6):
+        try:
+            loss(bad(params))
+        except Exception:
+            if not catch:
+                raise
+        return A2["numerical_gradient"](loss, params, eps)
+
+    return numerical_gradient
+
+
+BAD_LOSS_CALLS = {
+    "huge broadcasting": (
+        lambda p: {**p, "b1": np.zeros((3000, 1, 2)), "W2": np.zeros((2, 3000))},
+        r"array of shape \(3000, 1, 2\) and dtype float64 for 'b1' where a float64 array of "
+        r"shape \(2,\) is expected",
+    ),
+    "long double": (
+        lambda p: {k: v.astype(np.longdouble) for k, v in p.items()},
+        "dtype float128",
+    ),
+    "float32": (lambda p: {k: v.astype(np.float32) for k, v in p.items()}, "dtype float32"),
+    "a list": (lambda p: {**p, "W1": p["W1"].tolist()}, "a non-array for 'W1'"),
+    "a subclass": (lambda p: {**p, "W1": p["W1"].view(_SubArray)}, "for 'W1'"),
+    "an extra key": (lambda p: {**p, "W3": np.zeros((1000, 1000))}, "a dict of"),
+    "a missing key": (lambda p: {k: v for k, v in p.items() if k != "b2"}, "a dict of"),
+    "NaN": (lambda p: {**p, "W1": np.full((2, 2), np.nan)}, "non-finite"),
+    "not a dict": (lambda p: list(p.values()), "a dict of"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(BAD_LOSS_CALLS))
+@pytest.mark.parametrize("catch", [True, False], ids=["refusal caught", "refusal raised"])
+def test_the_graders_loss_refuses_every_call_not_shaped_like_the_parameters(how, catch):
+    bad, message = BAD_LOSS_CALLS[how]
+    with pytest.raises(AssertionError, match=message):
+        backprop.expect_numerical_gradient(_calls_loss_with(bad, catch=catch))
+
+
+def test_the_graders_loss_refuses_calls_past_its_bound():
+    calls = []
+
+    def numerical_gradient(loss, params, eps=1e-6):
+        for _ in range(10_000):
+            try:
+                loss(params)
+                calls.append(1)
+            except AssertionError:
+                break
+        return A2["numerical_gradient"](loss, params, eps)
+
+    with pytest.raises(AssertionError, match="loss was called more than 44 times"):
+        backprop.expect_numerical_gradient(numerical_gradient)
+    assert len(calls) == 44  # 4 x 9 entries + 8, then refused
