@@ -261,9 +261,14 @@ class InstanceOf(Constraint):
         return isinstance(value, self.cls)
 
     def example(self):
-        if self._example is None:
-            return super().example()
-        return self._example()
+        if self._example is not None:
+            return self._example()
+        for cls in self.cls if isinstance(self.cls, tuple) else (self.cls,):
+            try:
+                return cls()  # dict, list, str, ...
+            except TypeError:
+                continue
+        return super().example()
 
 
 class Anything(Constraint):

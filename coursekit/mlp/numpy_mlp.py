@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from coursekit._params import validate_params
+from coursekit._params import InstanceOf, validate_params
 from coursekit.mlp._args import DTYPE, SPEC, TRAIN, WEIGHTS, X, Y
 from coursekit.mlp.history import History
 from coursekit.mlp.spec import MLPSpec
@@ -64,6 +64,7 @@ class NumpyMLP:
         self._rng = np.random.default_rng(spec.seed)
 
     # -- forward ------------------------------------------------------------------------
+    @validate_params({"X": [X], "cache": [InstanceOf(list, "a list (filled in)"), None]})
     def logits(self, X, cache: list | None = None) -> np.ndarray:
         a = np.asarray(X, dtype=self.layers_[0][0].dtype)
         hidden = self.layers_[:-1]

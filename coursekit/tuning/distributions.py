@@ -11,21 +11,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from coursekit._params import (
     Anything as _Anything,
 )
 from coursekit._params import (
+    InstanceOf,
     Integral,
     Interval,
     Real,
     SequenceOf,
     validate_fields,
+    validate_params,
 )
 
 __all__ = ["Choice", "IntRange", "LogUniform", "Uniform"]
 
 _FINITE = Interval(Real)
 _INT = Interval(Integral)
+_RNG = InstanceOf(np.random.Generator, "a numpy Generator", lambda: np.random.default_rng(0))
 
 
 @validate_fields(
@@ -40,6 +45,7 @@ class Choice:
     def __post_init__(self):
         object.__setattr__(self, "values", tuple(self.values))
 
+    @validate_params({"rng": [_RNG]})
     def sample(self, rng):
         return self.values[int(rng.integers(len(self.values)))]
 
@@ -56,6 +62,7 @@ class Uniform:
         if not self.low < self.high:
             raise ValueError(f"Uniform needs low < high, got low={self.low!r}, high={self.high!r}")
 
+    @validate_params({"rng": [_RNG]})
     def sample(self, rng):
         return float(rng.uniform(self.low, self.high))
 
@@ -77,6 +84,7 @@ class LogUniform:
                 f"LogUniform needs 0 < low < high, got low={self.low!r}, high={self.high!r}"
             )
 
+    @validate_params({"rng": [_RNG]})
     def sample(self, rng):
         x = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
         return float(min(max(x, self.low), self.high))  # exp(log(x)) may round past a bound
@@ -99,5 +107,6 @@ class IntRange:
     def values(self) -> tuple[int, ...]:
         return tuple(range(self.low, self.high + 1, self.step))
 
+    @validate_params({"rng": [_RNG]})
     def sample(self, rng):
         return int(rng.choice(self.values))

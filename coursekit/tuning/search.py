@@ -46,7 +46,7 @@ _SEED = Interval(Integral, 0, None)
     {
         "index": [Interval(Integral, 0, None)],
         "params": [InstanceOf(dict)],
-        "score": [InstanceOf(Real, "a number (NaN for a failed trial)")],
+        "score": [InstanceOf(Real, "a number (NaN for a failed trial)", lambda: 0.0)],
         "seconds": [Interval(Real, 0, math.inf)],
         "error": [InstanceOf(str), None],
         "info": [InstanceOf(dict)],
