@@ -1,17 +1,21 @@
 """Assignment authoring, release and the students' check, on assignment 1."""
 
+import os
+import shutil
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
 import jupytext
 import nbformat
 import numpy as np
 import pytest
 
-from autograder import authoring, check, release
+from autograder import authoring, check, release, visible
 from autograder.config import ASSIGNMENTS
 from autograder.hidden import metrics as hidden_metrics
-from autograder.hidden import student_rng
+from autograder.hidden import seeded, student_rng
 
 
 def _nbgrader_meta(nb):
@@ -71,6 +75,11 @@ def test_release_has_no_solution_and_no_hidden_test(released):
         and "autograder.hidden" not in text
     )
     assert "raise NotImplementedError()" in text
+    folder = notebook.parent
+    assert sorted(p.name for p in folder.iterdir()) == ["a1_metrics.ipynb", "coursecheck.py"]
+    shipped = (folder / "coursecheck.py").read_text()
+    assert shipped == visible.SOURCE.read_text()
+    assert "BEGIN SOLUTION" not in shipped and "HIDDEN TESTS" not in shipped
     source = (course / "source" / "a1_metrics" / "a1_metrics.ipynb").read_text()
     assert "BEGIN SOLUTION" in source and "BEGIN HIDDEN TESTS" in source
     assert (course / "gradebook.db").exists()
@@ -92,7 +101,9 @@ def test_check_passes_the_reference_solution_and_the_cli_says_so(released):
     cli = subprocess.run(
         [sys.executable, "-m", "autograder", "check", str(source)], capture_output=True, text=True
     )
-    assert cli.returncode == 0 and "5 of 5 visible checks passed" in cli.stdout
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert "all 5 visible checks passed; hidden checks run at grading" in cli.stdout
+    assert cli.stderr == ""  # no transport or library noise
 
 
 @pytest.mark.slow
@@ -105,6 +116,76 @@ def test_the_one_line_check_inside_a_notebook_uses_jupyters_notebook_path(
     monkeypatch.delenv("JPY_SESSION_NAME")
     with pytest.raises(ValueError, match="cannot tell which notebook"):
         check.here()
+
+
+@pytest.fixture(scope="module")
+def student_python(tmp_path_factory):
+    """A Python with this checkout's libraries (numpy, Jupyter) but not coursekit or autograder.
+
+    A fresh virtual environment whose ``.pth`` adds the project venv's site-packages as a plain
+    path: the editable install of this repository is a ``.pth`` hook there, which is then not
+    run, so neither ``coursekit`` nor ``autograder`` can be imported, as on a student's machine.
+    """
+    env = tmp_path_factory.mktemp("student_env")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    python = env / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(purelib) / "course_libraries.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+def _student_run(python, folder, *args):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JPY_SESSION_NAME")}
+    return subprocess.run(
+        [str(python), "-I", *args], capture_output=True, text=True, cwd=folder, env=env
+    )
+
+
+@pytest.mark.slow
+def test_the_shipped_check_runs_from_the_release_alone(released, student_python, tmp_path):
+    """Only the released folder, a Python without the course's code: the solution passes all."""
+    folder = tmp_path / "a1_metrics"
+    shutil.copytree(released[1].parent, folder)  # the release alone, as students receive it
+    for module in ("coursekit", "autograder", "numpy, nbclient, ipykernel"):
+        probe = _student_run(student_python, folder, "-c", f"import {module}")
+        if module.startswith("numpy"):
+            assert probe.returncode == 0, probe.stderr  # what the check needs is there
+        else:
+            assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr
+    source = authoring.read_source("a1_metrics")
+    answers = authoring.solutions(source)
+    release_nb = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
+    solved = authoring.submission(release_nb, answers)
+    probe_cell = nbformat.v4.new_code_cell(
+        "import importlib.util\nassert importlib.util.find_spec('coursekit') is None"
+    )
+    solved.cells.insert(1, probe_cell)  # the kernel cannot import the reference either
+    nbformat.write(solved, folder / "a1_metrics.ipynb")
+    run = _student_run(student_python, folder, "coursecheck.py", "a1_metrics.ipynb")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "all 5 visible checks passed; hidden checks run at grading" in run.stdout
+    assert "!" not in run.stdout and run.stderr == ""
+
+    wrong = dict(answers)
+    wrong["scores"] = answers["scores"].replace(
+        "return (tp * tn - fp * fn) / np.sqrt(den) if den else 0.0",
+        "return (tp * tn - fp * fn) / np.sqrt(den)",
+    )
+    assert wrong["scores"] != answers["scores"]
+    nbformat.write(authoring.submission(release_nb, wrong), folder / "a1_metrics.ipynb")
+    run = _student_run(student_python, folder, "coursecheck.py", "a1_metrics.ipynb")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "✗ test-f1-mcc (2 points)" in run.stdout
+    assert "mcc([0, 0, 0, 0], [0, 1, 0, 1]) gives nan, not 0 (a denominator is 0 here" in run.stdout
+    assert (
+        "Revisit lesson 1, Evaluating classifiers, section “Scores from the counts”" in run.stdout
+    )
+    assert "4 of 5 visible checks passed" in run.stdout
 
 
 def test_cli_help_shows_a_real_example():
@@ -174,9 +255,9 @@ def _counts_swapped(y_true, y_pred):
         (
             "mcc /0",
             lambda: hidden_metrics.expect_scores({"mcc": _mcc_divides_by_zero}),
-            "mcc is wrong.*zero denominator",
+            "mcc (is wrong|returned NaN).*zero denominator",
         ),
-        ("roc order", lambda: hidden_metrics.expect_roc(_roc_unsorted), "decreasing order"),
+        ("roc order", lambda: hidden_metrics.expect_roc(_roc_unsorted), "decreasing"),
         (
             "specificity",
             lambda: hidden_metrics.expect_scores({"specificity": _specificity_is_recall}),
@@ -194,11 +275,11 @@ def test_each_known_wrong_solution_fails_the_check_aimed_at_it(check_name, call,
         call()
 
 
-def test_hidden_inputs_differ_per_student(monkeypatch):
-    monkeypatch.setenv("AUTOGRADER_SEED", "1")
-    a = student_rng(1).integers(0, 2, 20)
-    monkeypatch.setenv("AUTOGRADER_SEED", "2")
-    b = student_rng(1).integers(0, 2, 20)
+def test_hidden_inputs_differ_per_student():
+    with seeded(1):
+        a = student_rng(1).integers(0, 2, 20)
+    with seeded(2):
+        b = student_rng(1).integers(0, 2, 20)
     assert not np.array_equal(a, b)
 
 
