@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder import authoring, state
+from autograder import authoring, state, visible
 from autograder.config import (
     ASSIGNMENTS,
     DEFAULT_COURSE,
@@ -68,6 +68,7 @@ def main(
             f"nbgrader generate_assignment failed for {assignment!r}:\n{result.get('log', '')[-3000:]}"
         )
     release = course / "release" / assignment
+    visible.ship(release, assignment)  # coursecheck.py: the students' visible checks
     _check_clean(release, source)
     return release
 
