@@ -140,6 +140,10 @@ expect_accuracy(build_and_train, predict_proba)
 # Answer each in a few sentences.
 #
 # **Q1.** What is learning-rate decay, and why is it needed?
+#
+# *A full answer contains* (2 points): what decay does (the learning rate is lowered during
+# training, e.g. step, exponential or cosine schedules) and why (large steps early for speed,
+# small steps late so the parameters settle instead of oscillating around a minimum).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q1", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # Decay lowers the learning rate during training (step, exponential or cosine schedules): large
@@ -148,6 +152,9 @@ expect_accuracy(build_and_train, predict_proba)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q2-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q2.** What are the saddle-point and plateau problems?
+#
+# *A full answer contains* (2 points): why they slow training (the gradient is near zero there
+# although it is no minimum) and one remedy (momentum, an adaptive optimizer, mini-batch noise).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q2", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # The gradient is (nearly) zero at a saddle point or across a plateau, though it is no minimum,
@@ -155,6 +162,11 @@ expect_accuracy(build_and_train, predict_proba)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q3-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q3.** Why avoid grid search?
+#
+# *A full answer contains* (2 points): two of its costs (trials grow combinatorially with the
+# hyperparameters, only the grid's values are tried, trials are wasted on unimportant ones, bad
+# trials are not stopped early) and a better alternative (random search, or a tuner that stops
+# bad trials).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q3", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # Its cost grows combinatorially, it tries only the grid's values, it wastes trials on
@@ -162,6 +174,10 @@ expect_accuracy(build_and_train, predict_proba)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4-text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Q4.** What is a mini-batch, and how is it used?
+#
+# *A full answer contains* (2 points): what it is (a small random subset of the training set)
+# and how it is used (each update uses the gradient on one mini-batch; an epoch passes through
+# all of them).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "q4", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # A small random subset of the training set; each update uses the gradient of the loss on one
