@@ -1,10 +1,9 @@
 """Where feedback's lesson links point: the local book, or the published one (``--book-url``).
 
 Feedback runs on a hand-made course (one check, one graded student) rather than a grading run:
-it only reads the source notebook and ``.result.json``.
+it reads the source notebook, the gradebook and the grader's record, made here by hand.
 """
 
-import json
 import subprocess
 import sys
 
@@ -25,10 +24,19 @@ def course(tmp_path):
     cell.metadata["autograder"] = {"expects": "thresholds in decreasing order", "lesson": LESSON}
     (course / "source" / "a1").mkdir(parents=True)
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), course / "source" / "a1" / "a1.ipynb")
-    graded = course / "autograded" / "carol" / "a1"
-    graded.mkdir(parents=True)
-    result = {"status": "graded", "score": 0, "max_score": 2, "cells": {"roc": 0}}
-    (graded / ".result.json").write_text(json.dumps(result))
+    from nbgrader.apps import NbGraderAPI
+
+    from autograder import gradebook, state
+    from autograder.config import default_db_url, ensure_tools_on_path, nbgrader_config
+    from autograder.records import CheckOutcome, GradedRecord, GradeResult
+
+    ensure_tools_on_path()
+    NbGraderAPI(config=nbgrader_config(course)).generate_assignment("a1", force=True, create=True)
+    outcome = CheckOutcome("roc", 0.0, 2.0, "failed", "the thresholds are not decreasing")
+    result = GradeResult("carol", "graded", outcomes=(outcome,))
+    gradebook.write_result(result, "a1", default_db_url(course))
+    version = state.assignment_digest(course, "a1")
+    state.save_record(course, "a1", GradedRecord(result, "-", version, "2026-12-01T00:00:00"))
     return course
 
 
