@@ -61,11 +61,18 @@ LESSONS = {
 }
 
 
-class CheckFailed(AssertionError):
+class _Plain:
+    """IPython and Jupyter show these as their message alone: no frames of this module."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+class CheckFailed(_Plain, AssertionError):
     """A visible check found a wrong value; the message says what and where to look."""
 
 
-class ErrorInYourCode(Exception):
+class ErrorInYourCode(_Plain, Exception):
     """Your function raised an exception; the message shows your line and a hint."""
 
 
@@ -96,7 +103,6 @@ def _check(assignment: str, grade_id: str, lesson: str, section: str):
     def decorate(body):
         @functools.wraps(body)
         def run(*functions):
-            __tracebackhide__ = True  # IPython shows the cell's line, not this module's
             codes = {getattr(f, "__name__", "?"): getattr(f, "__code__", None) for f in functions}
             try:
                 body(*functions)
@@ -191,7 +197,6 @@ def _own_code(name: str):
 
 def _call(name: str, fn, *args, hints: dict | None = None, guard: bool = True):
     """Call the student's ``fn``; an exception becomes ErrorInYourCode with the line and a hint."""
-    __tracebackhide__ = True
     if not callable(fn):
         raise CheckFailed(f"{name} must be a function, got {type(fn).__name__}")
     try:

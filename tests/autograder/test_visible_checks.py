@@ -734,3 +734,32 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
     for run, match in cases:
         with pytest.raises(cc.CheckFailed, match=match):
             run()
+
+
+def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_sums_up():
+    """In a Jupyter kernel: a pass prints one line, a failure shows its message alone."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    source = authoring.read_source("a2_backprop")
+    answers = authoring.solutions(source)
+    answers["backward"] = answers["backward"].replace('(cache["z1"] > 0)', '(cache["z1"] >= 0)')
+    nb = authoring.submission(source, answers)
+    for cell in nb.cells:
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    env = dict(os.environ, PYTHONPATH=str(cc.HERE.parent))
+    client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": "/tmp"}})
+    client.execute(env=env, stderr=subprocess.DEVNULL)
+    outputs = {
+        c.metadata["nbgrader"]["grade_id"]: c.outputs for c in nb.cells if c.cell_type == "code"
+    }
+    assert outputs["test-forward"][0]["text"].startswith("✓ test-forward: the visible checks pass")
+    (error,) = outputs["test-backward"]
+    assert error["ename"] == "CheckFailed" and "what is ReLU'(0)?" in error["evalue"]
+    assert error["traceback"] == [f"CheckFailed: {error['evalue']}"]  # no frames of coursecheck
+    last = outputs["summary"][0]["text"]
+    assert "✗ test-backward: backward: db1 is wrong" in last
+    assert "3 of 4 visible checks passed" in last
+    nbformat.validate(nb)
