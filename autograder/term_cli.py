@@ -181,6 +181,20 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--out", type=Path, default=d["out"], help="the zip's path")
     COMMANDS["deliver"] = "deliver"
 
+    from autograder import formgrade
+
+    d = _defaults(formgrade.main)
+    p = sub.add_parser(
+        "formgrade",
+        help="nbgrader's formgrader on the course and its gradebook, for hand grading",
+        epilog="example: python -m autograder formgrade --course autograder/course --port 8890",
+    )
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--port", type=int, default=d["port"], help="default: any free port")
+    p.add_argument("--ip", default=d["ip"], help="address to listen on (default: %(default)s)")
+    p.add_argument("--db", dest="db_url", default=d["db_url"])
+    COMMANDS["formgrade"] = "formgrade"
+
 
 def after_release(args) -> int:
     """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
@@ -282,6 +296,12 @@ def dispatch(args) -> int:
             for pair in found.flagged:
                 print(f"  {pair.student_a} ~ {pair.student_b}: {pair.score:.2f}")
             return 0
+        if args.command == "formgrade":
+            from autograder import formgrade
+
+            return formgrade.main(
+                course=args.course, port=args.port, ip=args.ip, db_url=args.db_url
+            )
         if args.command == "handout":
             from autograder import handout
 

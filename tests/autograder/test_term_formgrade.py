@@ -1,0 +1,124 @@
+"""Hand grading through nbgrader's real formgrader page in Chromium: a4's Q1 gets points and a
+comment, which reach the gradebook, ``export`` and ``feedback``; the rubric is on the page."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import authoring, export, formgrade
+
+A = "a4_mlp"
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """a4 released and one submission graded (its four questions pending)."""
+    from autograder import release
+
+    course = tmp_path_factory.mktemp("formgrade") / "course"
+    release.main(assignment=A, course=course)
+    released = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
+    answers = authoring.solutions(authoring.read_source(A))
+    answers["q1"] = "Decay makes the steps smaller as training goes on."
+    folder = course / "submitted" / "jdoe" / A
+    folder.mkdir(parents=True)
+    nbformat.write(authoring.submission(released, answers), folder / f"{A}.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", A, "--course", str(course), "--jobs", "1"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0 and "graded 1 of 1" in done.stdout, done.stdout + done.stderr
+    return course
+
+
+def test_q1_graded_in_formgrader_reaches_gradebook_export_and_feedback(course, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    server = formgrade.start(course=course)
+    base = server.url.split("/formgrader?")[0]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(server.url)  # the token becomes a cookie
+            page.goto(f"{base}/formgrader/gradebook/{A}/{A}")
+            page.wait_for_selector("a.name-hidden")
+            page.click("a.name-hidden")
+            page.wait_for_selector("#q1")
+            assert "A full answer contains" in page.inner_text("body")  # the rubric
+            assert "Decay makes the steps smaller" in page.inner_text("body")
+            page.fill("#q1", "1.5")
+            page.press("#q1", "Tab")
+            page.fill("#q1-comment", "Says what decay does, not why it is needed.")
+            page.press("#q1-comment", "Tab")
+            page.wait_for_timeout(1500)  # the page saves each field through nbgrader's API
+            browser.close()
+    finally:
+        server.stop()
+    from nbgrader.api import Gradebook
+
+    from autograder.config import COURSE_ID, default_db_url
+
+    with Gradebook(default_db_url(course), course_id=COURSE_ID) as gb:
+        grade = gb.find_grade("q1", A, A, "jdoe")
+        comment = gb.find_comment("q1", A, A, "jdoe")
+        assert grade.manual_score == 1.5 and not grade.needs_manual_grade
+        assert comment.manual_comment == "Says what decay does, not why it is needed."
+        auto = sum(g.auto_score or 0 for g in gb.find_submission(A, "jdoe").notebooks[0].grades)
+    out = export.main(assignment=A, format="csv", out=tmp_path / "grades.csv", course=course)
+    with out.path.open() as handle:
+        row = next(csv.DictReader(handle))
+    assert float(row["q1"]) == 1.5 and float(row["manual"]) == 1.5
+    assert float(row["score"]) == pytest.approx(auto + 1.5)
+    from autograder import feedback
+
+    pages = feedback.main(assignment=A, course=course)
+    text = Path(pages[0]).read_text()
+    assert "Says what decay does, not why it is needed." in text
+
+
+def test_formgrade_prints_its_address_and_config(course):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "formgrade", "--course", str(course)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert line.startswith("formgrader on") and "/formgrader?token=" in line
+    config = (course / "nbgrader_config.py").read_text()
+    assert f"c.CourseDirectory.root = {str(course)!r}" in config
+    assert "autograder.deadlines.LatePenalty" in config
+
+
+def test_formgrade_adds_allow_root_only_for_root(course, monkeypatch):
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_popen(command, **kwargs):
+        seen.append(command)
+        raise Stop
+
+    monkeypatch.setattr(formgrade.subprocess, "Popen", fake_popen)
+    for uid in (0, 1000):
+        monkeypatch.setattr(os, "geteuid", lambda uid=uid: uid)
+        with pytest.raises(Stop):
+            formgrade.start(course=course, port=12345)
+    assert "--allow-root" in seen[0] and "--allow-root" not in seen[1]
+    with pytest.raises(ValueError, match="--port must be 0"):
+        formgrade.start(course=course, port=70000)
+    with pytest.raises(ValueError, match="not a course folder"):
+        formgrade.start(course=course / "nowhere")
