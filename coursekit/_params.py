@@ -451,6 +451,16 @@ def check_param(name: str, value, constraints) -> None:
         problems.append(problem)
     if len(problems) == 1:
         raise InvalidParameterError(problems[0])
+    # several alternatives: name them all, unless only one applies to this kind of value
+    others = [c for c in compiled if not isinstance(c, _NoneConstraint)]
+    if len(others) == 1:
+        problem = problems[compiled.index(others[0])]
+        generic = f"{name} must be {others[0].description}, got "
+        if problem.startswith(generic):
+            problem = problem.replace(
+                generic, f"{name} must be {others[0].description} or None, got ", 1
+            )
+        raise InvalidParameterError(problem)
     # a value of the right kind but wrong in detail: say what is wrong with it
     if is_real(value):
         kind = Interval
@@ -463,16 +473,6 @@ def check_param(name: str, value, constraints) -> None:
     same_kind = [c for c in compiled if kind is not None and isinstance(c, kind)]
     if len(same_kind) == 1:
         raise InvalidParameterError(problems[compiled.index(same_kind[0])])
-    # several alternatives: name them all, unless only one applies to this kind of value
-    others = [c for c in compiled if not isinstance(c, _NoneConstraint)]
-    if len(others) == 1:
-        problem = problems[compiled.index(others[0])]
-        generic = f"{name} must be {others[0].description}, got "
-        if problem.startswith(generic):
-            problem = problem.replace(
-                generic, f"{name} must be {others[0].description} or None, got ", 1
-            )
-        raise InvalidParameterError(problem)
     wanted = " or ".join(c.description for c in compiled)
     raise InvalidParameterError(f"{name} must be {wanted}, got {show(value)}")
 

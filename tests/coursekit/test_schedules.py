@@ -111,7 +111,7 @@ def test_exponential_decay_matches_keras_exponentialdecay(staircase):
 
 @pytest.mark.parametrize("staircase", [False, True])
 def test_the_seeds_keras_call_in_float32_agrees_to_float32_precision(staircase):
-    """The seed's call as written (Python floats) runs in float32: 0.96 becomes 0.95999998 and
+    """The review notes' call as written (Python floats) runs in float32: 0.96 becomes 0.95999998 and
     every operation rounds to 24 bits, so agreement is to rtol 1e-6, not 1e-12."""
     import keras
 
