@@ -347,3 +347,174 @@ def test_honest_frameworks_import_and_run_under_the_filter(tmp_path):
         answer = _run(box, code, timeout=300)
     assert answer["ok"], answer["error"]
     assert answer["stdout"].split("\n")[:2] == ["(1, 3)", "(1, 3)"]
+
+
+# -- one graded batch: resource attackers between honest students, a second run beside it ------
+
+FULL = 10
+_HOLD = "\nimport time as _t\n_t.sleep(7)  # keep the attack running while neighbours are graded\n"
+
+
+def _graded_attacks(solution: dict) -> dict:
+    """student -> (cells, most points allowed)."""
+    spin = _SPIN.replace("print(len(spinners))", "")
+    hoard = textwrap.dedent(
+        """
+
+        _real_auc = auc_trapezoid
+        def auc_trapezoid(x, y):
+            import os
+            fds = []
+            for i in range(40):
+                fds.append(os.memfd_create(f"hoard{i}"))
+                for _ in range(60):
+                    os.write(fds[-1], b"x" * 2**20)
+            return _real_auc(x, y)
+        """
+    )
+    fill = _FILL.replace("print(", "_full = (")
+    held = {k: v + _HOLD for k, v in solution.items()}
+    return {
+        "s01-busy-loops": ({**held, "counts": spin + held["counts"]}, FULL),
+        "s04-memfd-hoard": ({**solution, "roc": solution["roc"] + hoard}, FULL - 2),
+        "s06-process-limit": ({**held, "counts": fill + held["counts"]}, FULL),
+    }
+
+
+def _grading_run(root: Path, students: dict, released, jobs: int) -> subprocess.Popen:
+    import nbformat
+
+    from autograder import authoring
+
+    subs = root / "submitted"
+    for student, cells in students.items():
+        target = subs / student / "a1_metrics"
+        target.mkdir(parents=True)
+        nbformat.write(authoring.submission(released, cells), target / "a1_metrics.ipynb")
+    command = [sys.executable, "-m", "autograder", "grade", "a1_metrics"]
+    command += ["--course", str(root / "course"), "--submissions", str(subs)]
+    command += ["--jobs", str(jobs), "--csv", str(root / "grades.csv")]
+    command += ["--cell-timeout", "10", "--timeout", "150", "--memory-mb", "1024"]
+    command += ["--processes", "64"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _rows(root: Path) -> dict:
+    import csv
+
+    with (root / "grades.csv").open() as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc."""
+    children: dict = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[1]
+            except (OSError, IndexError):
+                continue
+            children.setdefault(int(parent), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def _grader_peaks(pids: list[int], peaks: dict) -> None:
+    """Record each grader process's peak resident memory (VmHWM); sandboxes (in their own
+    control group or namespace) are left out: the kernel limits them."""
+    for pid in pids:
+        try:
+            groups = Path(f"/proc/{pid}/cgroup").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if "autograder-sandbox" in groups:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]) * 1024)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    import threading
+
+    import nbformat
+
+    from autograder import authoring, release
+
+    if not CAPS["cgroups"]:
+        pytest.skip(f"no cgroups here: {CAPS['missing'][:1]}")
+    main, beside = tmp_path_factory.mktemp("isolation"), tmp_path_factory.mktemp("beside")
+    for root in (main, beside):
+        folder = release.main(assignment="a1_metrics", course=root / "course")
+    released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
+    source = nbformat.read(
+        main / "course" / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4
+    )
+    solution = authoring.solutions(source)
+    attacks = _graded_attacks(solution)
+    students = {f"s{i:02d}-honest": solution for i in (0, 2, 3, 5, 7)}
+    students.update({name: cells for name, (cells, _) in attacks.items()})
+    honest_beside = {f"c{i}-honest": solution for i in range(3)}
+    peaks: dict = {}
+    runs = [
+        _grading_run(main, students, released, 2),
+        _grading_run(beside, honest_beside, released, 1),
+    ]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            for run in runs:
+                _grader_peaks(_tree(run.pid), peaks)
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        outputs = [run.communicate(timeout=900)[0] for run in runs]
+    finally:
+        stop.set()
+        sampler.join()
+        for run in runs:
+            run.kill()
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output[-3000:]
+    return {
+        "rows": _rows(main),
+        "beside": _rows(beside),
+        "most": {name: most for name, (_, most) in attacks.items()},
+        "peak": max(peaks.values(), default=0),
+        "peaks": sorted(peaks.values()),
+    }
+
+
+def test_honest_students_keep_full_marks_beside_resource_attackers(batch):
+    for student, row in batch["rows"].items():
+        if "honest" in student:
+            assert (row["status"], float(row["score"])) == ("graded", FULL), row
+
+
+def test_a_concurrent_grading_run_is_untouched(batch):
+    assert len(batch["beside"]) == 3
+    for row in batch["beside"].values():
+        assert (row["status"], float(row["score"])) == ("graded", FULL), row
+
+
+def test_resource_attackers_score_no_more_than_their_code(batch):
+    for student, most in batch["most"].items():
+        row = batch["rows"][student]
+        assert row["status"] == "graded" and float(row["score"]) <= most, row
+    hoard = batch["rows"]["s04-memfd-hoard"]
+    assert "memory" in hoard["reason"].lower(), hoard
+
+
+def test_no_grader_process_grows_past_the_limit(batch):
+    """Every grader process (the run and its workers) stays within 1.5 x the sandbox memory
+    limit (1024 MB) while the attackers hoard memory and flood the channel."""
+    assert 0 < batch["peak"] <= 1.5 * 1024 * MB, batch["peaks"]
