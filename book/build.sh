@@ -6,7 +6,8 @@
 #  2. the lesson sources notebooks/lessons/*.md -> book/lessons/*.ipynb (book/prepare_lessons.py)
 #  3. the configuration (book/launch.py): _config.yml, plus Colab and Binder launch buttons when
 #     the book's repository is known ($BOOK_REPOSITORY_URL, else a GitHub origin remote)
-#  4. jupyter-book build, executing the lessons (cached), failing on any warning or cell error
+#  4. jupyter-book build, executing the lessons (cached), failing on any warning or cell error;
+#     a lesson that fails (a false claim, a wrong exercise solution) is named with its error
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -33,7 +34,21 @@ export PYTHONHASHSEED=0 TF_CPP_MIN_LOG_LEVEL=3 OMP_NUM_THREADS=1
 # initialised, ipykernel's TCP notice) is not about the book: drop those lines, keep the rest.
 # (A pipeline with pipefail: the build's exit status is kept; sed always succeeds.)
 noise='^(I0000 |WARNING: All log messages before absl::InitializeLog|\[IPKernelApp\] WARNING \| Kernel is running over TCP)'
+started="$(mktemp)"
+trap 'rm -f "$started"' EXIT
+status=0
 { .venv/bin/jupyter-book build book --warningiserror --keep-going --config "$config" --quiet 2>&1 1>&3 3>&- |
-  sed -E "/$noise/d" >&2; } 3>&1
+  sed -E "/$noise/d" >&2; } 3>&1 || status=$?
+if [ "$status" -ne 0 ]; then
+  # A lesson that failed to execute (a false claim: ClaimFailed, a wrong exercise solution:
+  # ExerciseFailed, any error) leaves its traceback in reports/NAME.err.log: say its last line
+  # here, so the failure names the claim and its numbers.
+  find book/_build/html/reports -name '*.err.log' -newer "$started" 2>/dev/null | sort |
+    while read -r log; do
+      last="$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^[[:space:]]*$' | tail -n 1)"
+      echo "lesson $(basename "$log" .err.log) failed: $last" >&2
+    done
+  exit "$status"
+fi
 
 echo "Book built. Open: file://$root/book/_build/html/index.html"

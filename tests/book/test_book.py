@@ -1,5 +1,7 @@
 """The book: configuration that keeps it offline and strict, and a real build."""
 
+import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -9,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import nbformat
 import pytest
 import yaml
 
@@ -62,23 +65,71 @@ def test_build_script_fails_on_warnings():
 
 #: The repository the test build's launch buttons point at (a link only: never contacted).
 REPOSITORY = "https://github.com/coursekit-example/dl-unit"
+#: The tests' build: a copy of the sources (book/build_copy.py) built with the placeholder
+#: repository, so the reader's book/_build/html stays exactly what `make book` built. It sits
+#: beside html/ and keeps its own execution cache, so a second test run rebuilds nothing.
+TEST_ROOT = BOOK / "_build" / "test-build"
+#: Screenshots of every page of the test build, for a reviewer (not part of html/).
+SCREENSHOTS = BOOK / "_build" / "screenshots"
+
+
+def _tree_digest(folder: Path):
+    """Every file under ``folder`` with its modification time and content hash (None if absent)."""
+    if not folder.is_dir():
+        return None
+    return sorted(
+        (
+            str(p.relative_to(folder)),
+            p.stat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+        )
+        for p in folder.rglob("*")
+        if p.is_file()
+    )
 
 
 @pytest.fixture(scope="module")
-def built_book():
-    """`make book`'s build, with the launch buttons on through the setting a user sets."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOK_")}
-    env["BOOK_REPOSITORY_URL"] = REPOSITORY
-    result = subprocess.run(
-        ["bash", str(BOOK / "build.sh")], capture_output=True, text=True, env=env
-    )
+def readers_book():
+    """The reader's built book as it was before the tests built theirs."""
+    return _tree_digest(HTML)
+
+
+@pytest.fixture(scope="module")
+def built_book(readers_book):
+    """`make book`'s build script, run on a copy, with the launch buttons on through the
+    setting a user sets. One build for the whole module; a lock keeps concurrent sessions
+    from building the same copy at once."""
+    sys.path.insert(0, str(BOOK))
+    import build_copy
+
+    TEST_ROOT.parent.mkdir(parents=True, exist_ok=True)
+    with open(TEST_ROOT.parent / "test-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_copy.mirror(TEST_ROOT, seed_cache=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOOK_")}
+        env["BOOK_REPOSITORY_URL"] = REPOSITORY
+        result = subprocess.run(
+            ["bash", str(TEST_ROOT / "book" / "build.sh")], capture_output=True, text=True, env=env
+        )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Open: file://" in result.stdout
     assert (
         f"launch buttons on: Colab and Binder open book/lessons/NAME.ipynb on branch notebooks of {REPOSITORY}"
         in result.stderr
     )
-    return HTML
+    return TEST_ROOT / "book" / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_the_test_build_leaves_the_readers_book_exactly_as_make_book_built_it(
+    built_book, readers_book
+):
+    assert built_book != HTML and HTML not in built_book.parents
+    assert _tree_digest(HTML) == readers_book
+    placeholder = REPOSITORY.removeprefix("https://github.com/")  # as the launch links spell it
+    if HTML.is_dir():  # the placeholder repository exists only in the test build
+        assert not any(placeholder in p.read_text() for p in HTML.rglob("*.html"))
+    assert any(placeholder in p.read_text() for p in built_book.rglob("*.html"))
 
 
 @pytest.mark.slow
@@ -238,8 +289,42 @@ def browser(built_book):
         chromium.close()
 
 
-def _open(browser, path):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+#: The reader's window: the text column must hold every formula, table and figure at this width.
+VIEWPORT = {"width": 1280, "height": 900}
+
+#: What sticks out of the text column at the current width: display formulas, tables, images,
+#: prose, code cells' input, and the page itself. Only a code cell's text output may scroll.
+OVERFLOW_JS = """() => {
+  const article = document.querySelector('article.bd-article');
+  const column = article.getBoundingClientRect();
+  const where = el => { const s = el.closest('section'); return s && s.id ? '#' + s.id : 'top'; };
+  const bad = [];
+  const wider = (el, what) => {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > column.right + 1)
+      bad.push(`${what} in ${where(el)} ends at ${Math.round(r.right)} px, the column at ${Math.round(column.right)}`);
+  };
+  article.querySelectorAll('mjx-container[display="true"] mjx-math').forEach(el => wider(el, 'formula'));
+  article.querySelectorAll('table').forEach(el => wider(el, 'table'));
+  article.querySelectorAll('img').forEach(el => wider(el, 'image'));
+  const scrolls = (el, what) => {
+    if (el.scrollWidth > el.clientWidth + 1)
+      bad.push(`${what} in ${where(el)} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth} px`);
+  };
+  article.querySelectorAll('mjx-container[display="true"]').forEach(el => scrolls(el, 'formula'));
+  article.querySelectorAll('.pst-scrollable-table-container').forEach(el => scrolls(el, 'table'));
+  article.querySelectorAll('p, li, dd').forEach(el => scrolls(el, 'text'));
+  article.querySelectorAll('.cell_input pre, div.highlight pre').forEach(el => {
+    if (!el.closest('.cell_output')) scrolls(el, 'code');
+  });
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth + 1) bad.push(`the page scrolls sideways: ${page.scrollWidth} px`);
+  return bad;
+}"""
+
+
+def _open(browser, path, viewport=VIEWPORT, color_scheme="light"):
+    page = browser.new_page(viewport=viewport, color_scheme=color_scheme)
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -247,13 +332,23 @@ def _open(browser, path):
     return page, errors
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("entry", [e for e in _toc_files()])
-def test_chapter_page_loads_typesets_math_and_shows_its_figures(browser, built_book, entry):
-    page, errors = _open(browser, built_book / f"{entry}.html")
+def _typeset(page):
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     page.evaluate("() => MathJax.startup.promise")
     page.wait_for_load_state("load")
+
+
+def _shot_name(entry: str) -> str:
+    return entry.replace("/", "_")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [e for e in _toc_files()])
+def test_chapter_page_loads_typesets_math_shows_its_figures_and_fits_the_column(
+    browser, built_book, entry
+):
+    page, errors = _open(browser, built_book / f"{entry}.html")
+    _typeset(page)
     assert errors == [], errors
     assert page.locator("mjx-container").count() > 0  # every page here has some math
     prose = page.evaluate(
@@ -262,26 +357,77 @@ def test_chapter_page_loads_typesets_math_and_shows_its_figures(browser, built_b
                    return a.textContent; }"""
     )
     assert "$$" not in prose and "\\frac" not in prose  # no raw TeX left in the text
+    assert ".. math::" not in page.locator("article").inner_text()  # nor in printed docstrings
     broken_images = page.evaluate(
         "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
     assert broken_images == []
-    if entry in ("intro", "lessons/02_forward_backward"):
-        shots = BOOK / "_build" / "screenshots"
-        shots.mkdir(exist_ok=True)
-        page.screenshot(path=str(shots / f"{entry.replace('/', '_')}.png"), full_page=False)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{_shot_name(entry)}.png"), full_page=True)
+    overflow = page.evaluate(OVERFLOW_JS)
     page.close()
+    assert overflow == [], overflow
 
 
 @pytest.mark.slow
-def test_screenshots_are_kept_as_build_artifacts(browser, built_book):
-    for name in ("intro", "lessons_02_forward_backward"):
-        shot = BOOK / "_build" / "screenshots" / f"{name}.png"
-        if not shot.exists():
-            page, _ = _open(browser, built_book / f"{name.replace('lessons_', 'lessons/')}.html")
-            page.screenshot(path=str(shot))
+def test_the_overflow_check_sees_a_formula_wider_than_the_column(browser, built_book):
+    """The layout test above could pass by measuring nothing: a too-wide formula must show."""
+    page, _ = _open(browser, built_book / "intro.html")
+    _typeset(page)
+    page.evaluate(
+        """() => { const p = document.createElement('div');
+                   p.textContent = '$$' + 'x + '.repeat(200) + 'x$$';
+                   document.querySelector('article.bd-article section').appendChild(p);
+                   return MathJax.typesetPromise([p]); }"""
+    )
+    overflow = page.evaluate(OVERFLOW_JS)
+    page.close()
+    assert any(line.startswith("formula") for line in overflow), overflow
+
+
+@pytest.mark.slow
+def test_every_chapter_has_a_screenshot_for_a_reviewer(browser, built_book):
+    for entry in _toc_files():
+        shot = SCREENSHOTS / f"{_shot_name(entry)}.png"
+        if not shot.exists():  # the page test above writes them; run alone, this one does
+            page, _ = _open(browser, built_book / f"{entry}.html")
+            _typeset(page)
+            page.screenshot(path=str(shot), full_page=True)
             page.close()
-        assert shot.stat().st_size > 10_000
+        assert shot.stat().st_size > 10_000, shot
+
+
+@pytest.mark.slow
+def test_chapters_are_readable_in_dark_mode(browser, built_book):
+    """The theme follows the reader's system setting (default_mode: auto)."""
+    for entry in ("lessons/01_evaluating_classifiers", "lessons/05_regularization"):
+        page, errors = _open(browser, built_book / f"{entry}.html", color_scheme="dark")
+        _typeset(page)
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        assert errors == [], errors
+        page.screenshot(path=str(SCREENSHOTS / f"{_shot_name(entry)}_dark.png"))
+        page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [e for e in _toc_files() if e.startswith("lessons/")])
+def test_the_notebook_download_saves_the_file_instead_of_opening_it(browser, built_book, entry):
+    name = entry.split("/")[1]
+    context = browser.new_context(accept_downloads=True, viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto((built_book / f"{entry}.html").as_uri())
+    page.click(".dropdown-download-buttons button.dropdown-toggle")
+    link = page.locator(f'.dropdown-download-buttons a[download="{name}.ipynb"]')
+    with page.expect_download(timeout=10_000) as download:
+        link.click()
+    saved = Path(download.value.path())
+    assert download.value.suggested_filename == f"{name}.ipynb"
+    assert (
+        saved.read_bytes() == (built_book / "_sources" / "lessons" / f"{name}.ipynb").read_bytes()
+    )
+    assert nbformat.reads(saved.read_text(), as_version=4).cells
+    assert [p.url for p in context.pages] == [page.url]  # no tab with the JSON
+    context.close()
 
 
 @pytest.mark.slow

@@ -55,8 +55,10 @@ def test_features_that_load_from_a_cdn_are_off():
     assert not config["launch_buttons"]["colab_url"]
     sphinx = config["sphinx"]
     assert sphinx["config"]["nb_ipywidgets_js"] == {}  # else require.js from a CDN
-    assert sphinx["local_extensions"] == {"offline_book": "_ext"}  # drops the Thebe scripts
-    assert (BOOK / "_ext" / "offline_book.py").exists()
+    # offline_book drops the Thebe scripts; notebook_download makes the download links save
+    assert sphinx["local_extensions"] == {"offline_book": "_ext", "notebook_download": "_ext"}
+    for name in sphinx["local_extensions"]:
+        assert (BOOK / "_ext" / f"{name}.py").exists()
 
 
 def test_generated_files_are_git_ignored():
