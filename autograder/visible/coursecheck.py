@@ -216,34 +216,73 @@ def _call(name: str, fn, *args, hints: dict | None = None, guard: bool = True):
 # -- comparing values -------------------------------------------------------------------------
 
 
-def _array(what: str, value, shape: tuple) -> np.ndarray:
-    """``value`` as a float array of exactly ``shape`` with finite entries, or CheckFailed."""
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(
-            f"{what} must be a numpy array of numbers, got {type(value).__name__}"
-        ) from None
-    if array.shape != shape:
-        raise CheckFailed(f"{what} has shape {array.shape}, it must have shape {shape}")
-    if not np.all(np.isfinite(array)):
-        raise CheckFailed(f"{what} contains nan or inf")
+_INTEGERS = (int, np.integer)
+_REALS = (int, float, np.integer, np.floating)
+
+
+def _kind(value) -> str:
+    """What ``value`` is, in a student's words."""
+    if isinstance(value, bool | np.bool_):
+        return "a bool"
+    if type(value) is np.ndarray:
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    return type(value).__name__
+
+
+def _array(what: str, value, shape: tuple, finite: bool = True) -> np.ndarray:
+    """``value`` as a float array of exactly ``shape`` with finite entries, or CheckFailed.
+
+    As the hidden checks read it: a plain numpy array (or a list/tuple of numbers) of real
+    numbers (no bool, no object dtype, no subclass such as np.matrix), the exact shape, finite.
+    """
+    if type(value) in (list, tuple):
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{what} must be an array of numbers") from None
+    if type(value) is not np.ndarray:
+        plain = " (a plain numpy array: np.asarray(...))" if isinstance(value, np.ndarray) else ""
+        raise CheckFailed(f"{what} must be a numpy array{plain}, got {_kind(value)}")
+    if value.dtype.kind not in "fiu":
+        raise CheckFailed(f"{what} has dtype {value.dtype}: an array of real numbers is asked for")
+    if value.shape != shape:
+        raise CheckFailed(f"{what} has shape {value.shape}, it must have shape {shape}")
+    array = value.astype(float)
+    if np.isnan(array).any() or (finite and not np.isfinite(array).all()):
+        raise CheckFailed(f"{what} contains nan{'' if not finite else ' or inf'}")
     return array
 
 
 def _number(what: str, value) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} must be a number, got {type(value).__name__}") from None
+    """A plain int/float (or numpy real scalar, or 0-d array), finite, as the hidden checks ask."""
+    if type(value) is np.ndarray and value.shape == () and value.dtype.kind in "fiu":
+        value = value[()]
+    if isinstance(value, bool | np.bool_) or not isinstance(value, _REALS):
+        raise CheckFailed(f"{what} must be a number (a float), got {_kind(value)}")
+    number = float(value)
     if not np.isfinite(number):
         raise CheckFailed(f"{what} is {number}: a finite number is asked for")
     return number
 
 
+def _ints(what: str, value, n: int, none: bool = False) -> tuple:
+    """A tuple or list of ``n`` ints (``None`` allowed where ``none``)."""
+    if type(value) not in (tuple, list) or len(value) != n:
+        raise CheckFailed(f"{what} must return a tuple of {n} values, got {value!r}")
+    for v in value:
+        if (v is None and not none) or (
+            v is not None and (isinstance(v, bool | np.bool_) or not isinstance(v, _INTEGERS))
+        ):
+            raise CheckFailed(
+                f"{what} must return ints{' (or None)' if none else ''}, got {v!r} "
+                f"({_kind(v)}): use int(...)"
+            )
+    return tuple(None if v is None else int(v) for v in value)
+
+
 def _dict(what: str, value, keys) -> dict:
-    if not isinstance(value, dict):
-        raise CheckFailed(f"{what} must return a dict, got {type(value).__name__}")
+    if type(value) is not dict:
+        raise CheckFailed(f"{what} must return a plain dict, got {_kind(value)}")
     missing = [k for k in keys if k not in value]
     if missing:
         raise CheckFailed(
@@ -276,9 +315,7 @@ def check_counts(confusion_counts):
     for (y_true, y_pred), want in cases:
         got = _call("confusion_counts", confusion_counts, y_true, y_pred, hints=_A1_HINTS)
         shown = f"confusion_counts({y_true}, {y_pred})"
-        if not isinstance(got, tuple | list) or len(got) != 4:
-            raise CheckFailed(f"{shown} must return the tuple (tn, fp, fn, tp), got {got!r}")
-        got = tuple(int(v) for v in got)
+        got = _ints(shown, got, 4)  # (tn, fp, fn, tp)
         if got != want:
             hint = ""
             if (got[0], got[2], got[1], got[3]) == want:
@@ -293,10 +330,11 @@ def _scores(name, fn, cases):
     for (y_true, y_pred), want in cases:
         shown = f"{name}({y_true}, {y_pred})"
         value = _call(name, fn, y_true, y_pred, hints=_A1_HINTS)
-        try:
-            got = float(value)
-        except (TypeError, ValueError):
-            raise CheckFailed(f"{shown} must return a float, got {type(value).__name__}") from None
+        if type(value) is np.ndarray and value.shape == ():
+            value = value[()]
+        if isinstance(value, bool | np.bool_) or not isinstance(value, _REALS):
+            raise CheckFailed(f"{shown} must return a float, got {_kind(value)}")
+        got = float(value)
         if not abs(got - want) <= 1e-12:  # nan included
             zero = " (a denominator is 0 here: return 0.0)" if want == 0.0 else ""
             raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{zero}")
@@ -346,14 +384,14 @@ def check_roc(roc_points):
     for (y_true, scores), (fpr, tpr, thr) in cases:
         shown = f"roc_points({y_true}, {scores})"
         got = _call("roc_points", roc_points, y_true, scores)
-        if not isinstance(got, tuple | list) or len(got) != 3:
+        if type(got) not in (tuple, list) or len(got) != 3:
             raise CheckFailed(f"{shown} must return (fpr, tpr, thresholds), got {got!r}")
-        g_thr = np.asarray(got[2], dtype=float).ravel()
-        if g_thr.shape != (len(thr),):
+        if np.shape(got[2]) != (len(thr),):
             raise CheckFailed(
-                f"{shown} gives {len(g_thr)} thresholds; one per distinct score plus np.inf "
-                f"first is {len(thr)}"
+                f"{shown} gives thresholds of shape {np.shape(got[2])}; one per distinct score "
+                f"plus np.inf first is ({len(thr)},)"
             )
+        g_thr = _array(f"{shown}: thresholds", got[2], (len(thr),), finite=False)
         if not np.all(np.diff(g_thr) < 0):
             raise CheckFailed(f"{shown}: the thresholds must be in decreasing order")
         if g_thr[0] != np.inf:
@@ -540,7 +578,7 @@ def check_backward(forward, backward):
         for name, values in want.items():
             values = np.array(values)
             shape = values.shape
-            got = np.asarray(grads[name], dtype=float) if _is_numeric(grads[name]) else grads[name]
+            got = grads[name]
             if isinstance(got, np.ndarray) and got.shape != shape:
                 raise CheckFailed(
                     f"backward: {name} has shape {got.shape} on {case}; it must have the shape "
@@ -551,14 +589,6 @@ def check_backward(forward, backward):
             if not _close(got, values):
                 hint = _backward_hint(name, got, values, len(X), case_index)
                 raise CheckFailed(f"backward: {name} is wrong on {case}{hint}")
-
-
-def _is_numeric(value) -> bool:
-    try:
-        np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 @_check(
@@ -730,9 +760,7 @@ def check_early_stopping(early_stopping):
     for (losses, patience), (stop, best) in cases:
         shown = f"early_stopping({losses}, patience={patience})"
         got = _call("early_stopping", early_stopping, list(losses), patience, hints=_A3_HINTS)
-        if not isinstance(got, tuple | list) or len(got) != 2:
-            raise CheckFailed(f"{shown} must return (stop_epoch, best_epoch), got {got!r}")
-        g_stop, g_best = got
+        g_stop, g_best = _ints(shown, got, 2, none=True)  # (stop_epoch, best_epoch)
         if g_stop != stop:
             ties = " (a loss equal to the best is no improvement)" if losses[1] == losses[2] else ""
             never = " (None when it never stops)" if stop is None else ""

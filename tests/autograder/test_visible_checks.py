@@ -217,7 +217,16 @@ def _precision_calls_coursekit(y, p):
     return precision_score(y, p, zero_division=0.0)
 
 
+def _counts_as_floats(y, p):
+    return tuple(float(v) for v in A1["confusion_counts"](y, p))
+
+
 A1_WRONG = {
+    "counts as floats": (
+        _a1_wrong(confusion_counts=_counts_as_floats),
+        "test-counts",
+        r"must return ints, got 0.0 \(float\): use int\(...\)",
+    ),
     "fp and fn swapped": (
         _a1_wrong(confusion_counts=_counts_swapped),
         "test-counts",
@@ -345,7 +354,20 @@ def _not_written(*args):
     raise NotImplementedError()
 
 
+class _Matrix(np.ndarray):
+    """Like np.matrix: an ndarray subclass, which the hidden checks refuse."""
+
+
+def _forward_subclass(params, X):
+    return {k: v.view(_Matrix) for k, v in A2["forward"](params, X).items()}
+
+
 A2_WRONG = {
+    "forward returns an ndarray subclass": (
+        _a2_wrong(forward=_forward_subclass),
+        "test-forward",
+        r"forward: z1 .* must be a numpy array \(a plain numpy array: np.asarray\(...\)\)",
+    ),
     "forward without ReLU": (
         _a2_wrong(forward=_forward_no_relu),
         "test-forward",
@@ -470,7 +492,17 @@ def _keras_never_staircase(step, lr0, decay_steps, decay_rate, staircase=False):
     return lr0 * decay_rate ** (step / decay_steps)
 
 
+def _es_float_epochs(losses, patience):
+    stop, best = A3["early_stopping"](losses, patience)
+    return (None if stop is None else float(stop)), float(best)
+
+
 A3_WRONG = {
+    "early stopping epochs as floats": (
+        _a3_wrong(early_stopping=_es_float_epochs),
+        "test-es",
+        r"must return ints \(or None\), got 3.0 \(float\)",
+    ),
     "L2 on biases": (
         _a3_wrong(l2_penalty=_l2_on_biases),
         "test-l2",
