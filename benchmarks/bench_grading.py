@@ -66,7 +66,11 @@ def main():
 
         sandboxed = ours(course, "namespaces")
         fallback = ours(fallback_course, "rlimits")
-        starts = {mode: _sandbox_start(root, mode) for mode in ("namespaces", "rlimits")}
+        starts = {
+            (mode, groups): _sandbox_start(root, mode, groups)
+            for mode in ("namespaces", "rlimits")
+            for groups in ("auto", "off")
+        }
         os.environ.pop("AUTOGRADER_SANDBOX")
 
         env = dict(os.environ, AUTOGRADER_SEED="0")
@@ -98,29 +102,46 @@ def main():
     print(
         f"speed-up with the sandbox on {ratio:.2f}x, goal >= 2x: {'met' if ratio >= 2 else 'MISSED'}"
     )
+    ns = starts[("namespaces", "auto")] or starts[("namespaces", "off")]
+    rl = starts[("rlimits", "auto")] or starts[("rlimits", "off")]
     print(
-        f"one sandbox start+stop: namespaces {starts['namespaces']:.2f} s, "
-        f"rlimits {starts['rlimits']:.2f} s; namespaces cost "
-        f"{starts['namespaces'] - starts['rlimits']:+.2f} s per submission"
+        f"one sandbox start+stop: namespaces {ns:.2f} s, rlimits {rl:.2f} s; namespaces cost "
+        f"{ns - rl:+.2f} s per submission"
     )
+    for mode in ("namespaces", "rlimits"):
+        on, off = starts[(mode, "auto")], starts[(mode, "off")]
+        if on is None:
+            print(f"  {mode}: no cgroups on this machine (start+stop {off:.3f} s)")
+        else:
+            print(
+                f"  {mode}: start+stop with cgroups and seccomp {on:.3f} s, without cgroups "
+                f"{off:.3f} s: the cgroup costs {on - off:+.3f} s per sandbox"
+            )
 
 
-def _sandbox_start(root: Path, mode: str, repeats: int = 5) -> float:
-    """Median seconds to start a sandbox (harness ready) and close it."""
+def _sandbox_start(root: Path, mode: str, cgroups: str = "auto", repeats: int = 5):
+    """Median seconds to start a sandbox (harness ready) and close it; ``None`` when cgroups
+    were asked for and the machine has none."""
     import statistics
 
-    from autograder.sandbox import Sandbox
+    from autograder.sandbox import Sandbox, capabilities
 
-    os.environ["AUTOGRADER_SANDBOX"] = mode
-    files = root / "files"
-    files.mkdir(exist_ok=True)
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        with Sandbox(files, root / f"sandbox-{mode}-{i}"):
-            pass
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    os.environ["AUTOGRADER_SANDBOX"], os.environ["AUTOGRADER_CGROUPS"] = mode, cgroups
+    try:
+        if cgroups == "auto" and not capabilities()["cgroups"]:
+            return None
+        files = root / "files"
+        files.mkdir(exist_ok=True)
+        times = []
+        for i in range(repeats):
+            start = time.perf_counter()
+            with Sandbox(files, root / f"sandbox-{mode}-{cgroups}-{i}"):
+                pass
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+    finally:
+        del os.environ["AUTOGRADER_CGROUPS"]
+        capabilities()
 
 
 if __name__ == "__main__":
