@@ -25,7 +25,7 @@ def main(*, notebook: Path, timeout: int = 120) -> CheckResult:
     return run_notebook(notebook, timeout=timeout)
 
 
-def here(notebook: str | Path | None = None) -> CheckResult:
+def here(notebook: str | Path | None = None) -> CheckResult | None:
     """Run the visible checks of the notebook *as last saved* (save first) and print them.
 
     Jupyter and JupyterLab tell the kernel its notebook's path (``JPY_SESSION_NAME``); where
@@ -33,6 +33,8 @@ def here(notebook: str | Path | None = None) -> CheckResult:
     """
     import os
 
+    if os.environ.get("COURSECHECK_RUNNING"):  # this cell, inside the run it started
+        return None
     path = notebook or os.environ.get("JPY_SESSION_NAME")
     if not path:
         raise ValueError("cannot tell which notebook this is: call here('your_notebook.ipynb')")

@@ -10,7 +10,9 @@ In the notebook (Jupyter, JupyterLab, Colab): each check cell calls one check, e
 ``check_backward(forward, backward)``; it prints one line when the check passes and raises
 ``CheckFailed`` saying what is wrong and which lesson section to revisit when it does not. An
 error in your own code is shown as ``ErrorInYourCode`` with your line and a hint. The last
-cell, ``summary("a2_backprop")``, says which visible checks passed in this session.
+cell, ``summary("a2_backprop")``, says which visible checks passed in this session;
+``check_saved()`` runs the notebook as last saved in a fresh kernel (as the grader will), from
+a cell.
 
 From a terminal, in the assignment's folder::
 
@@ -45,6 +47,7 @@ __all__ = [
     "ErrorInYourCode",
     "Outcome",
     "Report",
+    "check_saved",
     "main",
     "run_notebook",
     "summary",
@@ -1075,6 +1078,7 @@ def run_notebook(notebook: str | Path, timeout: int = 120) -> Report:
             "assignment's notebook?"
         )
     env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env[_RUNNING] = "1"  # a check_saved() cell inside the run does not start another run
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH")) if p)
     env.setdefault("MPLBACKEND", "Agg")
     client = NotebookClient(
@@ -1129,6 +1133,29 @@ def run_notebook(notebook: str | Path, timeout: int = 120) -> Report:
             )
         )
     return Report(path.name, checks, problems)
+
+
+_RUNNING = "COURSECHECK_RUNNING"
+
+
+def check_saved(notebook: str | Path | None = None, timeout: int = 120) -> bool | None:
+    """From a notebook cell: run this notebook *as last saved* in a fresh kernel, print each check.
+
+    Jupyter and JupyterLab tell the kernel its notebook's path (``JPY_SESSION_NAME``); in
+    Colab, VS Code or a console pass it: ``check_saved("/content/drive/MyDrive/a2.ipynb")``.
+    Inside such a run it does nothing (returns None), so the cell may stay in the notebook.
+    """
+    if os.environ.get(_RUNNING):
+        return None
+    path = notebook or os.environ.get("JPY_SESSION_NAME")
+    if not path:
+        raise ValueError(
+            "cannot tell which notebook this is (Colab and VS Code do not say): "
+            "call check_saved('path/to/your_notebook.ipynb')"
+        )
+    report = run_notebook(path, timeout=timeout)
+    print(report.report())
+    return report.passed
 
 
 def main(argv: list[str] | None = None) -> int:

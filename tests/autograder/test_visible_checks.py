@@ -795,3 +795,31 @@ def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_
     assert "✗ test-backward: backward: db1 is wrong" in last
     assert "3 of 4 visible checks passed" in last
     nbformat.validate(nb)
+
+
+def test_check_saved_runs_the_saved_notebook_once_even_from_its_own_cell(
+    tmp_path, monkeypatch, capsys
+):
+    """A cell calling check_saved() on its own notebook does not start a run inside the run."""
+    import nbformat
+
+    source = authoring.read_source("a3_regularization")
+    nb = authoring.submission(source, {})
+    for cell in nb.cells:
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    path = tmp_path / "a3_regularization.ipynb"
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            f"from coursecheck import check_saved\ncheck_saved({str(path)!r})"
+        )
+    )
+    nbformat.write(nb, path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    with pytest.raises(ValueError, match="Colab and VS Code do not say"):
+        cc.check_saved()
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))  # what Jupyter and JupyterLab set
+    assert cc.check_saved() is True
+    out = capsys.readouterr().out
+    assert "all 4 visible checks passed; hidden checks run at grading" in out
+    monkeypatch.setenv("COURSECHECK_RUNNING", "1")
+    assert cc.check_saved() is None
