@@ -180,12 +180,27 @@ print(len(spinners))
 """
 
 
+_DAEMONS = """
+import os, sys
+for _ in range(16):  # double-forked daemons in sessions of their own
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while True:
+                pass
+        os._exit(0)
+    os.wait()
+print(16)
+"""
+
+
 @needs_cgroups
-def test_sixteen_busy_loops_get_one_core(tmp_path):
+@pytest.mark.parametrize("attack", [_SPIN, _DAEMONS], ids=["setsid-loops", "daemons"])
+def test_sixteen_busy_loops_get_one_core(tmp_path, attack):
     """The kernel's own count of the sandbox's CPU time: at most ``cpus`` cores' worth of the
     wall time, however many processes spin (16 would take every core of the machine)."""
     with _box(tmp_path, cpus=1) as box:
-        assert _run(box, _SPIN)["stdout"].strip() == "16"
+        assert _run(box, attack)["stdout"].strip() == "16"
         start, used = time.monotonic(), box.cgroup.observe().cpu_s
         time.sleep(4)
         wall, spent = time.monotonic() - start, box.cgroup.observe().cpu_s - used
