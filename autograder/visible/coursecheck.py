@@ -163,7 +163,7 @@ def _hint(exc: BaseException, hints: dict) -> str:
     if isinstance(exc, NotImplementedError):
         return "not written yet: replace `raise NotImplementedError()` with your code"
     if isinstance(exc, ModuleNotFoundError | ImportError):
-        return "graded functions use numpy only: no coursekit, no scikit-learn"
+        return hints.get("import", "graded functions use numpy only: no coursekit, no scikit-learn")
     if isinstance(exc, KeyError):
         return hints.get("keys", "a dict has no such key: check the keys the text above names")
     if isinstance(exc, ZeroDivisionError):
@@ -891,6 +891,7 @@ def _predictions(predict_proba, model, X, arrays) -> np.ndarray:
 
 
 _A4_HINTS = {
+    "import": "install the framework you use: pip install torch (PyTorch) or tensorflow (Keras)",
     "signature": "the signatures are build_and_train(X_train, y_train, X_val, y_val, epochs) "
     "and predict_proba(model, X)",
     "shapes": "X_train has shape (n, 30), y_train (n,); a PyTorch loss wants targets of shape "
@@ -1085,6 +1086,7 @@ def run_notebook(notebook: str | Path, timeout: int = 120) -> Report:
         nb,
         timeout=timeout,
         allow_errors=True,
+        interrupt_on_timeout=True,  # a cell over the limit is stopped; the others still run
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
@@ -1120,6 +1122,8 @@ def run_notebook(notebook: str | Path, timeout: int = 120) -> Report:
             message = ""
         elif error[0] in ("CheckFailed", "ErrorInYourCode"):
             message = error[1]
+        elif error[0] == "KeyboardInterrupt":
+            message = f"this cell ran longer than {timeout} s and was stopped (an endless loop?)"
         elif error[0] == "NameError" and first_problem:
             message = f"{error[0]}: {error[1]} (an earlier cell failed: {first_problem})"
         else:

@@ -823,3 +823,19 @@ def test_check_saved_runs_the_saved_notebook_once_even_from_its_own_cell(
     assert "all 4 visible checks passed; hidden checks run at grading" in out
     monkeypatch.setenv("COURSECHECK_RUNNING", "1")
     assert cc.check_saved() is None
+
+
+def test_a_check_cell_that_runs_too_long_is_stopped_and_the_others_still_run(tmp_path):
+    import nbformat
+
+    source = authoring.read_source("a3_regularization")
+    answers = authoring.solutions(source)
+    answers["dropout"] = "def dropout(a, rate, rng, training=True):\n    while True:\n        pass"
+    nb = authoring.submission(source, answers)
+    for cell in nb.cells:
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    nbformat.write(nb, tmp_path / "a3.ipynb")
+    report = cc.run_notebook(tmp_path / "a3.ipynb", timeout=3)
+    outcome = {c.grade_id: c for c in report.checks}
+    assert "ran longer than 3 s and was stopped" in outcome["test-dropout"].message
+    assert outcome["test-es"].passed and outcome["test-decay"].passed
