@@ -25,7 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release
+from autograder import authoring, grade, release, state
+from autograder.options import GradingOptions
 from autograder.sandbox import capabilities
 
 pytestmark = pytest.mark.slow
@@ -314,9 +315,7 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
             course=course,
             jobs=2,
             csv_path=root / "grades.csv",
-            cell_timeout=6,
-            notebook_timeout=90,
-            memory_mb=3072,
+            options=GradingOptions(cell_timeout=6, notebook_timeout=90, memory_mb=3072),
             progress=lambda *a: None,
         )
     finally:
@@ -432,7 +431,12 @@ def test_no_file_appears_outside_the_graders_output(strong):
     paths, course = strong["paths"], strong["course"]
     for key in ("profile", "pth", "repo_file", "tmp_file", "course_file"):
         assert not Path(paths[key]).exists(), paths[key]
-    assert {p.name for p in course.iterdir()} <= {*strong["before"], "autograded", "feedback"}
+    assert {p.name for p in course.iterdir()} <= {
+        *strong["before"],
+        "autograded",
+        "feedback",
+        ".autograder",
+    }
     writer = next(s for s in strong["results"] if s.endswith("write-outside"))
     text = _student_output(course, writer)
     # every write outside the sandbox's own private /tmp was refused; those inside it (the
@@ -489,7 +493,7 @@ def test_a_killed_grading_run_loses_no_finished_grade_and_resumes(tmp_path):
     command = [sys.executable, "-m", "autograder", "grade", "a1_metrics"]
     command += ["--submissions", str(subs), "--course", str(course), "--jobs", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    markers = [course / "autograded" / f"k{i}" / "a1_metrics" / ".result.json" for i in range(6)]
+    markers = [state.record_path(course, "a1_metrics", f"k{i}") for i in range(6)]
     deadline = time.monotonic() + 120
     while sum(m.exists() for m in markers) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
