@@ -14,6 +14,13 @@ Submodules (import them explicitly, e.g. ``from coursekit import xor``):
 - ``regularization`` L1/L2 penalties, inverted dropout, early stopping (chapter 5)
 - ``schedules``      learning-rate schedules and the range test (chapter 4)
 - ``optim``          SGD, momentum, RMSprop, AdaGrad, Adam in numpy (chapters 3-4)
+- ``tuning``         grid, random and keras-tuner search (chapter 6)
+- ``mlp``, ``data``, ``scaling``  one network spec in four frameworks, data sets, scaling (chapter 7)
+
+Every public function checks its arguments at the boundary, declared once per parameter
+(``coursekit._params.validate_params``): a bad one raises a ``ValueError`` (also a
+``TypeError``) that names the parameter and shows the value, e.g.
+``drop_intermediate must be a bool (True or False), got 'no'``.
 """
 
 from coursekit.seeding import seed_everything

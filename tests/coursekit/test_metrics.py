@@ -520,7 +520,7 @@ BAD_INPUT = [
     ),
     pytest.param(
         lambda: ckm.roc_auc_score([0, 1], [0.1, 0.2], max_fpr=0),
-        r"max_fpr must be in \(0, 1\], got 0",
+        r"max_fpr must be in \(0, 1\] or None, got 0",
         id="max_fpr",
     ),
     pytest.param(
