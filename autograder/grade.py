@@ -144,31 +144,37 @@ def _strip_hidden_tests(path: Path) -> None:
 
 
 def _timestamp(folder: Path) -> dt.datetime | None:
-    try:
-        from autograder import deadlines
-    except ImportError:  # pragma: no cover
-        return None
+    """When the submission was made (nbgrader's ``timestamp.txt``); unreadable means unknown."""
+    from autograder import deadlines
+
     try:
         return deadlines.read_timestamp(folder)
     except ValueError:
         return None
 
 
-def _penalty(batch: Batch, student: str, result: GradeResult, stamp, db_url: str):
-    """The late penalty of this submission under the course's policy (None: no policy)."""
-    try:
-        from autograder import deadlines
-    except ImportError:  # pragma: no cover
-        return None
-    policy = deadlines.load_policy(batch.course)
+def _penalty(batch: Batch, student: str, result: GradeResult, stamp) -> float:
+    """The late penalty under the course's policy, on the automatic score (see deadlines)."""
+    from autograder import deadlines
+
     earned = sum(o.earned for o in result.outcomes)
     points = sum(o.possible for o in result.outcomes)
-    penalty = deadlines.late_penalty(policy, batch.assignment, student, stamp, earned, points)
-    return penalty.penalty
+    policy = deadlines.load_policy(batch.course)
+    return deadlines.late_penalty(policy, batch.assignment, student, stamp, earned, points).penalty
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _apply_late_policy(course: Path, assignment: str, db_url: str, submissions: Path) -> None:
+    """Penalties recomputed on the gradebook's current scores (hand-graded ones included)."""
+    from autograder import deadlines
+
+    if deadlines.load_policy(course).get(assignment).due is None:
+        return
+    with quiet():
+        deadlines.apply_penalties(course, assignment, db_url=db_url, submitted=submissions)
 
 
 def record(batch: Batch, task: GradeTask, result: GradeResult, db_url: str) -> GradeResult:
@@ -185,7 +191,7 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, db_url: str) -> G
             shutil.copyfile(produced, target / produced.name)  # the notebook, nothing it shipped
             _strip_hidden_tests(target / produced.name)
             stamp = _timestamp(Path(task.submission))
-            penalty = _penalty(batch, result.student_id, result, stamp, db_url)
+            penalty = _penalty(batch, result.student_id, result, stamp)
             write_result(result, batch.assignment, db_url, timestamp=stamp, penalty=penalty)
         entry = GradedRecord(
             result=result,
@@ -340,6 +346,7 @@ def main(
             shutil.rmtree(scratch, ignore_errors=True)
         if progress is None:
             print(file=sys.stderr)
+    _apply_late_policy(course, assignment, db_url, submissions)
     grades = read_grades(course, assignment, db_url, list(batch.shown))
     max_score = sum(c["points"] for c in graded_cells(course, assignment))
     grades += [
