@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from autograder import cells
 from autograder.config import ASSIGNMENTS
 
 __all__ = [
@@ -72,16 +73,16 @@ def validate(notebook, name: str = "assignment") -> None:
         if meta["grade"] and not meta.get("points"):
             raise AuthoringError(f"{where} ({grade_id}): a graded cell needs points > 0")
         source = cell.source
-        if meta["solution"] and cell.cell_type == "code" and "### BEGIN SOLUTION" not in source:
+        if meta["solution"] and cell.cell_type == "code" and cells.SOLUTION_BEGIN not in source:
             raise AuthoringError(
-                f"{where} ({grade_id}): a solution cell needs a ### BEGIN SOLUTION region"
+                f"{where} ({grade_id}): a solution cell needs a {cells.SOLUTION_BEGIN} region"
             )
-        if "### BEGIN HIDDEN TESTS" in source and not meta["grade"]:
+        if cells.HIDDEN_BEGIN in source and not meta["grade"]:
             raise AuthoringError(f"{where} ({grade_id}): hidden tests outside a graded cell")
         test_cell = cell.cell_type == "code" and meta["grade"] and not meta["solution"]
-        if test_cell and "### BEGIN HIDDEN TESTS" not in source:
+        if test_cell and cells.HIDDEN_BEGIN not in source:
             raise AuthoringError(
-                f"{where} ({grade_id}): a test cell needs a ### BEGIN HIDDEN TESTS region "
+                f"{where} ({grade_id}): a test cell needs a {cells.HIDDEN_BEGIN} region "
                 "(the grader decides verdicts with it, outside the student's code)"
             )
 
@@ -100,23 +101,25 @@ def write_source_notebook(name: str, course: Path, folder: Path = ASSIGNMENTS) -
 def graded_cells(course: Path, assignment: str) -> list[dict]:
     """The checks of a released assignment, in order, from its nbgrader source notebook.
 
-    One dict per graded cell: ``grade_id``, ``points``, and the ``expects``/``lesson`` texts of
-    its ``autograder`` metadata (empty when absent). Used by grade, feedback and report.
+    One dict per graded cell: ``grade_id``, ``points``, the ``expects``/``lesson``/``rubric``
+    texts of its ``autograder`` metadata (empty when absent) and whether a person grades it
+    (``manual``). Used by grade, feedback, report and the exports.
     """
     import nbformat
 
     source = Path(course) / "source" / assignment / f"{assignment}.ipynb"
     checks = []
     for cell in nbformat.read(source, as_version=4).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
+        if cells.is_graded(cell):
             extra = cell.metadata.get("autograder", {})
             checks.append(
                 {
-                    "grade_id": meta["grade_id"],
-                    "points": float(meta.get("points", 0)),
+                    "grade_id": cells.grade_id(cell),
+                    "points": cells.points(cell),
                     "expects": extra.get("expects", ""),
                     "lesson": extra.get("lesson", ""),
+                    "rubric": extra.get("rubric", ""),
+                    "manual": cells.is_manual(cell),
                 }
             )
     return checks
@@ -128,11 +131,11 @@ def solutions(notebook) -> dict[str, str]:
     On a source notebook this is the reference answer, as a student would type it.
     """
     return {
-        cell.metadata["nbgrader"]["grade_id"]: re.sub(
-            r"\s*### (BEGIN|END) SOLUTION", "", cell.source
+        cells.grade_id(cell): re.sub(
+            rf"\s*{cells.SOLUTION_BEGIN}|\s*{cells.SOLUTION_END}", "", cell.source
         )
         for cell in notebook.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
+        if cells.meta(cell).get("solution")
     }
 
 
@@ -142,6 +145,5 @@ def submission(released, answers: dict[str, str]):
 
     nb = copy.deepcopy(released)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        cell.source = answers.get(grade_id, cell.source)
+        cell.source = answers.get(cells.grade_id(cell), cell.source)
     return nb

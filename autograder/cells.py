@@ -37,7 +37,9 @@ def meta(cell) -> dict:
 
 
 def grade_id(cell) -> str | None:
-    return meta(cell).get("grade_id")
+    """The cell's ``grade_id`` (None when absent or not a string)."""
+    value = meta(cell).get("grade_id")
+    return value if isinstance(value, str) else None
 
 
 def is_graded(cell) -> bool:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 import uuid
 
+from autograder import cells
+
 __all__ = ["InvalidSubmission", "repair"]
 
 
@@ -33,11 +35,9 @@ class InvalidSubmission(ValueError):
 
 
 def _grade_id(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader")
-    if not isinstance(meta, dict):
-        return None
-    grade_id = meta.get("grade_id")
-    return grade_id if isinstance(grade_id, str) else None
+    return (
+        cells.grade_id(cell) if isinstance(cell.get("metadata", {}).get("nbgrader"), dict) else None
+    )
 
 
 def repair(submitted, source) -> tuple[object, list[str]]:
