@@ -748,6 +748,16 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
     def not_a_model(X, y, Xv, yv, epochs):
         return "model"
 
+    def tanh_network(X, y, Xv, yv, epochs):
+        torch.manual_seed(0)
+        return torch.nn.Sequential(
+            torch.nn.Linear(X.shape[1], 16),
+            torch.nn.Tanh(),
+            torch.nn.Linear(16, 8),
+            torch.nn.Tanh(),
+            torch.nn.Linear(8, 1),
+        )
+
     cases = [
         (
             lambda: cc.check_architecture(wrong_layers, a4["predict_proba"]),
@@ -761,6 +771,10 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
             lambda: cc.check_architecture(not_a_model, a4["predict_proba"]),
             "must return a PyTorch or Keras model, got str",
         ),
+        (
+            lambda: cc.check_architecture(tanh_network, a4["predict_proba"]),
+            "does not match the network's own weights: ReLU hidden layers",
+        ),
         (lambda: cc.check_accuracy(never_trained, a4["predict_proba"]), "below the 93% asked for"),
     ]
     for run, match in cases:
@@ -768,7 +782,7 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
             run()
 
 
-def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_sums_up():
+def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_sums_up(tmp_path):
     """In a Jupyter kernel: a pass prints one line, a failure shows its message alone."""
     import os
 
@@ -782,7 +796,7 @@ def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_
     for cell in nb.cells:
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
     env = dict(os.environ, PYTHONPATH=str(cc.HERE.parent))
-    client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": "/tmp"}})
+    client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}})
     client.execute(env=env, stderr=subprocess.DEVNULL)
     outputs = {
         c.metadata["nbgrader"]["grade_id"]: c.outputs for c in nb.cells if c.cell_type == "code"
