@@ -113,6 +113,12 @@ def _grade_options(parser: argparse.ArgumentParser) -> None:
         "--jobs", type=int, default=None, help="students graded at once (default: cores)"
     )
     parser.add_argument("--csv", dest="csv_path", type=Path, default=None)
+    parser.add_argument(
+        "--scheduler",
+        default=default["scheduler"],
+        metavar="tcp://HOST:PORT",
+        help="grade on this Dask cluster (default: $AUTOGRADER_SCHEDULER, else local processes)",
+    )
     parser.add_argument("--db", dest="db_url", default=None, help="SQLAlchemy URL of the gradebook")
     help_text = {
         "cell_timeout": "seconds per cell or check",
@@ -152,6 +158,7 @@ def _grade(args) -> int:
             csv_path=args.csv_path,
             db_url=args.db_url,
             options=options,
+            scheduler=args.scheduler,
         )
     except ValueError as exc:
         print(f"error: {names.printable(exc)}", file=sys.stderr)

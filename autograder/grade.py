@@ -296,6 +296,7 @@ def main(
     db_url: str | None = None,
     options: GradingOptions = DEFAULT_OPTIONS,
     progress=None,
+    scheduler: str | None = None,
 ) -> list[StudentGrade]:
     """Grade ``submissions/STUDENT/ASSIGNMENT/`` (default: nbgrader's ``COURSE/submitted``).
 
@@ -334,7 +335,11 @@ def main(
         secret = state.course_secret(course)
         scratch = Path(tempfile.mkdtemp(prefix="grade-batch-"))
         try:
-            with WorkerPool(jobs) as pool:
+            # a Dask cluster (``scheduler``, else $AUTOGRADER_SCHEDULER) or local processes
+            scheduler = scheduler or os.environ.get("AUTOGRADER_SCHEDULER") or None
+            if scheduler:
+                from autograder.cluster import DaskPool
+            with DaskPool(scheduler) if scheduler else WorkerPool(jobs) as pool:
                 template = _template_gradebook(course, assignment, scratch / "template")
                 work = _tasks(batch, template, scratch, options, secret)
                 for done, (task, result) in enumerate(pool.grade(work), start=1):
