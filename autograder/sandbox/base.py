@@ -61,7 +61,9 @@ class Limits:
     file_mb: int = 64
     open_files: int = 256
     scratch_mb: int = 128  # each of /scratch, /tmp, /dev/shm
-    cpus: int = 1  # cores used at once (cgroup quota; also the share against other sandboxes)
+    # cores used at once (cgroup quota), and the weight against other sandboxes and processes
+    # (that of as many busy processes): TensorFlow's own thread pools use two or more
+    cpus: int = max(1, min(4, os.cpu_count() or 1))
 
     def __post_init__(self):
         for name, value in asdict(self).items():

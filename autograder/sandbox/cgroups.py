@@ -10,9 +10,10 @@ or namespace it moves to. It limits
   ``memfd``, tmpfs files and page cache of the whole group together (swap off), the kernel's
   OOM killer acting inside the group only;
 - **processes** (``pids.max``): tasks of this sandbox, not of a uid;
-- **CPU** (``cpu.cfs_quota_us`` / ``cpu.max``): at most ``Limits.cpus`` cores at once, and an
-  equal share against every other sandbox (``cpu.shares`` / ``cpu.weight``), so sixteen busy
-  loops in one sandbox cost a neighbour no more than one.
+- **CPU** (``cpu.cfs_quota_us`` / ``cpu.max``): at most ``Limits.cpus`` cores at once, and a
+  weight of that many busy processes, the same for every sandbox (``cpu.shares`` /
+  ``cpu.weight``), so sixteen busy loops in one sandbox take no more than an honest
+  neighbour's share, and a multi-threaded honest one (TensorFlow) no less than before.
 
 :meth:`CGroup.observe` reads the kernel's counters — trusted evidence of why a sandbox died
 (an OOM kill, the CPU time used) — and :meth:`CGroup.remove` kills every process of the group
@@ -216,7 +217,7 @@ class CGroup:
                 _write(folder / "memory.swap.max", 0)
             _write(folder / "pids.max", processes)
             _write(folder / "cpu.max", f"{cpus * PERIOD_US} {PERIOD_US}")
-            _write(folder / "cpu.weight", 100)
+            _write(folder / "cpu.weight", 100 * cpus)
             return
         memory = self.folders["memory"]
         _write(memory / "memory.limit_in_bytes", memory_bytes)
@@ -224,7 +225,7 @@ class CGroup:
             _write(memory / "memory.memsw.limit_in_bytes", memory_bytes)
         _write(self.folders["pids"] / "pids.max", processes)
         cpu = self.folders["cpu"]
-        _write(cpu / "cpu.shares", 1024)
+        _write(cpu / "cpu.shares", 1024 * cpus)
         _write(cpu / "cpu.cfs_period_us", PERIOD_US)
         _write(cpu / "cpu.cfs_quota_us", cpus * PERIOD_US)
 
