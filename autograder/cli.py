@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = check.main(notebook=args.notebook, timeout=args.timeout)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(result.report())
