@@ -9,8 +9,8 @@
 - ``moodle``: Moodle's grade import CSV: the identifier column (the roster's id column, e.g.
   ``ID number``, which Moodle's import maps to the user field of that name), ``Email address``
   when the roster has it, and the grade column ``A``.
-- ``csv``: one row per student: submission time, days late, automatic, manual, extra credit,
-  penalty, score, maximum and one column per graded cell.
+- ``csv``: one row per student: submission time, days late (after the student's extension),
+  automatic, manual, extra credit, penalty, score, maximum and one column per graded cell.
 
 Every number is the gradebook's (:func:`autograder.gradebook.read_grades`): manual if entered,
 else automatic, plus extra credit, minus the late penalty. A roster student with no submission
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from autograder.config import DEFAULT_COURSE
+from autograder.deadlines import late_penalty, load_policy
 from autograder.roster import Roster, check_student_id, resolve
 
 __all__ = ["FORMATS", "Export", "main", "neutralise"]
@@ -180,6 +181,7 @@ def main(
         from autograder.authoring import graded_cells
 
         cell_ids = [c["grade_id"] for c in graded_cells(course, assignment)]
+        policy = load_policy(course)
         students = listed + sorted(set(graded) - set(listed)) if the_roster else sorted(graded)
         header = [
             "student_id", "status", "reason", "submitted_at", "days_late", "auto", "manual",
@@ -196,10 +198,12 @@ def main(
                 rows.append([student, status, reason, *blank[:6], value, "", *blank[6:]])
                 continue
             cells = [g.cells[c].score if c in g.cells else None for c in cell_ids]
+            # days late under the course's policy, the student's extension included
+            days = late_penalty(policy, assignment, student, g.timestamp, 0.0, 0.0).days_late
             stamp = g.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if g.timestamp else ""
             rows.append(
                 [
-                    student, g.status, g.reason, stamp, g.days_late, round(g.auto_score, 4),
+                    student, g.status, g.reason, stamp, days, round(g.auto_score, 4),
                     round(g.manual_score, 4), round(g.extra_credit, 4), round(g.penalty, 4),
                     value, g.max_score, *cells,
                 ]

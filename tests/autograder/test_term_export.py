@@ -8,7 +8,7 @@ from datetime import datetime
 import nbformat
 import pytest
 
-from autograder import export
+from autograder import deadlines, export
 from autograder.gradebook import CellGrade, StudentGrade
 from tests.autograder.test_term_intake import STUDENTS, canvas_roster, moodle_roster
 
@@ -25,6 +25,7 @@ def course(tmp_path):
         nb.cells.append(cell)
     (tmp_path / "source" / A).mkdir(parents=True)
     nbformat.write(nb, tmp_path / "source" / A / f"{A}.ipynb")
+    deadlines.set_policy(tmp_path, A, due="2026-12-01T12:00Z", late_penalty_per_day=0.1)
     return tmp_path
 
 
