@@ -12,6 +12,10 @@ The second forward example of the lecture,
 
 prints 0.644 without giving the inputs; :func:`second_example_output` and
 :func:`second_example_inputs_for` show which inputs produce it.
+
+The slides' initialization also misprints the biases (:func:`bias_errata`): the hidden bias
+:math:`b_1` appears as a 2 × 2 matrix, and the output bias is named :math:`b_1` again (a
+2-vector) where :math:`b_2`, one number, belongs.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import numpy as np
 from coursekit import xor
 
 __all__ = [
+    "BIAS_PRINTED",
     "LECTURE_PRINTED",
+    "BiasErratum",
     "Erratum",
+    "bias_errata",
     "second_example_inputs_for",
     "second_example_output",
     "worked_example_errata",
@@ -38,6 +45,67 @@ LECTURE_PRINTED = {
     "dz1": np.array([[0.25, 0.3], [-0.202, -0.2424]]),
     "second_example_output": 0.644,
 }
+
+
+#: The biases as the slides' initialization prints them: (name printed, shape printed).
+BIAS_PRINTED = {
+    "hidden bias": ("b1", (2, 2)),
+    "output bias": ("b1", (2, 1)),
+    "output bias added in the forward pass": ("b2", (2, 2)),
+}
+
+
+@dataclass(frozen=True)
+class BiasErratum:
+    """One bias as the slides print it and as the network has it."""
+
+    quantity: str
+    printed_name: str
+    printed_shape: tuple
+    name: str
+    shape: tuple  # the parameter's shape in coursekit.xor
+    reason: str
+
+    @property
+    def correct(self) -> bool:
+        return self.printed_name == self.name and self.printed_shape == self.shape
+
+
+def bias_errata() -> list[BiasErratum]:
+    """The slides' bias typos, against the shapes of :data:`coursekit.xor.PARAM_SHAPES`."""
+    shapes = xor.PARAM_SHAPES
+    n_hidden, n_out = shapes["b1"][0], shapes["b2"][0]
+    batch = 2
+    rows = [
+        BiasErratum(
+            "hidden bias",
+            *BIAS_PRINTED["hidden bias"],
+            "b1",
+            shapes["b1"],
+            f"One bias per hidden unit: {n_hidden} numbers, not a {batch} x {n_hidden} matrix. "
+            f"The printed matrix is b1 repeated for each of the batch's {batch} rows, what "
+            "broadcasting adds in z1 = X W1 + b1; as a parameter it would have "
+            f"{batch * n_hidden} entries to learn instead of {n_hidden}.",
+        ),
+        BiasErratum(
+            "output bias",
+            *BIAS_PRINTED["output bias"],
+            "b2",
+            shapes["b2"],
+            f"The output layer's bias is b2 (the slide names it b1 a second time), and the "
+            f"network has {n_out} output unit, so b2 is {n_out} number, not a 2-vector.",
+        ),
+        BiasErratum(
+            "output bias added in the forward pass",
+            *BIAS_PRINTED["output bias added in the forward pass"],
+            "b2",
+            shapes["b2"],
+            f"a1 W2 is {batch} x {n_out}; the slide adds a 2 x 2 matrix of zeros to it, a "
+            f"shape mismatch. Broadcast over the batch, b2 adds the same number to each of "
+            f"the {batch} rows.",
+        ),
+    ]
+    return rows
 
 
 @dataclass(frozen=True)
