@@ -110,7 +110,6 @@ class Launch:
     cwd: str
     env: dict
     preexec: object = None
-    limits: dict | None = None  # rlimits the child sets itself (rlimits mode)
 
 
 def environment() -> dict:
@@ -218,15 +217,12 @@ class Sandbox:
         # why a sandbox did not start
         self._errors = self.workdir / "sandbox-stderr.txt"
         errors = self._errors.open("wb")
-        join = self.cgroup.join_files() if self.cgroup else []
-        extra = launch.preexec
+        group, extra = self.cgroup, launch.preexec
 
         def preexec():  # in the child, before exec: nothing of the submission has run yet
             _die_with_parent()
-            for path in join:
-                fd = os.open(path, os.O_WRONLY)
-                os.write(fd, b"0")
-                os.close(fd)
+            if group is not None:
+                group.join()
             if extra is not None:
                 extra()
 
