@@ -11,7 +11,7 @@ What travels (a worker needs the installed project, never the course folder):
   assignment's source folder and the batch's template gradebook, as bytes;
 - with each task: the :class:`~autograder.worker.GradeTask` fields (student, seed, options)
   and the submission's entries as bytes (regular files; a symbolic link only as its name,
-  never followed), plus the digest of the client's ``autograder`` code;
+  never followed), plus the digest of the client's hidden checks;
 - back: the :class:`~autograder.records.GradeResult` (typed outcomes) and the graded
   notebook's bytes, written into the task's local work folder where
   :func:`autograder.worker.graded_notebook` says, for :func:`autograder.grade.record`.
@@ -25,7 +25,7 @@ Those processes get ``SIGKILL`` when their Dask worker dies, so a killed worker 
 running; Dask reruns its tasks on another worker.
 
 A worker refuses a task (the student's row says so, with ``grader error``, so the next run
-regrades it) when it runs other code than the client, or cannot give the sandbox the client
+regrades it) when it has other hidden checks than the client, or cannot give the sandbox the client
 asks for: the namespace sandbox, unless the client runs with ``AUTOGRADER_SANDBOX=rlimits``;
 ``AUTOGRADER_SANDBOX=namespaces`` on a worker without namespaces refuses too. At start the
 client asks every worker what it gives, prints it, and stops when no worker can grade.
@@ -75,15 +75,19 @@ _CODE: dict[str, str] = {}
 
 
 def code_digest() -> str:
-    """SHA-256 of the ``autograder`` Python files this process imports (its checks included)."""
+    """SHA-256 of the hidden-check modules this process grades with.
+
+    They are the part of the assignment's version (:func:`autograder.state.assignment_digest`)
+    that comes from the code, not the course: a worker with other checks would record grades
+    under a version they were not made with, so it refuses. (The rest of the project must be
+    the same version on every worker too: install it the same way everywhere.)
+    """
     if "digest" not in _CODE:
+        from autograder.state import HIDDEN_CHECKS
+
         digest = hashlib.sha256()
-        for root in code_roots():
-            for package in ("autograder",):
-                base = Path(root) / package
-                for path in sorted(base.rglob("*.py")) if base.is_dir() else []:
-                    rel = path.relative_to(root).as_posix().encode()
-                    digest.update(len(rel).to_bytes(4, "big") + rel + path.read_bytes())
+        for path in sorted(HIDDEN_CHECKS.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         _CODE["digest"] = digest.hexdigest()
     return _CODE["digest"]
 
@@ -159,8 +163,8 @@ def worker_report(required: str, code: str) -> dict:
     refused = ""
     if code != code_digest():
         refused = (
-            "it runs other autograder code than the client (install the same "
-            "version of the project on every worker)"
+            "it has other hidden checks (autograder/hidden) than the client (install the "
+            "same version of the project on every worker)"
         )
     elif required == "namespaces" and caps["mode"] != "namespaces":
         refused = (
