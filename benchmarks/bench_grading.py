@@ -2,12 +2,15 @@
 at least 2x faster than stock ``nbgrader autograde`` on the same batch, on 2 cores, *with the
 sandbox on* (all timed in this run, each in a fresh copy of the course).
 
-Also printed: the same batch with the fallback sandbox (``AUTOGRADER_SANDBOX=rlimits``: no
-namespaces), and the cost of one sandbox start and stop in each mode, measured alone.
+Also printed: the same batch on a Dask cluster of 2 workers x 1 thread on this machine
+(``grade --scheduler``) against 2 local jobs: the Dask overhead per submission, goal <= 10% of
+the local time, and the scheduler's round trip per task; the same batch with the fallback
+sandbox (``AUTOGRADER_SANDBOX=rlimits``: no namespaces), and the cost of one sandbox start and stop in each mode, measured alone.
 """
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,8 +67,11 @@ def main():
             assert all(r.score == r.max_score for r in results), "an honest submission lost points"
             return seconds
 
+        dask_course = root / "dask"
+        shutil.copytree(course, dask_course)
         sandboxed = ours(course, "namespaces")
         fallback = ours(fallback_course, "rlimits")
+        dask_mode = _dask_mode(dask_course, submissions)
         starts = {
             (mode, groups): _sandbox_start(root, mode, groups)
             for mode in ("namespaces", "rlimits")
@@ -102,6 +108,16 @@ def main():
     print(
         f"speed-up with the sandbox on {ratio:.2f}x, goal >= 2x: {'met' if ratio >= 2 else 'MISSED'}"
     )
+    if dask_mode is not None:
+        seconds, per_task = dask_mode
+        overhead = (seconds - sandboxed) / N_STUDENTS
+        share = overhead / (sandboxed / N_STUDENTS)
+        print(
+            f"Dask (2 workers x 1 thread, namespace sandbox): {seconds:.1f} s, "
+            f"{seconds / N_STUDENTS:.2f} s per student; overhead {overhead:+.2f} s per submission "
+            f"= {share:+.0%} of the local time, goal <= 10%: {'met' if share <= 0.10 else 'MISSED'}"
+        )
+        print(f"Dask scheduler round trip per (empty) task: {per_task * 1000:.1f} ms")
     ns = starts[("namespaces", "auto")] or starts[("namespaces", "off")]
     rl = starts[("rlimits", "auto")] or starts[("rlimits", "off")]
     print(
@@ -117,6 +133,66 @@ def main():
                 f"  {mode}: start+stop with cgroups and seccomp {on:.3f} s, without cgroups "
                 f"{off:.3f} s: the cgroup costs {on - off:+.3f} s per sandbox"
             )
+
+
+def _dask_mode(course: Path, submissions: Path):
+    """Seconds to grade the batch on a Dask cluster of 2 workers x 1 thread on this machine
+    (scheduler and workers started before the clock, as a cluster runs before a batch), and
+    the scheduler's round trip per empty task; ``None`` without ``distributed``."""
+    try:
+        from distributed import Client
+    except ImportError:
+        print("Dask mode skipped: `distributed` is not installed")
+        return None
+    import socket
+
+    from autograder import grade
+
+    os.environ["AUTOGRADER_SANDBOX"] = "namespaces"  # the workers' sandbox, as the local run's
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = address.rsplit(":", 1)[1]
+    commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", port]] + [
+        [dask, "worker", address, "--nworkers", "1", "--nthreads", "1"]
+    ] * 2
+    procs = [
+        subprocess.Popen(
+            [*c, "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for c in commands
+    ]
+    try:
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=120)
+            client.gather(client.map(abs, range(-20, 0)))  # warm the connections
+            start = time.perf_counter()
+            client.gather(client.map(abs, range(-200, 0)))
+            per_task = (time.perf_counter() - start) / 200
+        start = time.perf_counter()
+        results = grade.main(
+            assignment="a1_metrics",
+            submissions=submissions,
+            course=course,
+            scheduler=address,
+            progress=lambda *a: None,
+        )
+        seconds = time.perf_counter() - start
+        assert all(r.score == r.max_score for r in results), "an honest submission lost points"
+        return seconds, per_task
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def _sandbox_start(root: Path, mode: str, cgroups: str = "auto", repeats: int = 5):

@@ -1,0 +1,100 @@
+"""Claim: grading scales with the batch: on N submissions of assignment 1 (default 1,000) in
+local mode, the time per submission of the last 100 is that of the first 100 (goal: within
+20%), and the parent's memory does not grow with the batch (its peak is printed).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_scale.py            # 1,000 submissions (long: ~1 h on 2 cores)
+    .venv/bin/python benchmarks/bench_scale.py 200        # a shorter run
+    AUTOGRADER_BENCH_SCALE=200 make bench                 # the same count under run_all
+
+The submissions alternate a correct solution, the untouched release and a solution with one
+check wrong, so every kind of outcome is recorded. The time per submission is the interval
+between consecutive finished students (the batch's throughput, 2 jobs), so the parent's own
+per-student work (recording, the gradebook, the progress line) is inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+WINDOW = 100
+
+
+def _make_batch(root: Path, count: int) -> tuple[Path, Path]:
+    from autograder import authoring, release
+
+    course = root / "course"
+    folder = release.main(assignment="a1_metrics", course=course)
+    released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
+    solution = authoring.solutions(source)
+    unsorted = dict(solution)
+    unsorted["roc"] = unsorted["roc"].replace("np.unique(scores)[::-1]", "np.unique(scores)")
+    kinds = [
+        authoring.submission(released, answers) for answers in (solution, {}, unsorted, solution)
+    ]
+    submissions = root / "submitted"
+    for i in range(count):
+        target = submissions / f"student{i:04d}" / "a1_metrics"
+        target.mkdir(parents=True)
+        nbformat.write(kinds[i % len(kinds)], target / "a1_metrics.ipynb")
+    return course, submissions
+
+
+def main(argv: list[str]) -> int:
+    count = int(argv[0]) if argv else int(os.environ.get("AUTOGRADER_BENCH_SCALE", "1000"))
+    if count < 2 * WINDOW:
+        raise ValueError(f"count must be at least {2 * WINDOW} (two windows), got {count!r}")
+    from autograder import grade
+    from autograder.config import ensure_tools_on_path
+
+    ensure_tools_on_path()
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        course, submissions = _make_batch(Path(tmp), count)
+        stamps: list[float] = []
+
+        def progress(done, total, g):
+            stamps.append(time.perf_counter())
+            if done % 50 == 0:
+                print(f"  {done}/{total} after {stamps[-1] - start:.0f} s", flush=True)
+
+        start = time.perf_counter()
+        grades = grade.main(
+            assignment="a1_metrics",
+            course=course,
+            submissions=submissions,
+            jobs=2,
+            progress=progress,
+        )
+        total = time.perf_counter() - start
+    assert len(grades) == count and len(stamps) == count, "a student was lost or graded twice"
+    intervals = [b - a for a, b in zip([start, *stamps], stamps, strict=False)]
+    first = statistics.mean(intervals[1:WINDOW])  # (the first includes the pool's start)
+    last = statistics.mean(intervals[-WINDOW:])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    growth = last / first - 1
+    print(f"{count} submissions of a1_metrics, local mode, 2 jobs: {total:.0f} s")
+    print(f"{'':<22}{'s per submission':>18}")
+    print(f"{'first 100':<22}{first:>18.2f}")
+    print(f"{'last 100':<22}{last:>18.2f}")
+    print(f"{'all':<22}{total / count:>18.2f}")
+    print(
+        f"last 100 against first 100: {growth:+.0%}, goal within 20%: "
+        f"{'met' if abs(growth) <= 0.20 else 'MISSED'}"
+    )
+    print(f"parent's peak memory (ru_maxrss): {peak:.0f} MB; largest child: {children:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
