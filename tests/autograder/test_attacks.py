@@ -143,7 +143,7 @@ def _attacks(paths: dict) -> dict:
 
         _real_auc = auc_trapezoid
         def auc_trapezoid(x, y):
-            hoard = bytearray(64 * 2**30)
+            hoard = bytearray(4 * 2**30)  # over the 3 GB limit (and touched: zeroed)
             return _real_auc(x, y)
         """
     )
@@ -375,7 +375,10 @@ def test_no_attacker_scores_more_than_its_code_without_the_attack(which, request
 def test_limits_are_named_and_the_rest_of_the_notebook_still_counts(which, request):
     results = request.getfixturevalue(which)["results"]
     hog = next(r for s, r in results.items() if s.endswith("memory-hog"))
-    assert hog.score == FULL - 2 and "memory limit" in hog.reason
+    # a memory death is the kernel's word (cgroups); without them the allocation fails inside,
+    # which is only the student's MemoryError
+    named = "memory limit" if capabilities()["cgroups"] else "MemoryError"
+    assert hog.score == FULL - 2 and named in hog.reason
     spin = next(r for s, r in results.items() if s.endswith("cpu-hog-ignoring-signals"))
     assert spin.score == FULL - 2 and spin.reason.startswith("timeout")
     flood = next(r for s, r in results.items() if s.endswith("output-flood"))
