@@ -34,6 +34,11 @@ says. A file without the mark gets no ``timestamp.txt``: on time. Moodle and fla
 nothing, so nothing they hold is late. Where the real times matter, collect from nbgrader's
 exchange, or write ``timestamp.txt`` into the submission folder.
 
+**Times students write.** On JupyterHub each student's ``nbgrader submit`` writes its own
+inbound folder, ``timestamp.txt`` included, as nbgrader trusts it. Collected straight from the
+exchange (``ROOT/COURSE_ID`` or its ``inbound``), a claimed time more than 15 minutes before the
+kernel's change time of the notebook (which its owner cannot move back) is reported.
+
 Nothing is dropped silently: every file that is not collected is listed with why (unknown id,
 not on the roster, not a notebook, several candidate notebooks, a link, too large, an unsafe
 path), and a run given files that matched none fails. A zip is read entry by entry: no absolute
@@ -51,7 +56,7 @@ import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -203,6 +208,7 @@ def _classify(
     assignment: str,
     roster: Roster | None,
     due_for,
+    live_exchange: bool = False,
 ) -> _Candidate | Skipped | None:
     """A candidate for one student, a reason it is not one, or None (a file beside one)."""
     rel = path.relative_to(root)
@@ -218,17 +224,18 @@ def _classify(
             if path.suffix != ".ipynb":
                 return None  # copied with its folder
             student = bits[0]
-            stamp = read_timestamp(folder)
+            try:
+                stamp = read_timestamp(folder)
+            except ValueError as exc:
+                return Skipped(rel_text, str(exc))
             if stamp is None:
                 from nbgrader.utils import parse_utc
 
                 try:
-                    from datetime import UTC
-
                     stamp = parse_utc(bits[2]).replace(tzinfo=UTC)
                 except (ValueError, OverflowError):
                     stamp = None
-            return _person(
+            candidate = _person(
                 student,
                 rel_text,
                 path,
@@ -239,6 +246,7 @@ def _classify(
                 roster,
                 folder=folder,
             )
+            return _check_claim(candidate, path, live_exchange)
         if len(bits) >= 3 and index == len(parts) - 2:
             return Skipped(
                 rel_text, f"nbgrader submission of assignment {bits[1]!r}, not {assignment!r}"
@@ -279,7 +287,10 @@ def _classify(
     # nbgrader's submitted tree: STUDENT/A/NAME.ipynb
     if len(parts) >= 3 and parts[-2] == assignment:
         folder = path.parent
-        stamp = read_timestamp(folder)
+        try:
+            stamp = read_timestamp(folder)
+        except ValueError as exc:
+            return Skipped(rel_text, str(exc))
         return _person(
             parts[-3],
             rel_text,
@@ -328,6 +339,31 @@ def _classify(
         "the name matches no known layout (Canvas name_USERID_SUBMISSIONID_FILE, Moodle "
         "Name_ID_assignsubmission_file_/FILE, nbgrader STUDENT/A/FILE or STUDENT.ipynb)",
     )
+
+
+#: a claimed time this much earlier than the kernel's change time of the file is reported
+CLAIM_SLACK = timedelta(minutes=15)
+
+
+def _check_claim(candidate, path: Path, live_exchange: bool):
+    """On the live exchange, report a ``timestamp.txt`` earlier than the file itself.
+
+    Students write their inbound folders, ``timestamp.txt`` included (nbgrader trusts it); the
+    file's change time (ctime) is set by the kernel and cannot be moved back by its owner. A
+    copy of the exchange has new ctimes, so only a folder named ``inbound`` given directly is
+    checked. The claimed time is kept: the report asks a person to look.
+    """
+    if not live_exchange or not isinstance(candidate, _Candidate) or candidate.submitted_at is None:
+        return candidate
+    written = datetime.fromtimestamp(path.stat().st_ctime, UTC)
+    if written - candidate.submitted_at <= CLAIM_SLACK:
+        return candidate
+    warning = (
+        f"timestamp.txt says {candidate.submitted_at:%Y-%m-%d %H:%M} UTC but the file was "
+        f"written at {written:%Y-%m-%d %H:%M} UTC: check"
+    )
+    note = "; ".join(filter(None, [candidate.note, warning]))
+    return _Candidate(**{**candidate.__dict__, "note": note})
 
 
 def _person(student, rel_text, path, kind, stamp, order, exact, roster, folder=None):
@@ -436,12 +472,13 @@ def main(
             raise ValueError(f"--from {source} is neither a folder nor a zip file")
         if (root / "inbound").is_dir():  # an exchange's course folder: only what students sent
             root = root / "inbound"
+        live = source.is_dir() and root.name == "inbound"
         files, refused = _files(root)
         skipped += refused
         seen = len(files) + len(skipped)
         by_student: dict[str, list[_Candidate]] = {}
         for path in files:
-            result = _classify(path, root, assignment, the_roster, policy.due_for)
+            result = _classify(path, root, assignment, the_roster, policy.due_for, live)
             if isinstance(result, Skipped):
                 skipped.append(result)
             elif result is not None:

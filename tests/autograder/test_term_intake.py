@@ -246,6 +246,30 @@ def test_collect_exchange_inbound_keeps_nbgrader_times_latest_wins(tmp_path):
     assert any("a2_backprop" in s.reason for s in result.skipped)
 
 
+def test_collect_reports_an_exchange_time_earlier_than_the_file_and_bad_timestamps(tmp_path):
+    course, inbound = tmp_path / "course", tmp_path / "ex" / "c" / "inbound"
+    claimed = datetime.now(UTC) - timedelta(days=2)
+    stamp = claimed.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    folder = inbound / f"jdoe+{A}+{stamp}+r"
+    folder.mkdir(parents=True)
+    (folder / f"{A}.ipynb").write_bytes(notebook("written now"))
+    deadlines.write_timestamp(folder, claimed)
+    broken = inbound / f"rroe+{A}+{stamp}+r"
+    broken.mkdir()
+    (broken / f"{A}.ipynb").write_bytes(notebook("x"))
+    (broken / "timestamp.txt").write_text("yesterday-ish")
+    result = collect.main(assignment=A, source=inbound.parent, course=course)
+    (jane,) = result.collected
+    assert jane.submitted_at == claimed  # kept, but a person is asked to look
+    assert "but the file was written at" in jane.note and jane.note.endswith("check")
+    assert any("not a timestamp nbgrader can read" in s.reason for s in result.skipped)
+    copied = tmp_path / "copy.zip"  # a copy has new change times: not checked
+    with zipfile.ZipFile(copied, "w") as zf:
+        zf.write(folder / f"{A}.ipynb", f"inbound/{folder.name}/{A}.ipynb")
+        zf.write(folder / "timestamp.txt", f"inbound/{folder.name}/timestamp.txt")
+    assert collect.main(assignment=A, source=copied, course=tmp_path / "c2").collected[0].note == ""
+
+
 def test_collect_flat_folder_refuses_bad_names_and_fails_when_nothing_matched(tmp_path):
     course, src = tmp_path / "course", tmp_path / "flat"
     src.mkdir()
