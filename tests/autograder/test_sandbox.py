@@ -341,3 +341,36 @@ def test_a_sandbox_that_cannot_start_is_the_graders_failure_not_a_zero(tmp_path,
     resources = {"metadata": {"path": str(tmp_path / "files")}, "nbgrader": {"notebook": "a1"}}
     with pytest.raises(SandboxUnavailable, match="no unshare"):
         step.preprocess(nb, resources)
+
+
+def test_without_cgroups_the_fallback_is_said_and_memory_is_address_space(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_CGROUPS", "off")
+    try:
+        caps = capabilities()
+        assert caps["cgroups"] is None
+        assert any(line.startswith("no control groups") for line in caps["missing"])
+        with _box(tmp_path, memory_mb=1024) as box:
+            assert box.cgroup is None
+            assert _run(box, "x = bytearray(4 * 2**30)")["error"]["ename"] == "MemoryError"
+    finally:
+        monkeypatch.delenv("AUTOGRADER_CGROUPS")
+        capabilities()
+
+
+def test_the_framing_is_one_definition_on_both_sides():
+    import io
+
+    message = {"op": "run", "code": "x" * 1000}
+    frames = wire.Frames()
+    data = wire.frame(message) * 2
+    for i in range(0, len(data), 7):  # in pieces, as a pipe delivers them
+        frames.feed(data[i : i + 7])
+    assert [frames.next(), frames.next(), frames.next()] == [message, message, None]
+    assert wire.read_message(io.BytesIO(wire.frame(message))) == message
+    frames.feed(b"%d\n" % (wire.MAX_MESSAGE + 1))
+    with pytest.raises(wire.TooLarge):
+        frames.next()  # refused from the header, before any of the body
+    with pytest.raises(wire.WireError, match="header"):
+        bad = wire.Frames()
+        bad.feed(b"12x\n{}")
+        bad.next()
