@@ -25,7 +25,7 @@ imported inside the functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,12 +64,15 @@ class LRRun:
     chance_loss : float
         Loss of a model that ignores its input and predicts the training class frequencies
         (:func:`chance_loss`): a network that ends there has learned nothing.
+    model : object
+        The trained network (of the experiment's framework), to look inside.
     """
 
     lr: float
     history: object
     initial_loss: float
     chance_loss: float
+    model: object = field(default=None, repr=False, compare=False)
 
     @property
     def verdict(self) -> str:
@@ -173,7 +176,7 @@ def learning_rate_experiment(
         model = mlp.build(framework, spec, mlp.init_weights(spec, seed=seed))
         initial = mlp.evaluate(model, spec, X, split.y_train)["loss"]
         history = mlp.fit(model, spec, X, split.y_train, validation_data=(Xv, split.y_val))
-        results[float(lr)] = LRRun(float(lr), history, float(initial), chance)
+        results[float(lr)] = LRRun(float(lr), history, float(initial), chance, model)
     return results
 
 

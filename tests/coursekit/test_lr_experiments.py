@@ -49,6 +49,22 @@ def test_at_rate_1_the_loss_blows_up_then_sits_at_the_loss_of_guessing(sheet_run
     assert run.history.val_accuracy[-1] < 0.2  # no better than one class for every input
 
 
+def test_at_rate_1_every_relu_unit_is_dead_and_the_output_ignores_the_input(sheet_runs):
+    import torch
+
+    from coursekit import data
+
+    X = torch.as_tensor(data.load("digits", seed=0).X_train, dtype=torch.float32)
+    a = X
+    for layer in sheet_runs[1.0].model:
+        a = layer(a)
+        if isinstance(layer, torch.nn.ReLU):
+            assert bool((a.max(dim=0).values == 0).all())  # dead for every input
+    assert torch.allclose(a, a[:1].expand_as(a))  # one output for all inputs
+    first = sheet_runs[0.01].model[1](sheet_runs[0.01].model[0](X))
+    assert bool((first.max(dim=0).values > 0).any())  # at 0.01 the units live
+
+
 def test_runs_start_from_the_same_untrained_network(sheet_runs):
     starts = {run.initial_loss for run in sheet_runs.values()}
     assert len(starts) == 1
