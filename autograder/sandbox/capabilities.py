@@ -79,7 +79,7 @@ def capabilities() -> dict:
     seccomp_why = _probe_seccomp()
     if wanted == "namespaces" and why:
         raise RuntimeError(f"AUTOGRADER_SANDBOX=namespaces, but {why}")
-    guarantees = ["no verdict inside the sandbox", "file-size and open-file limits"]
+    guarantees = ["no verdict inside the sandbox", "CPU-time, file-size and open-file limits"]
     missing = []
     if version:
         guarantees += [
@@ -89,7 +89,7 @@ def capabilities() -> dict:
             "causes of death from the kernel's counters (OOM kills, CPU time)",
         ]
     else:
-        guarantees.append("address-space (memory) and CPU-time limits per process")
+        guarantees.append("an address-space (memory) limit per process")
         missing += [
             f"no control groups ({groups_why}): memory is limited as address space per "
             "process (shared memory, memfd and page cache are not counted), no CPU share "
@@ -122,7 +122,8 @@ def capabilities() -> dict:
         missing += [
             "file-system isolation (a submission can read what the grader can)",
             "the reference is blocked only by an import hook a submission can remove",
-            "the submission runs as the grader's user (its user keyring, its files)",
+            "the submission runs as the grader's user (its user keyring, its files)"
+            + (": root here, which could also leave its control group" if as_root else ""),
         ]
         if seccomp_why:
             missing.append("network isolation")
