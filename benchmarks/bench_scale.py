@@ -50,6 +50,30 @@ def _make_batch(root: Path, count: int) -> tuple[Path, Path]:
     return course, submissions
 
 
+def _time_client_side(grade) -> dict:
+    """Time the parent's per-student steps (``grade.record``, ``grade.read_grades``)."""
+    spent = {"record": [], "read": []}
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name].append(time.perf_counter() - start)
+
+        return wrapper
+
+    grade.record = timed("record", grade.record)
+    grade.read_grades = timed("read", grade.read_grades)
+    return spent
+
+
+def _ms(spent: dict, window: slice) -> str:
+    record, read = spent["record"][window], spent["read"][window]
+    return f"{(statistics.mean(record) + statistics.mean(read)) * 1000:.0f} ms"
+
+
 def main(argv: list[str]) -> int:
     count = int(argv[0]) if argv else int(os.environ.get("AUTOGRADER_BENCH_SCALE", "1000"))
     if count < 2 * WINDOW:
@@ -67,6 +91,7 @@ def main(argv: list[str]) -> int:
             if done % 50 == 0:
                 print(f"  {done}/{total} after {stamps[-1] - start:.0f} s", flush=True)
 
+        client = _time_client_side(grade)
         start = time.perf_counter()
         grades = grade.main(
             assignment="a1_metrics",
@@ -91,6 +116,15 @@ def main(argv: list[str]) -> int:
     print(
         f"last 100 against first 100: {growth:+.0%}, goal within 20%: "
         f"{'met' if abs(growth) <= 0.20 else 'MISSED'}"
+    )
+    client["read"] = client["read"][:count]  # (the last one reads the whole class for the CSV)
+    spent = statistics.mean(client["record"]) + statistics.mean(client["read"])
+    print(
+        f"the parent's own work per student (graded notebook, gradebook, record, progress "
+        f"line): {spent * 1000:.0f} ms (first 100: {_ms(client, slice(0, WINDOW))}, last 100: "
+        f"{_ms(client, slice(-WINDOW, None))}; recording {statistics.mean(client['record']) * 1000:.0f}"
+        f" ms, reading the grade back {statistics.mean(client['read']) * 1000:.0f} ms): at most {3600 / spent:,.0f} students per hour "
+        "for one client, however many workers grade"
     )
     print(f"parent's peak memory (ru_maxrss): {peak:.0f} MB; largest child: {children:.0f} MB")
     return 0

@@ -10,6 +10,7 @@ same; every student must be recorded once; no process may be left behind.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import re
 import shutil
@@ -322,6 +323,7 @@ def test_a_scheduler_that_dies_mid_run_ends_it_clearly_and_keeps_the_grades(run,
     course, submissions = run["course"], run["submissions"]
     cluster = run["cluster"]
     seen = []
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
     def progress(done, total, g):
         seen.append(g.student_id)
@@ -341,7 +343,7 @@ def test_a_scheduler_that_dies_mid_run_ends_it_clearly_and_keeps_the_grades(run,
     assert 2 <= len(seen) < 20
     for student in seen:  # regraded in this run: recorded with this run's time
         record = state.load_record(course, A, student)
-        assert record is not None and record.result.status == "graded"
+        assert record.result.status == "graded" and record.graded_at >= started
 
 
 def test_a_worker_that_cannot_sandbox_refuses_and_says_why(tmp_path, monkeypatch):
@@ -370,20 +372,21 @@ def test_a_worker_that_cannot_sandbox_refuses_and_says_why(tmp_path, monkeypatch
         capabilities()
 
 
-def test_a_cluster_without_a_usable_sandbox_stops_before_grading(tmp_path):
-    course, submissions, _ = _make_course(tmp_path, count=2)
-    cluster = Cluster(
-        workers=1, worker_env={"AUTOGRADER_SANDBOX": "namespaces", "PATH": str(tmp_path)}
-    )
+def test_a_cluster_without_a_usable_sandbox_stops_before_grading(run, tmp_path):
+    course, submissions = run["course"], run["submissions"]
+    before = state.load_record(course, A, "s00")
+    # `unshare` is not on this worker's PATH: no namespaces, and it was told to need them
+    env = {"AUTOGRADER_SANDBOX": "namespaces", "PATH": str(tmp_path)}
+    cluster = Cluster(workers=1, worker_env=env)
     try:
-        done = _cli(
-            "--course", course, "--submissions", submissions, "--scheduler", cluster.address
-        )
+        flags = ["--course", course, "--submissions", submissions, "--student", "s00"]
+        done = _cli(*flags, "--scheduler", cluster.address)
     finally:
         pids = cluster.stop()
     assert done.returncode == 2
     assert "no Dask worker" in done.stderr and "AUTOGRADER_SANDBOX=namespaces" in done.stderr
-    assert state.recorded_students(course, A) == []
+    assert "unshare" in done.stderr
+    assert state.load_record(course, A, "s00") == before  # nobody graded
     time.sleep(1)
     assert not _alive(pids)
 
