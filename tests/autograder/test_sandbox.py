@@ -374,3 +374,19 @@ def test_the_framing_is_one_definition_on_both_sides():
         bad = wire.Frames()
         bad.feed(b"12x\n{}")
         bad.next()
+
+
+def test_a_harness_that_hangs_up_and_lives_on_is_stopped(tmp_path, mode):
+    """Closing its end of the channel and sleeping: the grader stops it (in the namespace mode
+    `unshare` keeps the channel open, so it is the grader's clock that ends it)."""
+    from autograder.sandbox import SandboxTimeout
+
+    code = (
+        "import os, time\nfor fd in range(3, 64):\n    try:\n        os.close(fd)\n"
+        "    except OSError:\n        pass\ntime.sleep(300)"
+    )
+    with _box(tmp_path) as box, pytest.raises((SandboxDied, SandboxTimeout)) as ended:
+        _run(box, code, timeout=8)
+    if isinstance(ended.value, SandboxDied):
+        assert ended.value.cause == "channel" and "kept running" in str(ended.value)
+    assert box.process is None  # stopped and reaped
