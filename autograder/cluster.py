@@ -32,7 +32,7 @@ client asks every worker what it gives, prints it, and stops when no worker can 
 
 Faults: a worker that dies mid-task (``SIGKILL``, out of memory, lost host) costs no grade: the
 scheduler reruns the task elsewhere, up to its ``distributed.scheduler.allowed-failures``
-(default 3); past that the task's ``KilledWorker`` fails that one student, with that reason.
+retries (default 3); past that the task's ``KilledWorker`` fails that one student, with that reason.
 A scheduler that goes away ends the run with :class:`ClusterError`; every grade recorded so
 far is kept and a rerun grades the rest, as after a killed local run.
 """
@@ -461,8 +461,7 @@ class DaskPool:
                     job,
                     self._bundle(task),
                     key=f"grade-{task.assignment}-{task.student}-{uuid.uuid4().hex[:8]}",
-                    pure=False,
-                    retries=1,
+                    pure=False,  # no `retries`: worker deaths are counted by allowed-failures
                 )
             except (OSError, RuntimeError, TimeoutError) as exc:
                 raise self._lost() from exc

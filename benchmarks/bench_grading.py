@@ -5,7 +5,8 @@ sandbox on* (all timed in this run, each in a fresh copy of the course).
 Also printed: the same batch on a Dask cluster of 2 workers x 1 thread on this machine
 (``grade --scheduler``) against 2 local jobs: the Dask overhead per submission, goal <= 10% of
 the local time, and the scheduler's round trip per task; the same batch with the fallback
-sandbox (``AUTOGRADER_SANDBOX=rlimits``: no namespaces), and the cost of one sandbox start and stop in each mode, measured alone.
+sandbox (``AUTOGRADER_SANDBOX=rlimits``: no namespaces), and the cost of one sandbox start and
+stop in each mode, measured alone.
 """
 
 import os

@@ -143,7 +143,8 @@ SPAWN = textwrap.dedent(
     if os.fork() == 0:  # a daemon: fork twice, new session
         os.setsid()
         if os.fork() == 0:
-            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(4243) # {MARK}"])
+            code = "import time; time.sleep(4243)  # {MARK}"
+            os.execv(sys.executable, [sys.executable, "-c", code])
         os._exit(0)
     """
 )
