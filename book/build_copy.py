@@ -53,9 +53,10 @@ def _link(target: Path, link: Path) -> None:
 def mirror(dest: Path, *, root: Path = ROOT, seed_cache: bool = False) -> Path:
     """Bring the copy at ``dest`` up to date with ``root``'s book sources; return ``dest``.
 
-    With ``seed_cache``, a copy without an execution cache starts from a copy of the reader's
-    (``book/_build/.jupyter_cache``, when there is one): lessons whose code has not changed
-    since ``make book`` are not executed again. The reader's build is only read.
+    With ``seed_cache``, the copy's execution cache is replaced by a copy of the reader's
+    (``book/_build/.jupyter_cache``) when the reader's is newer (or the copy has none):
+    lessons whose code has not changed since the last ``make book`` are not executed again.
+    The reader's build is only read.
     """
     dest = Path(dest)
     _sync_tree(root / "book", dest / "book", _BOOK_SKIP)
@@ -65,6 +66,9 @@ def mirror(dest: Path, *, root: Path = ROOT, seed_cache: bool = False) -> Path:
         _link(root / "book" / "node_modules", dest / "book" / "node_modules")
     cache = root / "book" / "_build" / ".jupyter_cache"
     own_cache = dest / "book" / "_build" / ".jupyter_cache"
-    if seed_cache and cache.is_dir() and not own_cache.exists():
-        shutil.copytree(cache, own_cache)
+    if seed_cache and (cache / "global.db").is_file():
+        own_db = own_cache / "global.db"
+        if not own_db.is_file() or own_db.stat().st_mtime < (cache / "global.db").stat().st_mtime:
+            shutil.rmtree(own_cache, ignore_errors=True)
+            shutil.copytree(cache, own_cache)
     return dest
