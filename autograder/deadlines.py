@@ -28,14 +28,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from nbgrader.plugins import LateSubmissionPlugin
-
 from autograder.config import COURSE_ID, DEFAULT_COURSE, default_db_url
 
 __all__ = [
     "AssignmentPolicy",
     "CoursePolicy",
-    "LatePenalty",
     "Penalty",
     "apply_penalties",
     "late_penalty",
@@ -306,32 +303,49 @@ def apply_penalties(
     return out
 
 
-class LatePenalty(LateSubmissionPlugin):
-    """nbgrader's late-submission plugin with the course's rule (:func:`late_penalty`).
+def _late_penalty_class():
+    """nbgrader's plugin class, made on first use: importing nbgrader takes seconds, and every
+    ``python -m autograder`` command imports this module."""
+    from nbgrader.plugins import LateSubmissionPlugin
 
-    In ``nbgrader_config.py``: ``c.AssignLatePenalties.plugin_class =
-    "autograder.deadlines.LatePenalty"``. The course folder is ``CourseDirectory.root``; the
-    assignment and the submission time come from the ``AssignLatePenalties`` preprocessor that
-    creates the plugin (its gradebook is open while it asks).
-    """
+    class LatePenalty(LateSubmissionPlugin):
+        """nbgrader's late-submission plugin with the course's rule (:func:`late_penalty`).
 
-    def late_submission_penalty(self, student_id, score, total_seconds_late):
-        parent = self.parent
-        assignment = getattr(parent, "assignment_id", None)
-        gradebook = getattr(parent, "gradebook", None)
-        if not assignment or gradebook is None:
-            raise ValueError("LatePenalty must be created by nbgrader's AssignLatePenalties")
-        root = self.config.CourseDirectory.get("root") or "."
-        policy = load_policy(Path(root)).get(assignment)
-        found = gradebook.find_assignment(assignment)
-        submitted_at = gradebook.find_submission(assignment, student_id).timestamp
-        if submitted_at is None and found.duedate is not None:
-            submitted_at = found.duedate + timedelta(seconds=total_seconds_late)
-        result = late_penalty(policy, assignment, student_id, submitted_at, score, found.max_score)
-        self.log.info(
-            "%s on %s: %d days late, penalty %g",
-            student_id,
-            assignment,
-            *(result.days_late, result.penalty),
-        )
-        return result.penalty
+        In ``nbgrader_config.py``: ``c.AssignLatePenalties.plugin_class =
+        "autograder.deadlines.LatePenalty"``. The course folder is ``CourseDirectory.root``; the
+        assignment and the submission time come from the ``AssignLatePenalties`` preprocessor that
+        creates the plugin (its gradebook is open while it asks).
+        """
+
+        def late_submission_penalty(self, student_id, score, total_seconds_late):
+            parent = self.parent
+            assignment = getattr(parent, "assignment_id", None)
+            gradebook = getattr(parent, "gradebook", None)
+            if not assignment or gradebook is None:
+                raise ValueError("LatePenalty must be created by nbgrader's AssignLatePenalties")
+            root = self.config.CourseDirectory.get("root") or "."
+            policy = load_policy(Path(root)).get(assignment)
+            found = gradebook.find_assignment(assignment)
+            submitted_at = gradebook.find_submission(assignment, student_id).timestamp
+            if submitted_at is None and found.duedate is not None:
+                submitted_at = found.duedate + timedelta(seconds=total_seconds_late)
+            result = late_penalty(
+                policy, assignment, student_id, submitted_at, score, found.max_score
+            )
+            self.log.info(
+                "%s on %s: %d days late, penalty %g",
+                student_id,
+                assignment,
+                *(result.days_late, result.penalty),
+            )
+            return result.penalty
+
+    return LatePenalty
+
+
+def __getattr__(name: str):
+    if name == "LatePenalty":  # nbgrader's import_item("autograder.deadlines.LatePenalty")
+        cls = _late_penalty_class()
+        globals()["LatePenalty"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
