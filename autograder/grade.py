@@ -300,9 +300,11 @@ def main(
 ) -> list[StudentGrade]:
     """Grade ``submissions/STUDENT/ASSIGNMENT/`` (default: nbgrader's ``COURSE/submitted``).
 
-    Returns one :class:`~autograder.gradebook.StudentGrade` per student of the folder (or of
-    ``students``), read from the gradebook after grading. ``progress(done, total, grade)`` is
-    called after each student graded in this run (default: a progress line on stderr).
+    Returns one :class:`~autograder.gradebook.StudentGrade` per student of the folder, read
+    from the gradebook after grading; ``students`` names the only ones to (re)grade.
+    ``progress(done, total, grade)`` is called after each student graded in this run (default:
+    a progress line on stderr). ``scheduler``: a Dask scheduler's address to grade on a
+    cluster (default ``$AUTOGRADER_SCHEDULER``; none: local worker processes, ``jobs`` of them).
     """
     if not isinstance(options, GradingOptions):
         raise TypeError(f"options must be a GradingOptions, got {type(options).__name__}")
