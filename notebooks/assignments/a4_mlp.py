@@ -123,7 +123,7 @@ from autograder.hidden.mlp import expect_architecture
 expect_architecture(build_and_train)
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test-accuracy", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "trained with early stopping, the network reaches 93% test accuracy on a fresh split", "lesson": "07_hands_on_mlps#the-seed-000-binary-classifier"}
+# %% nbgrader={"grade": true, "grade_id": "test-accuracy", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false} autograder={"expects": "trained with early stopping, the network reaches 93% test accuracy on a fresh split", "lesson": "07_hands_on_mlps#the-small-binary-classifier-of-the-review-notes"}
 # visible check: trained for up to 100 epochs, at least 93% accuracy on the public validation rows
 from coursecheck import check_accuracy
 
