@@ -109,6 +109,7 @@ def graded_cells(course: Path, assignment: str) -> list[dict]:
 
     source = Path(course) / "source" / assignment / f"{assignment}.ipynb"
     checks = []
+    previous = ""
     for cell in nbformat.read(source, as_version=4).cells:
         if cells.is_graded(cell):
             extra = cell.metadata.get("autograder", {})
@@ -118,11 +119,21 @@ def graded_cells(course: Path, assignment: str) -> list[dict]:
                     "points": cells.points(cell),
                     "expects": extra.get("expects", ""),
                     "lesson": extra.get("lesson", ""),
-                    "rubric": extra.get("rubric", ""),
+                    "rubric": extra.get("rubric", "") or _rubric(previous),
                     "manual": cells.is_manual(cell),
                 }
             )
+        previous = cell.source if cell.cell_type == "markdown" else ""
     return checks
+
+
+def _rubric(question: str) -> str:
+    """The "*A full answer contains* …" paragraph of a question cell (empty when none)."""
+    for paragraph in question.split("\n\n"):
+        if paragraph.lstrip().startswith("*A full answer contains*"):
+            text = " ".join(paragraph.split())
+            return text.replace("*A full answer contains*", "A full answer contains", 1)
+    return ""
 
 
 def solutions(notebook) -> dict[str, str]:

@@ -172,6 +172,9 @@ def read_grades(
     checks = graded_cells(course, assignment)
     max_score = sum(c["points"] for c in checks)
     current = state.assignment_digest(course, assignment)
+    from autograder import deadlines
+
+    policy = deadlines.load_policy(course)
     names = students if students is not None else _known_students(course, assignment, db_url)
     grades = []
     with quiet(), Gradebook(db_url or default_db_url(course), course_id=COURSE_ID) as gb:
@@ -194,38 +197,36 @@ def read_grades(
                 reason = "graded, but the gradebook has no submission: regrade"
                 grades.append(StudentGrade(student, "failed", reason, max_score))
                 continue
-            grades.append(_from_gradebook(submission, result, max_score))
+            grades.append(_from_gradebook(submission, result, max_score, policy, assignment))
     return grades
 
 
-def _from_gradebook(submission, result: GradeResult, max_score: float) -> StudentGrade:
+def _from_gradebook(
+    submission, result: GradeResult, max_score: float, policy, assignment: str
+) -> StudentGrade:
     outcomes = {o.grade_id: o for o in result.outcomes}
-    comments = {}
-    cells = {}
+    comments: dict[str, str | None] = {}
     for nb in submission.notebooks:
         for comment in nb.comments:
-            text = comment.manual_comment if comment.manual_comment else comment.auto_comment
-            comments[comment.name] = text or None
-        for grade in nb.grades:
-            cells[grade.name] = CellGrade(
-                grade_id=grade.name,
-                max_score=float(grade.max_score),
-                auto=grade.auto_score,
-                manual=grade.manual_score,
-                extra_credit=grade.extra_credit,
-                needs_manual_grade=bool(grade.needs_manual_grade),
-                comment=comments.get(grade.name),
-                outcome=outcomes.get(grade.name),
-            )
-    penalty = float(submission.late_submission_penalty or 0.0)
-    cells_done = {
-        g: CellGrade(**{**c.__dict__, "comment": comments.get(g, c.comment)})
-        for g, c in cells.items()
+            comments[comment.name] = comment.manual_comment or comment.auto_comment or None
+    cells = {
+        grade.name: CellGrade(
+            grade_id=grade.name,
+            max_score=float(grade.max_score),
+            auto=grade.auto_score,
+            manual=grade.manual_score,
+            extra_credit=grade.extra_credit,
+            needs_manual_grade=bool(grade.needs_manual_grade),
+            comment=comments.get(grade.name),
+            outcome=outcomes.get(grade.name),
+        )
+        for nb in submission.notebooks
+        for grade in nb.grades
     }
-    pending = [g for g, c in cells_done.items() if c.pending]
-    reason = result.summary()
-    words = "manual grading pending"
-    reason = "; ".join(p for p in reason.split("; ") if not p.startswith(words))
+    penalty = float(submission.late_submission_penalty or 0.0)
+    pending = [g for g, c in cells.items() if c.pending]
+    words = "manual grading pending"  # the record's note is replaced by the gradebook's state
+    reason = "; ".join(p for p in result.summary().split("; ") if p and not p.startswith(words))
     if pending:
         reason = "; ".join(filter(None, [reason, f"{words}: {', '.join(pending)}"]))
     stamp = submission.timestamp
@@ -234,18 +235,18 @@ def _from_gradebook(submission, result: GradeResult, max_score: float) -> Studen
         status="graded",
         reason=reason,
         max_score=max_score,
-        cells=cells_done,
+        cells=cells,
         penalty=penalty,
         timestamp=stamp,
-        days_late=_days_late(submission),
+        days_late=_days_late(policy, assignment, result.student_id, stamp),
     )
 
 
-def _days_late(submission) -> int:
-    import math
+def _days_late(policy, assignment: str, student: str, stamp) -> int:
+    """Started days past this student's own due date (extensions counted), per the policy."""
+    from autograder import deadlines
 
-    seconds = float(getattr(submission, "total_seconds_late", 0.0) or 0.0)
-    return math.ceil(seconds / 86400) if seconds > 0 else 0
+    return deadlines.late_penalty(policy, assignment, student, stamp, 0.0, 0.0).days_late
 
 
 def _known_students(course: Path, assignment: str, db_url: str | None) -> list[str]:
