@@ -236,12 +236,27 @@ _HERE: dict = {}  # this Dask worker's pool, staging folder and staged bundles
 _HERE_LOCK = threading.Lock()
 
 
+STAGE_PREFIX = "autograder-dask-"
+
+
+def _sweep_stages() -> None:
+    """Remove the staging folders of Dask workers that died without cleaning up (by pid)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{STAGE_PREFIX}*-*"):
+        try:
+            os.kill(int(folder.name[len(STAGE_PREFIX) :].split("-")[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError):
+            pass
+
+
 def _here(threads: int) -> dict:
     with _HERE_LOCK:
         if not _HERE:
             import atexit
 
-            stage = Path(tempfile.mkdtemp(prefix="autograder-dask-"))
+            _sweep_stages()
+            stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-"))
             _HERE.update(pool=_HostPool(max(1, threads)), stage=stage, bundles={})
             atexit.register(_HERE["pool"].close)
             atexit.register(shutil.rmtree, stage, True)
