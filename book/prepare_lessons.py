@@ -2,23 +2,26 @@
 
 book/lessons/NAME.ipynb is generated from notebooks/lessons/NAME.md (and git-ignored): the
 book then offers each lesson as a .ipynb download. A notebook is rewritten only when its
-content changes, so a no-change rebuild re-renders and re-executes nothing.
+content changes, so a no-change rebuild re-renders and re-executes nothing. Beside each
+notebook, ``.NAME.source`` records the hash of the source and of this script it was made
+from: when both are unchanged the lesson is not even converted again (jupytext is imported
+only when one is), which keeps a no-change rebuild short.
 (book/publish_notebooks.py converts with the same ``to_notebook`` for the launch buttons.)
 """
 
+import hashlib
 import sys
 from pathlib import Path
-
-import jupytext
-import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebooks" / "lessons"
 TARGET = ROOT / "book" / "lessons"
 
 
-def to_notebook(text: str) -> nbformat.NotebookNode:
+def to_notebook(text: str):
     """A lesson source (jupytext MyST text) as a notebook with stable cell ids."""
+    import jupytext
+
     notebook = jupytext.reads(text, fmt="md:myst")
     notebook.metadata.pop("jupytext", None)
     for number, cell in enumerate(notebook.cells):
@@ -26,17 +29,32 @@ def to_notebook(text: str) -> nbformat.NotebookNode:
     return notebook
 
 
+def _stamp(source_text: str) -> str:
+    """What a notebook was made from: the source and this converter."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(source_text.encode())
+    return digest.hexdigest()
+
+
 def main() -> int:
     TARGET.mkdir(exist_ok=True)
     wanted = set()
     for source in sorted(SOURCES.glob("*.md")):
-        text = nbformat.writes(to_notebook(source.read_text())) + "\n"
         target = TARGET / f"{source.stem}.ipynb"
-        wanted.add(target.name)
+        stamp_file = TARGET / f".{source.stem}.source"
+        wanted.update({target.name, stamp_file.name})
+        source_text = source.read_text()
+        stamp = _stamp(source_text)
+        if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+            continue
+        import nbformat
+
+        text = nbformat.writes(to_notebook(source_text)) + "\n"
         if not target.exists() or target.read_text() != text:
             target.write_text(text)
             print(f"lesson {source.name} -> book/lessons/{target.name}")
-    for stale in TARGET.glob("*.ipynb"):
+        stamp_file.write_text(stamp)
+    for stale in [*TARGET.glob("*.ipynb"), *TARGET.glob(".*.source")]:
         if stale.name not in wanted:
             stale.unlink()
     return 0
