@@ -11,7 +11,7 @@ The grading path, as data flowing through named steps (``ARCHITECTURE.md`` draws
    hidden checks run in the worker on the values it returns; one typed outcome per check;
 3. :func:`record` each result, in this (parent) process only: the graded notebook into
    ``autograded/`` (hidden tests removed), the scores into the gradebook
-   (:func:`autograder.gradebook.write_result`), then the record of what was graded, last;
+   (:meth:`autograder.gradebook.Book.write`), then the record of what was graded, last;
 4. **report** from the gradebook (:func:`autograder.gradebook.read_grades`): the progress
    line, the returned grades and the CSV show the gradebook's scores, hand-graded ones
    included.
@@ -40,7 +40,7 @@ from autograder.config import (
     ensure_tools_on_path,
     nbgrader_config,
 )
-from autograder.gradebook import StudentGrade, quiet, read_grades, write_result
+from autograder.gradebook import Book, StudentGrade, quiet, read_grades
 from autograder.options import GradingOptions
 from autograder.records import GradedRecord, GradeResult
 from autograder.worker import GradeTask, graded_notebook
@@ -66,6 +66,11 @@ class Batch:
     shown: tuple[str, ...]  # every student of the run, in order
     todo: tuple[Submission, ...]
     refused: tuple[GradeResult, ...]  # folders that cannot be a student's
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """student -> digest of the files this run grades (taken before grading)."""
+        return {sub.student: sub.digest for sub in self.todo}
 
 
 def plan(
@@ -177,7 +182,7 @@ def _apply_late_policy(course: Path, assignment: str, db_url: str, submissions: 
         deadlines.apply_penalties(course, assignment, db_url=db_url, submitted=submissions)
 
 
-def record(batch: Batch, task: GradeTask, result: GradeResult, db_url: str) -> GradeResult:
+def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> GradeResult:
     """Trusted side: graded notebook, gradebook, then the record; never raises for a student."""
     try:
         target = batch.course / "autograded" / result.student_id / batch.assignment
@@ -192,10 +197,10 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, db_url: str) -> G
             _strip_hidden_tests(target / produced.name)
             stamp = _timestamp(Path(task.submission))
             penalty = _penalty(batch, result.student_id, result, stamp)
-            write_result(result, batch.assignment, db_url, timestamp=stamp, penalty=penalty)
+            book.write(result, timestamp=stamp, penalty=penalty)
         entry = GradedRecord(
             result=result,
-            submission_digest=state.submission_digest(Path(task.submission)),
+            submission_digest=batch.digests.get(result.student_id) or "absent",
             assignment_digest=batch.version,
             graded_at=_now(),
             max_score=sum(o.possible for o in result.outcomes),
@@ -341,14 +346,16 @@ def main(
             scheduler = scheduler or os.environ.get("AUTOGRADER_SCHEDULER") or None
             if scheduler:
                 from autograder.cluster import DaskPool
-            with DaskPool(scheduler) if scheduler else WorkerPool(jobs) as pool:
+            with (
+                DaskPool(scheduler) if scheduler else WorkerPool(jobs) as pool,
+                Book(course, assignment, db_url) as book,
+            ):
                 template = _template_gradebook(course, assignment, scratch / "template")
                 work = _tasks(batch, template, scratch, options, secret)
                 for done, (task, result) in enumerate(pool.grade(work), start=1):
-                    result = record(batch, task, result, db_url)
+                    result = record(batch, task, result, book)
                     shutil.rmtree(task.workdir, ignore_errors=True)
-                    [grade] = read_grades(course, assignment, db_url, [result.student_id])
-                    report(done, len(batch.todo), grade)
+                    report(done, len(batch.todo), book.grade(result.student_id))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if progress is None:
