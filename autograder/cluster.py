@@ -277,6 +277,13 @@ def _staged(here: dict, bundle: dict) -> Path:
         return folder
 
 
+def warm_up(dask_worker=None) -> int:
+    """(On a Dask worker) start its grading processes now, so they import nbgrader while the
+    client prepares the batch instead of during the first task; returns how many."""
+    threads = dask_worker.state.nthreads if dask_worker is not None else 1
+    return _here(threads)["pool"].size
+
+
 def grade_remote(job: dict, bundle: dict) -> tuple[GradeResult, bytes | None]:
     """(On a Dask worker) grade one shipped submission; the result and the graded notebook."""
     try:
@@ -373,6 +380,7 @@ class DaskPool:
             )
         threads = sum(self.client.nthreads().values())
         self.window = max(2, 2 * threads)
+        self.client.run(warm_up, workers=list(able))  # the grading processes start now
         modes = sorted({(r["mode"], r["cgroups"]) for r in able.values()}, key=str)
         print(
             f"dask: {len(able)} worker(s), {threads} thread(s) at {self.scheduler}; sandbox on "
