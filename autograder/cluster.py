@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import shutil
 import subprocess
 import sys
@@ -49,7 +48,6 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from autograder.pool import _BOOT, WorkerPool, _Worker, code_roots
@@ -207,29 +205,7 @@ class _HeldWorker(_Worker):
 class _HostPool(WorkerPool):
     """The local pool's grading processes, held by one Dask worker (one per Dask thread)."""
 
-    def __init__(self, size: int):
-        self.size = size
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
-        self._all: list[_Worker] = []
-        for slot in range(size):
-            self._add(_HeldWorker(slot))
-
-    def _grade_one(self, task: GradeTask) -> GradeResult:
-        worker = self._idle.get()
-        try:
-            if not worker.alive():
-                worker.close()
-                worker = _HeldWorker(worker.slot)
-                self._all.append(worker)
-            limit = task.options.notebook_timeout + task.options.grader_margin
-            result = worker.grade(replace(task, slot=worker.slot), limit)
-            if not worker.alive():
-                worker.close()
-                worker = _HeldWorker(worker.slot)
-                self._all.append(worker)
-            return result
-        finally:
-            self._idle.put(worker)
+    worker_class = _HeldWorker
 
 
 _HERE: dict = {}  # this Dask worker's pool, staging folder and staged bundles

@@ -116,6 +116,8 @@ class _Worker:
 class WorkerPool:
     """``size`` workers, started at once (they import nbgrader while the batch is prepared)."""
 
+    worker_class = _Worker  # how a grading process is started (the Dask pool holds its own)
+
     def __init__(self, size: int):
         if size < 1:
             raise ValueError(f"jobs must be at least 1, got {size!r}")
@@ -123,25 +125,28 @@ class WorkerPool:
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: list[_Worker] = []
         for slot in range(size):
-            self._add(_Worker(slot))
+            self._add(self.worker_class(slot))
 
     def _add(self, worker: _Worker) -> None:
         self._all.append(worker)
         self._idle.put(worker)
 
+    def _alive(self, worker: _Worker) -> _Worker:
+        """``worker``, or a fresh one in its slot if it died or was killed."""
+        if worker.alive():
+            return worker
+        worker.close()
+        fresh = self.worker_class(worker.slot)
+        self._all.append(fresh)
+        return fresh
+
     def _grade_one(self, task: GradeTask) -> GradeResult:
         worker = self._idle.get()
         try:
-            if not worker.alive():
-                worker.close()
-                worker = _Worker(worker.slot)
-                self._all.append(worker)
+            worker = self._alive(worker)
             limit = task.options.notebook_timeout + task.options.grader_margin
             result = worker.grade(replace(task, slot=worker.slot), limit)
-            if not worker.alive():
-                worker.close()
-                worker = _Worker(worker.slot)
-                self._all.append(worker)
+            worker = self._alive(worker)
             return result
         finally:
             self._idle.put(worker)
