@@ -158,16 +158,6 @@ def _timestamp(folder: Path) -> dt.datetime | None:
         return None
 
 
-def _penalty(batch: Batch, student: str, result: GradeResult, stamp) -> float:
-    """The late penalty under the course's policy, on the automatic score (see deadlines)."""
-    from autograder import deadlines
-
-    earned = sum(o.earned for o in result.outcomes)
-    points = sum(o.possible for o in result.outcomes)
-    policy = deadlines.load_policy(batch.course)
-    return deadlines.late_penalty(policy, batch.assignment, student, stamp, earned, points).penalty
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -195,9 +185,8 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
             target.mkdir(parents=True)
             shutil.copyfile(produced, target / produced.name)  # the notebook, nothing it shipped
             _strip_hidden_tests(target / produced.name)
-            stamp = _timestamp(Path(task.submission))
-            penalty = _penalty(batch, result.student_id, result, stamp)
-            book.write(result, timestamp=stamp, penalty=penalty)
+            # the late penalty is set once for the whole run by _apply_late_policy
+            book.write(result, timestamp=_timestamp(Path(task.submission)))
         entry = GradedRecord(
             result=result,
             submission_digest=batch.digests.get(result.student_id) or "absent",

@@ -68,31 +68,35 @@ def _stock(course: Path, assignment: str) -> float:
     return time.perf_counter() - start
 
 
-def _compare_a4(root: Path) -> tuple[float, float]:
-    """(ours, stock) seconds on N_A4 honest submissions of assignment 4."""
+def _ours(assignment: str, course: Path, submissions: Path, mode: str) -> float:
+    """Seconds of ``autograder grade`` (2 jobs) in sandbox ``mode``; every honest one in full."""
     from autograder import grade
 
-    course, submissions = _make_batch(root / "a4", "a4_mlp", N_A4)
-    stock_course = root / "a4-stock"
-    shutil.copytree(course, stock_course)
-    shutil.copytree(submissions, stock_course / "submitted")
-    os.environ["AUTOGRADER_SANDBOX"] = "namespaces"
+    os.environ["AUTOGRADER_SANDBOX"] = mode
     start = time.perf_counter()
     grades = grade.main(
-        assignment="a4_mlp",
+        assignment=assignment,
         submissions=submissions,
         course=course,
         jobs=2,
         progress=lambda *a: None,
     )
-    ours = time.perf_counter() - start
-    os.environ.pop("AUTOGRADER_SANDBOX")
-    assert all(_full_marks(g) for g in grades), "an honest a4 submission lost points"
+    seconds = time.perf_counter() - start
+    assert all(_full_marks(g) for g in grades), f"an honest {assignment} submission lost points"
+    return seconds
+
+
+def _compare_a4(root: Path) -> tuple[float, float]:
+    """(ours, stock) seconds on N_A4 honest submissions of assignment 4."""
+    course, submissions = _make_batch(root / "a4", "a4_mlp", N_A4)
+    stock_course = root / "a4-stock"
+    shutil.copytree(course, stock_course)
+    shutil.copytree(submissions, stock_course / "submitted")
+    ours = _ours("a4_mlp", course, submissions, "namespaces")
     return ours, _stock(stock_course, "a4_mlp")
 
 
 def main():
-    from autograder import grade
     from autograder.config import ensure_tools_on_path
 
     ensure_tools_on_path()
@@ -107,18 +111,7 @@ def main():
         shutil.copytree(course, fallback_course)
 
         def ours(course, mode):
-            os.environ["AUTOGRADER_SANDBOX"] = mode
-            start = time.perf_counter()
-            results = grade.main(
-                assignment="a1_metrics",
-                submissions=submissions,
-                course=course,
-                jobs=2,
-                progress=lambda *a: None,
-            )
-            seconds = time.perf_counter() - start
-            assert all(_full_marks(r) for r in results), "an honest submission lost points"
-            return seconds
+            return _ours("a1_metrics", course, submissions, mode)
 
         dask_course = root / "dask"
         shutil.copytree(course, dask_course)

@@ -11,6 +11,3 @@ DIED = "SubmissionDied"  # the sandbox's process ended (crash, os._exit, CPU lim
 NOT_RUN = "NotRun"  # the notebook's time ran out before this cell
 FAILED = "CheckFailed"  # a hidden check's verdict
 MEMORY = "MemoryLimit"  # a graded function hit the memory limit
-
-#: every error name the grader writes, worded for students
-GRADER_ERRORS = (TIMEOUT, DIED, NOT_RUN, FAILED, MEMORY)

@@ -46,9 +46,7 @@ from autograder.records import CheckOutcome
 from autograder.sandbox import Sandbox, SandboxDied, SandboxTimeout, SandboxUnavailable, wire
 from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 
-__all__ = ["Observed", "Remote", "SandboxedExecute", "hidden_block"]
-
-hidden_block = cells.hidden_block  # kept importable from here
+__all__ = ["ObservedCall", "Remote", "SandboxedExecute"]
 
 #: exception names a message may show (a class the student made up could spell anything)
 _SHOWN_EXCEPTIONS = frozenset(
@@ -63,7 +61,7 @@ class StudentError(AssertionError):
 
 
 @dataclass(frozen=True)
-class Observed:
+class ObservedCall:
     """A call of a student's function: the value and the sandbox's arguments afterwards."""
 
     value: object
@@ -86,7 +84,7 @@ class Remote:
     def __call__(self, *args, **kwargs):
         return self._runner.call(self, args, kwargs).value
 
-    def call_observed(self, *args, **kwargs) -> Observed:
+    def call_observed(self, *args, **kwargs) -> ObservedCall:
         """Call, and also return the sandbox's copies of the arguments after the call."""
         return self._runner.call(self, args, kwargs)
 
@@ -181,7 +179,7 @@ class _Runner:
         self.replay.append(code)
         return answer
 
-    def call(self, remote: Remote, args: tuple, kwargs: dict) -> Observed:
+    def call(self, remote: Remote, args: tuple, kwargs: dict) -> ObservedCall:
         callbacks: dict = {}
         target = remote._target
         message = {
@@ -208,7 +206,7 @@ class _Runner:
             raise StudentError(f"{remote._label} returned something unreadable") from None
         if not isinstance(args_after, list) or not isinstance(kwargs_after, dict):
             raise StudentError(f"{remote._label} returned something unreadable")
-        return Observed(value, [self._plain(a) for a in args_after], kwargs_after)
+        return ObservedCall(value, [self._plain(a) for a in args_after], kwargs_after)
 
     def weights(self, remote: Remote):
         answer = self._request({"op": "weights", "target": wire.encode(remote._target)}, 60)
