@@ -22,12 +22,14 @@ __all__ = [
     "meta",
     "points",
     "strip_hidden",
+    "strip_solutions",
 ]
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 _HIDDEN = re.compile(rf"{HIDDEN_BEGIN}\n(.*?){HIDDEN_END}", re.S)
 _HIDDEN_REGION = re.compile(rf"\n?{HIDDEN_BEGIN}.*?{HIDDEN_END}\n?", re.S)
+_SOLUTION_REGION = re.compile(rf"^([ \t]*){SOLUTION_BEGIN}.*?{SOLUTION_END}[^\n]*", re.S | re.M)
 
 
 def meta(cell) -> dict:
@@ -70,3 +72,9 @@ def hidden_block(source: str) -> str:
 def strip_hidden(source: str) -> str:
     """The cell's source without its hidden region (what students may see)."""
     return _HIDDEN_REGION.sub("\n", source).rstrip()
+
+
+def strip_solutions(source: str) -> str:
+    """The cell's source with each solution region replaced by ``pass`` (what is handed out,
+    near enough to parse: nbgrader writes a ``raise NotImplementedError()`` there)."""
+    return _SOLUTION_REGION.sub(lambda m: f"{m.group(1)}pass", source)

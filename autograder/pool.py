@@ -88,23 +88,29 @@ class _Worker:
             return GradeResult(task.student, "failed", "crash: the grading process exited")
         line = self._line(timeout)
         if line is None:
-            self.close()
+            self.close(grace=0)  # it is busy, not reading: killed at once
             return GradeResult(
                 task.student, "failed", f"timeout: grading took longer than {timeout:g} s"
             )
         try:
             return GradeResult.from_dict(json.loads(line))
         except (ValueError, KeyError, TypeError):
-            self.close()
+            self.close(grace=0)
             return GradeResult(task.student, "failed", "crash: the grading process exited")
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def close(self) -> None:
+    def close(self, grace: float = 5.0) -> None:
+        """End of input; after ``grace`` seconds (its fork server ending first), its group is
+        killed."""
         try:
             self.process.stdin.close()
         except OSError:
+            pass
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
             pass
         try:
             os.killpg(self.process.pid, signal.SIGKILL)

@@ -30,7 +30,17 @@ from pathlib import Path
 from autograder.options import GradingOptions
 from autograder.records import CheckOutcome, GradeResult
 
-__all__ = ["GradeTask", "Refused", "grade_submission", "serve"]
+__all__ = ["GradeTask", "Refused", "grade_submission", "serve", "skip_unused_imports"]
+
+
+def skip_unused_imports() -> None:
+    """Leave out an optional import this process never uses (call before importing nbformat).
+
+    jsonschema registers its ``iri`` format checker when ``rfc3987_syntax`` imports, and that
+    package builds an Earley parser at import: about 2 s of every grading process's start, for
+    a format no notebook schema uses. Marked absent, jsonschema skips it (it is optional).
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 
 @dataclass(frozen=True)
@@ -219,6 +229,7 @@ def serve() -> int:
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything printed by libraries goes to stderr, never into the protocol
     sys.stdout = sys.stderr
+    skip_unused_imports()
     import nbgrader.apps  # noqa: F401  -- pay the import once, before the first task
 
     import autograder
@@ -228,8 +239,11 @@ def serve() -> int:
     become_subreaper()
     ready = {"autograder": autograder.__file__, "coursekit": coursekit.__file__}
     channel.write(json.dumps({"ready": ready}) + "\n")
+    from autograder.sandbox import forked
+
     for line in sys.stdin:
         task = GradeTask.from_json(line)
         result = grade_submission(task)
         channel.write(result.to_json() + "\n")
+    forked.close_all()  # the fork server ends before this process does
     return 0

@@ -6,8 +6,9 @@ this run, each in a fresh copy of the course.
 Also printed: the same batch on a Dask cluster of 2 workers x 1 thread on this machine
 (``grade --scheduler``) against 2 local jobs: the Dask overhead per submission, goal <= 10% of
 the local time, and the scheduler's round trip per task; the same batch with the fallback
-sandbox (``AUTOGRADER_SANDBOX=rlimits``: no namespaces), and the cost of one sandbox start and
-stop in each mode, measured alone.
+sandbox (``AUTOGRADER_SANDBOX=rlimits``: no namespaces), assignment 4 without the fork server
+(``AUTOGRADER_ZYGOTE=0``: each sandbox imports numpy, scikit-learn and PyTorch itself), and the
+cost of one sandbox start and stop in each mode, measured alone.
 """
 
 import os
@@ -86,14 +87,21 @@ def _ours(assignment: str, course: Path, submissions: Path, mode: str) -> float:
     return seconds
 
 
-def _compare_a4(root: Path) -> tuple[float, float]:
-    """(ours, stock) seconds on N_A4 honest submissions of assignment 4."""
+def _compare_a4(root: Path) -> tuple[float, float, float]:
+    """(ours, ours without the fork server, stock) seconds on N_A4 honest submissions of
+    assignment 4."""
     course, submissions = _make_batch(root / "a4", "a4_mlp", N_A4)
-    stock_course = root / "a4-stock"
+    stock_course, exec_course = root / "a4-stock", root / "a4-exec"
     shutil.copytree(course, stock_course)
+    shutil.copytree(course, exec_course)
     shutil.copytree(submissions, stock_course / "submitted")
     ours = _ours("a4_mlp", course, submissions, "namespaces")
-    return ours, _stock(stock_course, "a4_mlp")
+    os.environ["AUTOGRADER_ZYGOTE"] = "0"  # every sandbox executes its harness and imports
+    try:
+        executed = _ours("a4_mlp", exec_course, submissions, "namespaces")
+    finally:
+        del os.environ["AUTOGRADER_ZYGOTE"]
+    return ours, executed, _stock(stock_course, "a4_mlp")
 
 
 def main():
@@ -126,7 +134,8 @@ def main():
         os.environ.pop("AUTOGRADER_SANDBOX")
 
         stock = _stock(stock_course, "a1_metrics")
-        a4_ours, a4_stock = _compare_a4(root)
+        a4_ours, a4_executed, a4_stock = _compare_a4(root)
+        executed_start = _sandbox_start(root, "namespaces", zygote="0")
     print(f"{N_STUDENTS} honest submissions of a1_metrics, 2 jobs")
     print(f"{'grader':<36}{'seconds':>10}{'per student':>14}")
     for name, seconds in (
@@ -147,6 +156,11 @@ def main():
         f"({a4_stock / N_A4:.2f}); speed-up {a4_ratio:.2f}x, goal >= {GOAL:g}x: "
         f"{'met' if a4_ratio >= GOAL else 'MISSED'}"
     )
+    print(
+        f"  the fork server's part: without it (AUTOGRADER_ZYGOTE=0, every sandbox imports "
+        f"numpy, scikit-learn and PyTorch itself) {a4_executed:.1f} s, "
+        f"{a4_executed / a4_ours:.2f}x the time with it"
+    )
     if dask_mode is not None:
         seconds, per_task = dask_mode
         overhead = (seconds - sandboxed) / N_STUDENTS
@@ -160,8 +174,9 @@ def main():
     ns = starts[("namespaces", "auto")] or starts[("namespaces", "off")]
     rl = starts[("rlimits", "auto")] or starts[("rlimits", "off")]
     print(
-        f"one sandbox start+stop: namespaces {ns:.2f} s, rlimits {rl:.2f} s; namespaces cost "
-        f"{ns - rl:+.2f} s per submission"
+        f"one sandbox start+stop (median of 5, the first starting the fork server): namespaces "
+        f"{ns:.2f} s, rlimits {rl:.2f} s; namespaces cost {ns - rl:+.2f} s per submission; "
+        f"namespaces executing the harness (no fork server) {executed_start:.2f} s"
     )
     for mode in ("namespaces", "rlimits"):
         on, off = starts[(mode, "auto")], starts[(mode, "off")]
@@ -234,14 +249,17 @@ def _dask_mode(course: Path, submissions: Path):
                 proc.wait()
 
 
-def _sandbox_start(root: Path, mode: str, cgroups: str = "auto", repeats: int = 5):
+def _sandbox_start(
+    root: Path, mode: str, cgroups: str = "auto", repeats: int = 5, zygote: str = "1"
+):
     """Median seconds to start a sandbox (harness ready) and close it; ``None`` when cgroups
-    were asked for and the machine has none."""
+    were asked for and the machine has none. ``zygote="0"``: without the fork server."""
     import statistics
 
     from autograder.sandbox import Sandbox, capabilities
 
     os.environ["AUTOGRADER_SANDBOX"], os.environ["AUTOGRADER_CGROUPS"] = mode, cgroups
+    os.environ["AUTOGRADER_ZYGOTE"] = zygote
     try:
         if cgroups == "auto" and not capabilities()["cgroups"]:
             return None
@@ -250,12 +268,12 @@ def _sandbox_start(root: Path, mode: str, cgroups: str = "auto", repeats: int = 
         times = []
         for i in range(repeats):
             start = time.perf_counter()
-            with Sandbox(files, root / f"sandbox-{mode}-{cgroups}-{i}"):
+            with Sandbox(files, root / f"sandbox-{mode}-{cgroups}-{zygote}-{i}"):
                 pass
             times.append(time.perf_counter() - start)
         return statistics.median(times)
     finally:
-        del os.environ["AUTOGRADER_CGROUPS"]
+        del os.environ["AUTOGRADER_CGROUPS"], os.environ["AUTOGRADER_ZYGOTE"]
         capabilities()
 
 

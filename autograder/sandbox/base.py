@@ -110,6 +110,7 @@ class Launch:
     cwd: str
     env: dict
     preexec: object = None
+    spec: dict | None = None  # what a fork of the zygote builds (autograder.sandbox.forked)
 
 
 def environment() -> dict:
@@ -162,18 +163,32 @@ class Sandbox:
             from autograder.sandbox.capabilities import capabilities
 
             if capabilities()["mode"] == "namespaces":
-                from autograder.sandbox.namespaces import NamespaceSandbox as cls
+                from autograder.sandbox import forked
+
+                if forked.enabled():
+                    cls = forked.ForkedSandbox
+                else:
+                    from autograder.sandbox.namespaces import NamespaceSandbox as cls
             else:
                 from autograder.sandbox.rlimits import RlimitSandbox as cls
         return super().__new__(cls)
 
     def __init__(
-        self, files: Path, workdir: Path, limits: Limits = Limits(), slot: int = 0, hide=()
+        self,
+        files: Path,
+        workdir: Path,
+        limits: Limits = Limits(),
+        slot: int = 0,
+        hide=(),
+        preload=(),
     ):
+        """``preload``: modules the submission is expected to import (the released notebook's),
+        which a fork server imports once for every sandbox (:mod:`~autograder.sandbox.forked`)."""
         from autograder.sandbox.capabilities import capabilities
 
         self.files, self.workdir, self.limits, self.slot = Path(files), Path(workdir), limits, slot
         self.hide = [str(Path(p).resolve()) for p in hide]  # e.g. the course, the submissions
+        self.preload = tuple(str(m) for m in preload)
         self.process: subprocess.Popen | None = None
         self.caps = capabilities()
         self.cgroup: CGroup | None = None
@@ -217,28 +232,8 @@ class Sandbox:
         # why a sandbox did not start
         self._errors = self.workdir / "sandbox-stderr.txt"
         errors = self._errors.open("wb")
-        group, extra = self.cgroup, launch.preexec
-
-        def preexec():  # in the child, before exec: nothing of the submission has run yet
-            _die_with_parent()
-            if group is not None:
-                group.join()
-            if extra is not None:
-                extra()
-
         try:
-            self.process = subprocess.Popen(
-                # the harness reads requests and writes answers on the two descriptors named last
-                [*launch.command, str(requests_r), str(answers_w)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                cwd=launch.cwd,
-                env=launch.env,
-                start_new_session=True,
-                pass_fds=(requests_r, answers_w),
-                preexec_fn=preexec,
-            )
+            self.process = self._spawn(launch, requests_r, answers_w, errors.fileno())
         except (OSError, subprocess.SubprocessError) as exc:
             self._drop_cgroup()
             raise SandboxUnavailable(f"the sandbox did not start: {exc}") from None
@@ -259,6 +254,30 @@ class Sandbox:
             self.close()
             raise SandboxUnavailable("the sandbox did not start: no ready message")
 
+    def _spawn(self, launch: Launch, requests_r: int, answers_w: int, errors: int):
+        """Start the sandbox's first process; its handle (``pid``, ``kill()``)."""
+        group, extra = self.cgroup, launch.preexec
+
+        def preexec():  # in the child, before exec: nothing of the submission has run yet
+            _die_with_parent()
+            if group is not None:
+                group.join()
+            if extra is not None:
+                extra()
+
+        return subprocess.Popen(
+            # the harness reads requests and writes answers on the two descriptors named last
+            [*launch.command, str(requests_r), str(answers_w)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            cwd=launch.cwd,
+            env=launch.env,
+            start_new_session=True,
+            pass_fds=(requests_r, answers_w),
+            preexec_fn=preexec,
+        )
+
     def _last_error_line(self) -> str:
         try:
             with self._errors.open("rb") as handle:
@@ -275,14 +294,7 @@ class Sandbox:
             return
         if self.cgroup is not None:
             self.cgroup.kill_all()
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.process.kill()
-        except ProcessLookupError:
-            pass
+        self._kill()
         self._wait(block=True)
         for fd in (self._to, self._from):
             try:
@@ -292,6 +304,17 @@ class Sandbox:
         _reap_orphans(keep=self._before)
         self._drop_cgroup()
         self.process = None
+
+    def _kill(self) -> None:
+        """SIGKILL the first process and its process group (it leads a session of its own)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.kill()
+        except ProcessLookupError:
+            pass
 
     def _drop_cgroup(self) -> None:
         if self.cgroup is not None:

@@ -177,9 +177,18 @@ def drop_capabilities() -> None:
 
 def main(argv) -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    become(json.loads(argv[1]), int(argv[2]), int(argv[3]))
+
+
+def become(spec: dict, requests_fd: int, answers_fd: int, serve=None) -> None:
+    """Steps 1-3 of the module docstring, as PID 1 of fresh namespaces; never returns.
+
+    The harness is a fork of this process that execs ``python -I /harness/harness.py`` or,
+    given ``serve`` (the fork server's way, where the harness and the libraries are already
+    imported), calls ``serve(requests_fd, answers_fd)`` after the same lockdown.
+    """
     import lockdown  # beside this file (before the chroot hides it)
 
-    spec = json.loads(argv[1])
     build(spec)
     limit(spec["limits"])
     uid = spec.get("uid")
@@ -201,10 +210,29 @@ def main(argv) -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if spec.get("refuse_sockets"):
             lockdown.refuse_sockets()
-        os.execve(python, [python, "-I", "/harness/harness.py", *argv[2:]], spec["env"])
-    for fd in (int(argv[2]), int(argv[3])):
+        if serve is None:
+            os.execve(
+                python,
+                [python, "-I", "/harness/harness.py", str(requests_fd), str(answers_fd)],
+                spec["env"],
+            )
+        code = 1
+        try:
+            serve(requests_fd, answers_fd)
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)  # never back into the caller's code
+    for fd in (requests_fd, answers_fd):
         os.close(fd)  # only the harness holds the channel: its end is the grader's EOF
-    raise SystemExit(init(child))
+    code = init(child)
+    if serve is not None:
+        os._exit(code)  # a fork: no interpreter shutdown, no caller's cleanup
+    raise SystemExit(code)
 
 
 def init(child: int) -> int:

@@ -1,8 +1,10 @@
 """The program that runs a submission inside the sandbox (``python -I /harness/harness.py``).
 
 It is the sandbox's one process at start, besides the small init that started it (``enter.py``,
-PID 1); it talks to the grader over the two file descriptors named on its command line
-(requests in, answers out), in :mod:`wire` messages:
+PID 1); it talks to the grader over two file descriptors (requests in, answers out), named on
+its command line or passed to :func:`main` by the fork server (``zygote.py``, which imported
+this module and the assignment's libraries before any submission ran), in :mod:`wire`
+messages:
 
 - ``{"op": "run", "code": ...}``: run one notebook cell (IPython syntax) in the notebook's
   namespace; answer its printed output and, if it raised, the error;
@@ -110,14 +112,14 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 # -- the channel ------------------------------------------------------------------------------
 
-_requests = os.fdopen(int(sys.argv[1]), "rb")
-_answers = os.fdopen(int(sys.argv[2]), "wb")
+_requests = _answers = None  # the channel's two ends, set by main()
 _handles: dict = {}
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _error(exc) -> dict:
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    keep = [line for line in lines if "/harness/" not in line]
+    keep = [line for line in lines if "/harness/" not in line and _HERE not in line]
     return {
         "ename": type(exc).__name__,
         "evalue": str(exc)[:2000],
@@ -190,7 +192,17 @@ def _weights(request) -> dict:
     return {"ok": True, "framework": framework, "value": wire.encode(arrays)}
 
 
-def main() -> None:
+def preload() -> None:
+    """Import what :func:`main` needs (the fork server calls this once, before any fork)."""
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+
+def main(requests_fd: int, answers_fd: int) -> None:
+    """Serve requests on the channel until the grader closes it."""
+    global _requests, _answers
+    _requests = os.fdopen(requests_fd, "rb")
+    _answers = os.fdopen(answers_fd, "wb")
     os.environ.setdefault("MPLBACKEND", "Agg")
     sys.meta_path.insert(0, _StandInFinder())
     for name in [m for m in sys.modules if m.split(".")[0] in _StandInFinder.roots]:
@@ -229,4 +241,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]), int(sys.argv[2]))

@@ -59,6 +59,18 @@ class NamespaceSandbox(Sandbox):
     mode = "namespaces"
 
     def _launch(self, env: dict) -> Launch:
+        command = [
+            *unshare_command(self.caps["as_root"]),
+            sys.executable,
+            "-I",
+            "-S",
+            str(HERE / "enter.py"),
+            json.dumps(self._spec(env)),
+        ]
+        return Launch(command=command, cwd=str(self.workdir), env={"PATH": env["PATH"]})
+
+    def _spec(self, env: dict) -> dict:
+        """What ``enter.py`` builds: the file system, the uid, the limits, the lockdown."""
         root = self.workdir / "root"
         root.mkdir(parents=True, exist_ok=True)
         limits = asdict(self.limits)
@@ -86,15 +98,7 @@ class NamespaceSandbox(Sandbox):
             "env": env,
             "refuse_sockets": bool(self.caps.get("seccomp")),
         }
-        command = [
-            *unshare_command(self.caps["as_root"]),
-            sys.executable,
-            "-I",
-            "-S",
-            str(HERE / "enter.py"),
-            json.dumps(spec),
-        ]
-        return Launch(command=command, cwd=str(self.workdir), env={"PATH": env["PATH"]})
+        return spec
 
     def _exit_code(self, status: int) -> tuple[int | None, int | None]:
         # the child is `unshare`, whose child is the sandbox's init (enter.py, PID 1): it exits

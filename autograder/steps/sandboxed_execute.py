@@ -46,7 +46,7 @@ from autograder.records import CheckOutcome
 from autograder.sandbox import Sandbox, SandboxDied, SandboxTimeout, SandboxUnavailable, wire
 from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 
-__all__ = ["ObservedCall", "Remote", "SandboxedExecute"]
+__all__ = ["ObservedCall", "Remote", "SandboxedExecute", "defined_names", "imported_modules"]
 
 #: exception names a message may show (a class the student made up could spell anything)
 _SHOWN_EXCEPTIONS = frozenset(
@@ -136,6 +136,30 @@ def defined_names(notebook) -> frozenset[str]:
     return frozenset(found)
 
 
+def imported_modules(notebook) -> tuple[str, ...]:
+    """Modules the handed-out notebook's code cells (not test cells, solutions removed) import
+    at their top level, in order: what every submission will import, so a fork server can
+    import them once (never ``autograder`` or ``coursekit``, never a hint of the solution)."""
+    import ast
+
+    found: list[str] = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or cells.is_test(cell):
+            continue
+        try:
+            tree = ast.parse(cells.strip_solutions(cells.strip_hidden(cell.source)))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+    return tuple(
+        dict.fromkeys(m for m in found if m.split(".")[0] not in ("autograder", "coursekit"))
+    )
+
+
 def _exception_name(error: dict) -> str:
     name = str(error.get("ename", ""))
     return name if name in _SHOWN_EXCEPTIONS else "an exception"
@@ -144,10 +168,12 @@ def _exception_name(error: dict) -> str:
 class _Runner:
     """One submission's sandbox, restarted (with the earlier cells replayed) after a kill."""
 
-    def __init__(self, files, workdir, options: GradingOptions, slot: int, deadline, hide=()):
+    def __init__(
+        self, files, workdir, options: GradingOptions, slot: int, deadline, hide=(), preload=()
+    ):
         self.files, self.workdir, self.options, self.slot = files, workdir, options, slot
         self.limits = options.sandbox_limits()
-        self.hide = list(hide)
+        self.hide, self.preload = list(hide), tuple(preload)
         self.deadline = deadline
         self.sandbox: Sandbox | None = None
         self.replay: list[str] = []  # cells that ran to their end (with or without an error)
@@ -155,7 +181,9 @@ class _Runner:
 
     def _ensure(self) -> Sandbox:
         if self.sandbox is None:
-            self.sandbox = Sandbox(self.files, self.workdir, self.limits, self.slot, self.hide)
+            self.sandbox = Sandbox(
+                self.files, self.workdir, self.limits, self.slot, self.hide, self.preload
+            )
             self.sandbox.start(timeout=max(1.0, self.deadline - time.monotonic()))
             for code in self.replay:
                 left = self.deadline - time.monotonic()
@@ -325,7 +353,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         workdir = folder.parent / ".sandbox"  # beside the graded copy, in the private course
         workdir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + options.notebook_timeout
-        runner = _Runner(folder, workdir, options, self.slot, deadline, list(self.hide))
+        preload = imported_modules(source)
+        runner = _Runner(folder, workdir, options, self.slot, deadline, list(self.hide), preload)
         outcomes: dict[str, CheckOutcome] = {}
         self._notes: list[str] = []  # limits the student's own cells hit, in words
         checked = False  # once a check has run, later cells' output is not kept

@@ -143,7 +143,7 @@ def _attacks(paths: dict) -> dict:
 
         _real_auc = auc_trapezoid
         def auc_trapezoid(x, y):
-            hoard = bytearray(4 * 2**30)  # over the 3 GB limit (and touched: zeroed)
+            hoard = bytearray(2 * 2**30)  # over the 1.5 GB limit (and touched: zeroed)
             return _real_auc(x, y)
         """
     )
@@ -315,7 +315,7 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
             course=course,
             jobs=2,
             csv_path=root / "grades.csv",
-            options=GradingOptions(cell_timeout=6, notebook_timeout=90, memory_mb=3072),
+            options=GradingOptions(cell_timeout=6, notebook_timeout=90, memory_mb=1536),
             progress=lambda *a: None,
         )
     finally:

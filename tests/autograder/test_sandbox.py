@@ -92,12 +92,16 @@ def test_a_generator_travels_with_its_state():
 # -- a running sandbox --------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["namespaces", "rlimits"])
+@pytest.fixture(params=["namespaces", "namespaces-exec", "rlimits"])
 def mode(request, monkeypatch):
-    if request.param == "namespaces" and not STRONG:
+    """Each way a sandbox starts: forked from the zygote (the default of the ``namespaces``
+    mode), ``unshare`` executing the harness (``AUTOGRADER_ZYGOTE=0``), the fallback."""
+    mode = request.param.removesuffix("-exec")
+    if mode == "namespaces" and not STRONG:
         pytest.skip("namespace sandbox unavailable")
-    monkeypatch.setenv("AUTOGRADER_SANDBOX", request.param)
-    yield request.param
+    monkeypatch.setenv("AUTOGRADER_SANDBOX", mode)
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", "0" if request.param.endswith("-exec") else "1")
+    yield mode
     monkeypatch.delenv("AUTOGRADER_SANDBOX")
     capabilities()
 

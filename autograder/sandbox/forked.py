@@ -1,0 +1,254 @@
+"""The ``namespaces`` mode started from a fork server: the same sandbox, without paying the
+assignment's imports in every submission.
+
+:class:`ForkedSandbox` builds exactly the sandbox of
+:class:`~autograder.sandbox.namespaces.NamespaceSandbox` (the same spec, ``enter.py``'s same
+steps, the same control group, uid, capabilities, keyring and socket filter), but its first
+process is a fork of a :class:`Zygote` (``zygote.py``) instead of ``unshare`` executing a new
+interpreter: the harness, IPython and the modules the assignment's notebook imports (numpy,
+scikit-learn, PyTorch...) are already in memory. A zygote is started once per grading worker
+and per set of modules, and serves every later sandbox of that worker.
+
+The grader still observes everything it trusts itself: the zygote (trusted: it runs no
+submission code) reports each fork's wait status and CPU time as ``wait4`` gave them, and a
+kill goes through the zygote, which only kills a fork it has not reaped yet.
+
+``AUTOGRADER_ZYGOTE=0`` turns the fork server off (every sandbox executes its harness, as the
+``namespaces`` mode does); where the zygote would fork with threads running, the worker falls
+back to that by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from autograder.sandbox.base import HERE, Launch, _die_with_parent, environment
+from autograder.sandbox.namespaces import NamespaceSandbox
+
+__all__ = ["ForkedSandbox", "Zygote", "ZygoteError", "close_all", "enabled", "zygote_for"]
+
+#: Modules a library imports lazily on first use, at a cost worth paying once per worker:
+#: PyTorch's optimizers import ``torch._dynamo`` (about 2 s) when the first one is made.
+WARM_UP = {"torch": ("torch._dynamo",)}
+
+
+class ZygoteError(OSError):
+    """The fork server could not start or stopped answering (the machine's problem)."""
+
+
+def enabled() -> bool:
+    """Whether sandboxes of the ``namespaces`` mode start from a zygote (``AUTOGRADER_ZYGOTE``)."""
+    value = os.environ.get("AUTOGRADER_ZYGOTE", "1") or "1"
+    if value not in ("0", "1"):
+        raise ValueError(f"AUTOGRADER_ZYGOTE must be 0 or 1, got {value!r}")
+    return value == "1"
+
+
+def with_warm_up(modules) -> tuple[str, ...]:
+    """``modules`` and what they import lazily (:data:`WARM_UP`), in order, once each."""
+    out: list[str] = []
+    for name in modules:
+        out += [name, *WARM_UP.get(name, ())]
+    return tuple(dict.fromkeys(out))
+
+
+class Zygote:
+    """The grader's handle on one fork server (see :mod:`autograder.sandbox.zygote`)."""
+
+    def __init__(self, preload: tuple[str, ...] = (), timeout: float = 120):
+        self.preload = tuple(preload)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._stderr = tempfile.TemporaryFile()
+        script, modules = str(HERE / "zygote.py"), json.dumps(list(self.preload))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", script, str(theirs.fileno()), modules],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                cwd="/",
+                env=environment(),
+                # in the worker's process group: killing the worker's group kills it too
+                pass_fds=(theirs.fileno(),),
+                preexec_fn=_die_with_parent,
+            )
+        finally:
+            theirs.close()
+        self.channel = ours
+        self.ended: dict[int, tuple[int, float]] = {}
+        ready = self._next(time.monotonic() + timeout)
+        if not ready.get("ready"):
+            self.close()
+            raise ZygoteError("the fork server did not start: no ready message")
+        self.loaded = tuple(ready.get("loaded", ()))
+        self.skipped = tuple(ready.get("skipped", ()))
+        self.threads = int(ready.get("threads", 0))
+
+    @property
+    def forkable(self) -> bool:
+        """Single-threaded: a fork would keep only one of several threads (and their locks)."""
+        return self.threads == 1
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _said(self) -> str:
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return f"; it said: {lines[-1][:200]}" if lines else ""
+
+    def _next(self, deadline: float | None) -> dict:
+        """The next message (recording fork ends); ``{}`` when ``deadline`` passed first."""
+        while True:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            ready, _, _ = select.select([self.channel], [], [], left)
+            if not ready:
+                return {}
+            data = self.channel.recv(65536)
+            if not data:
+                self.process.wait()
+                raise ZygoteError(f"the fork server ended{self._said()}")
+            message = json.loads(data)
+            if "ended" in message:
+                self.ended[int(message["ended"])] = (
+                    int(message["status"]),
+                    float(message["cpu_s"]),
+                )
+            return message
+
+    def fork(self, fds: list[int], timeout: float = 30) -> int:
+        """A new fork holding ``fds`` (spec pipe, requests, answers, stderr); its pid."""
+        try:
+            socket.send_fds(self.channel, [b'{"op": "fork"}'], fds)
+        except OSError as exc:
+            raise ZygoteError(f"the fork server stopped answering: {exc}") from None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = self._next(deadline)
+            if "forked" in message:
+                return int(message["forked"])
+        raise ZygoteError("the fork server did not fork in time")
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL the fork ``pid`` and its process group, unless it was reaped already."""
+        if pid in self.ended or not self.alive():
+            return
+        try:
+            self.channel.send(json.dumps({"op": "kill", "pid": pid}).encode())
+        except OSError:
+            pass  # the zygote is gone: its forks die with it (parent-death signal)
+
+    def wait(self, pid: int, block: bool) -> tuple[int, float] | None:
+        """``(wait status, CPU seconds)`` of the fork ``pid`` once it ended, else ``None``."""
+        while pid not in self.ended:
+            try:
+                message = self._next(None if block else time.monotonic())
+            except ZygoteError:  # its forks were killed with it
+                self.ended[pid] = (signal.SIGKILL, 0.0)
+                break
+            if not message and not block:
+                return None
+        return self.ended.pop(pid)
+
+    def close(self) -> None:
+        """End the zygote; every fork still running is killed with it."""
+        self.channel.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._stderr.close()
+
+
+_zygotes: dict[tuple[str, ...], Zygote] = {}
+
+
+def zygote_for(preload: tuple[str, ...]) -> Zygote:
+    """This process's zygote for ``preload`` (started on first use, restarted if it ended)."""
+    zygote = _zygotes.get(preload)
+    if zygote is not None and not zygote.alive():
+        zygote.close()
+        zygote = None
+    if zygote is None:
+        zygote = _zygotes[preload] = Zygote(preload)
+    return zygote
+
+
+def close_all() -> None:
+    """End this process's zygotes (a worker's last step: none outlives it)."""
+    while _zygotes:
+        _zygotes.popitem()[1].close()
+
+
+@dataclass
+class _Fork:
+    """The sandbox's first process, a fork of the zygote (in place of a ``Popen``)."""
+
+    pid: int
+    zygote: Zygote
+    returncode: int | None = None
+
+    def kill(self) -> None:
+        self.zygote.kill(self.pid)
+
+
+class ForkedSandbox(NamespaceSandbox):
+    """A namespace sandbox forked from this worker's :class:`Zygote` (see the module)."""
+
+    _zygote: Zygote | None = None
+
+    def _launch(self, env: dict) -> Launch:
+        try:
+            zygote = zygote_for(with_warm_up(self.preload))
+        except ZygoteError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise ZygoteError(f"the fork server did not start: {exc}") from None
+        if not zygote.forkable:  # threads: execute the harness instead
+            self._zygote = None
+            return super()._launch(env)
+        self._zygote = zygote
+        spec = self._spec(env)
+        spec["as_root"] = bool(self.caps["as_root"])
+        spec["cgroup"] = self.cgroup.join_files() if self.cgroup is not None else []
+        return Launch(command=[], cwd=str(self.workdir), env=env, spec=spec)
+
+    def _spawn(self, launch: Launch, requests_r: int, answers_w: int, errors: int):
+        if self._zygote is None:
+            return super()._spawn(launch, requests_r, answers_w, errors)
+        spec_r, spec_w = os.pipe()
+        try:
+            pid = self._zygote.fork([spec_r, requests_r, answers_w, errors])
+        finally:
+            os.close(spec_r)
+        try:
+            with os.fdopen(spec_w, "wb") as handle:
+                handle.write(json.dumps(launch.spec).encode())
+        except BrokenPipeError:
+            pass  # the fork already ended: its status says so
+        return _Fork(pid, self._zygote)
+
+    def _kill(self) -> None:
+        if self._zygote is None:
+            return super()._kill()
+        self.process.kill()
+
+    def _wait(self, block: bool) -> bool:
+        if self._zygote is None or self.status is not None or self.process is None:
+            return super()._wait(block)
+        ended = self._zygote.wait(self.process.pid, block)
+        if ended is None:
+            return False
+        self.status, self.cpu_s = ended
+        self.process.returncode = os.waitstatus_to_exitcode(self.status)
+        return True
