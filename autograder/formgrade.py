@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -136,9 +137,15 @@ def main(
     server = start(course=course, port=port, ip=ip, db_url=db_url)
     print(f"formgrader on {Path(course).resolve()} ({COURSE_ID}): open {server.url}", flush=True)
     print("Ctrl-C stops it.", flush=True)
+
+    def stop_on_term(*_):  # `kill`, a service manager: stop the server too, as Ctrl-C does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop_on_term)
     try:
         return server.process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)

@@ -30,17 +30,7 @@ from pathlib import Path
 from autograder.options import GradingOptions
 from autograder.records import CheckOutcome, GradeResult
 
-__all__ = ["GradeTask", "Refused", "grade_submission", "serve", "skip_unused_imports"]
-
-
-def skip_unused_imports() -> None:
-    """Leave out an optional import this process never uses (call before importing nbformat).
-
-    jsonschema registers its ``iri`` format checker when ``rfc3987_syntax`` imports, and that
-    package builds an Earley parser at import: about 2 s of every grading process's start, for
-    a format no notebook schema uses. Marked absent, jsonschema skips it (it is optional).
-    """
-    sys.modules.setdefault("rfc3987_syntax", None)
+__all__ = ["GradeTask", "Refused", "grade_submission", "serve"]
 
 
 @dataclass(frozen=True)
@@ -229,7 +219,6 @@ def serve() -> int:
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything printed by libraries goes to stderr, never into the protocol
     sys.stdout = sys.stderr
-    skip_unused_imports()
     import nbgrader.apps  # noqa: F401  -- pay the import once, before the first task
 
     import autograder

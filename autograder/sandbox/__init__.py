@@ -11,7 +11,11 @@ exactly what it guarantees here:
 - ``namespaces`` (:mod:`~autograder.sandbox.namespaces`; Linux with user namespaces and
   util-linux ``unshare``): private mount table with an allow-listed read-only root, private PID
   namespace, no network, private IPC/UTS, a uid never used by another sandbox when the grader
-  runs as root (:mod:`~autograder.sandbox.uids`), else a fresh user namespace;
+  runs as root (:mod:`~autograder.sandbox.uids`), else a fresh user namespace; by default
+  each such sandbox is a fork of the worker's fork server (:mod:`~autograder.sandbox.forked`,
+  :mod:`~autograder.sandbox.zygote`), which imported the harness and the assignment's
+  libraries once and never runs submission code (``AUTOGRADER_ZYGOTE=0``: ``unshare``
+  executes the harness instead);
 - ``rlimits`` (:mod:`~autograder.sandbox.rlimits`, the fallback): own session and process
   group, a scrubbed environment and a private working folder, the grader's file system.
 

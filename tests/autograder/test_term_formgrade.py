@@ -94,9 +94,13 @@ def test_formgrade_prints_its_address_and_config(course):
     try:
         line = process.stdout.readline()
     finally:
-        process.terminate()
+        process.terminate()  # SIGTERM, as `kill` or a service manager sends
         process.wait(timeout=30)
     assert line.startswith("formgrader on") and "/formgrader?token=" in line
+    # the server it started (in a session of its own) stopped with it
+    port = line.split("http://127.0.0.1:")[1].split("/")[0]
+    left = subprocess.run(["pgrep", "-f", "--", f"--port={port} "], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "the formgrader server outlived its command"
     config = (course / "nbgrader_config.py").read_text()
     assert f"c.CourseDirectory.root = {str(course)!r}" in config
     assert "autograder.deadlines.LatePenalty" in config
