@@ -433,6 +433,10 @@ class DaskPool:
             target.write_bytes(notebook)
         return result
 
+    def fork_server(self, source_dir: str, assignment: str) -> str:
+        """No shared zygote here: each host's pool starts its own (see ``WorkerPool``)."""
+        return ""
+
     def grade(self, tasks: Iterable[GradeTask]) -> Iterator[tuple[GradeTask, GradeResult]]:
         """Grade every task on the cluster; yield ``(task, result)`` as each finishes.
 

@@ -339,6 +339,8 @@ def main(
                 DaskPool(scheduler) if scheduler else WorkerPool(jobs) as pool,
                 Book(course, assignment, db_url) as book,
             ):
+                # the assignment's fork server loads its libraries while the batch is prepared
+                pool.fork_server(str(course / "source" / assignment), assignment)
                 template = _template_gradebook(course, assignment, scratch / "template")
                 work = _tasks(batch, template, scratch, options, secret)
                 for done, (task, result) in enumerate(pool.grade(work), start=1):

@@ -181,14 +181,17 @@ class Sandbox:
         slot: int = 0,
         hide=(),
         preload=(),
+        fork_server: str = "",
     ):
         """``preload``: modules the submission is expected to import (the released notebook's),
-        which a fork server imports once for every sandbox (:mod:`~autograder.sandbox.forked`)."""
+        which a fork server imports once for every sandbox (:mod:`~autograder.sandbox.forked`);
+        ``fork_server``: the address of a grading pool's shared one."""
         from autograder.sandbox.capabilities import capabilities
 
         self.files, self.workdir, self.limits, self.slot = Path(files), Path(workdir), limits, slot
         self.hide = [str(Path(p).resolve()) for p in hide]  # e.g. the course, the submissions
         self.preload = tuple(str(m) for m in preload)
+        self.fork_server = str(fork_server)
         self.process: subprocess.Popen | None = None
         self.caps = capabilities()
         self.cgroup: CGroup | None = None

@@ -6,8 +6,9 @@ assignment's imports in every submission.
 steps, the same control group, uid, capabilities, keyring and socket filter), but its first
 process is a fork of a :class:`Zygote` (``zygote.py``) instead of ``unshare`` executing a new
 interpreter: the harness, IPython and the modules the assignment's notebook imports (numpy,
-scikit-learn, PyTorch...) are already in memory. A zygote is started once per grading worker
-and per set of modules, and serves every later sandbox of that worker.
+scikit-learn, PyTorch...) are already in memory. A grading pool starts one zygote per batch and
+its workers connect to it (:meth:`Zygote.connect`; ``fork_server`` is its address); a process
+with no shared one starts its own on first use (:func:`zygote_for`).
 
 The grader still observes everything it trusts itself: the zygote (trusted: it runs no
 submission code) reports each fork's wait status and CPU time as ``wait4`` gave them, and a
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -62,33 +64,80 @@ def with_warm_up(modules) -> tuple[str, ...]:
 
 
 class Zygote:
-    """The grader's handle on one fork server (see :mod:`autograder.sandbox.zygote`)."""
+    """A handle on one fork server (see :mod:`autograder.sandbox.zygote`): :meth:`start` one
+    (its owner), or :meth:`connect` to one a grading pool shares between its workers."""
 
-    def __init__(self, preload: tuple[str, ...] = (), timeout: float = 120):
-        self.preload = tuple(preload)
+    def __init__(self, channel: socket.socket, process=None, stderr=None, address: str = ""):
+        self.channel, self.process, self._stderr, self.address = channel, process, stderr, address
+        self.preload: tuple[str, ...] = ()
+        self.loaded: tuple[str, ...] = ()
+        self.skipped: tuple[str, ...] = ()
+        self.threads = 0
+        self.ended: dict[int, tuple[int, float]] = {}
+        self._gone = False
+        self._folder: str | None = None
+
+    @classmethod
+    def start(
+        cls, preload=(), *, timeout: float = 120, shared: bool = False, wait: bool = True
+    ) -> Zygote:
+        """Start a zygote importing ``preload``; ``shared``: also listening for other processes
+        of this user (at ``address``, in a private folder); ``wait``: until it is ready."""
+        preload = tuple(preload)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._stderr = tempfile.TemporaryFile()
-        script, modules = str(HERE / "zygote.py"), json.dumps(list(self.preload))
+        passed, listener, folder, address = [theirs], None, None, ""
+        if shared:
+            folder = tempfile.mkdtemp(prefix="autograder-zygote-")  # mode 700
+            address = os.path.join(folder, "socket")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            listener.bind(address)
+            listener.listen(64)  # workers may connect before it is ready: they queue
+            passed.append(listener)
+        stderr = tempfile.TemporaryFile()
+        command = [sys.executable, "-I", str(HERE / "zygote.py"), str(theirs.fileno())]
+        command.append(json.dumps(list(preload)))
+        if listener is not None:
+            command.append(str(listener.fileno()))
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", script, str(theirs.fileno()), modules],
+            process = subprocess.Popen(
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
+                stderr=stderr,
                 cwd="/",
                 env=environment(),
-                # in the worker's process group: killing the worker's group kills it too
-                pass_fds=(theirs.fileno(),),
+                # in its starter's process group: killing a worker's group kills it too
+                pass_fds=[sock.fileno() for sock in passed],
                 preexec_fn=_die_with_parent,
             )
         finally:
-            theirs.close()
-        self.channel = ours
-        self.ended: dict[int, tuple[int, float]] = {}
+            for sock in passed:
+                sock.close()
+        zygote = cls(ours, process, stderr, address)
+        zygote.preload, zygote._folder = preload, folder
+        if wait:
+            zygote.wait_ready(timeout)
+        return zygote
+
+    @classmethod
+    def connect(cls, address: str, timeout: float = 120) -> Zygote:
+        """A client of the shared zygote at ``address`` (once it is ready)."""
+        channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            channel.connect(address)
+        except OSError as exc:
+            channel.close()
+            raise ZygoteError(f"no fork server at {address}: {exc}") from None
+        zygote = cls(channel, address=address)
+        zygote.wait_ready(timeout)
+        return zygote
+
+    def wait_ready(self, timeout: float = 120) -> None:
         ready = self._next(time.monotonic() + timeout)
         if not ready.get("ready"):
             self.close()
             raise ZygoteError("the fork server did not start: no ready message")
+        self.preload = tuple(ready.get("preload", self.preload))
         self.loaded = tuple(ready.get("loaded", ()))
         self.skipped = tuple(ready.get("skipped", ()))
         self.threads = int(ready.get("threads", 0))
@@ -99,9 +148,13 @@ class Zygote:
         return self.threads == 1
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        if self.process is not None:
+            return self.process.poll() is None
+        return not self._gone
 
     def _said(self) -> str:
+        if self._stderr is None:
+            return ""
         self._stderr.seek(0)
         lines = self._stderr.read().decode(errors="replace").strip().splitlines()
         return f"; it said: {lines[-1][:200]}" if lines else ""
@@ -113,9 +166,14 @@ class Zygote:
             ready, _, _ = select.select([self.channel], [], [], left)
             if not ready:
                 return {}
-            data = self.channel.recv(65536)
+            try:
+                data = self.channel.recv(65536)
+            except OSError:
+                data = b""
             if not data:
-                self.process.wait()
+                self._gone = True
+                if self.process is not None:
+                    self.process.wait()
                 raise ZygoteError(f"the fork server ended{self._said()}")
             message = json.loads(data)
             if "ended" in message:
@@ -160,32 +218,59 @@ class Zygote:
         return self.ended.pop(pid)
 
     def close(self) -> None:
-        """End the zygote; every fork still running is killed with it."""
+        """End this handle: the zygote itself if this is its owner (every fork still running
+        is killed with it), else this client's forks."""
         self.channel.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._stderr.close()
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
-_zygotes: dict[tuple[str, ...], Zygote] = {}
+_zygotes: dict[object, Zygote] = {}
+_refused: set[str] = set()  # shared zygotes that could not be used: this process starts its own
 
 
-def zygote_for(preload: tuple[str, ...]) -> Zygote:
-    """This process's zygote for ``preload`` (started on first use, restarted if it ended)."""
+def zygote_for(preload: tuple[str, ...], server: str = "") -> Zygote:
+    """The zygote for ``preload``: the shared one at ``server`` when given and usable (it
+    loaded the same modules), else this process's own (started on first use, restarted if it
+    ended)."""
+    if server and server not in _refused:
+        zygote = _zygotes.get(server)
+        if zygote is not None and not zygote.alive():
+            _zygotes.pop(server).close()
+            zygote = None
+        if zygote is None:
+            try:
+                zygote = Zygote.connect(server)
+            except ZygoteError:
+                _refused.add(server)
+            else:
+                if zygote.preload == tuple(preload):
+                    _zygotes[server] = zygote
+                else:
+                    zygote.close()
+                    _refused.add(server)
+                    zygote = None
+        if zygote is not None:
+            return zygote
     zygote = _zygotes.get(preload)
     if zygote is not None and not zygote.alive():
         zygote.close()
         zygote = None
     if zygote is None:
-        zygote = _zygotes[preload] = Zygote(preload)
+        zygote = _zygotes[preload] = Zygote.start(preload)
     return zygote
 
 
 def close_all() -> None:
-    """End this process's zygotes (a worker's last step: none outlives it)."""
+    """End this process's zygotes and connections (a worker's last step)."""
     while _zygotes:
         _zygotes.popitem()[1].close()
 
@@ -209,7 +294,7 @@ class ForkedSandbox(NamespaceSandbox):
 
     def _launch(self, env: dict) -> Launch:
         try:
-            zygote = zygote_for(with_warm_up(self.preload))
+            zygote = zygote_for(with_warm_up(self.preload), self.fork_server)
         except ZygoteError:
             raise
         except (OSError, ValueError) as exc:

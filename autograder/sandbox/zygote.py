@@ -5,8 +5,9 @@ sandbox).
 Importing numpy, scikit-learn and PyTorch costs a fresh sandbox about 3 s of a 6 s
 assignment-4 submission; a fork of a process that already holds them costs milliseconds.
 :class:`autograder.sandbox.forked.Zygote` starts this file as ``python -I zygote.py FD
-PRELOAD`` (``PRELOAD``: a JSON list of module names) with the harness's own environment, so the
-libraries start exactly as in a harness the sandbox executes. What every sandbox inherits is
+PRELOAD [LISTEN]`` (``PRELOAD``: a JSON list of module names; ``LISTEN``: a listening Unix
+socket through which the workers of one grading batch share this zygote) with the harness's
+own environment, so the libraries start exactly as in a harness the sandbox executes. What every sandbox inherits is
 this process's memory, so it holds nothing but the libraries and the harness:
 
 - it never runs a line of any submission (the forks do, after the lockdown);
@@ -22,7 +23,9 @@ Protocol on ``FD``, a ``SOCK_SEQPACKET`` socket, one JSON object per packet:
   (the zygote reaps its forks, so a pid is never killed after its reuse); answer nothing;
 - this process sends ``{"ended": pid, "status": wait status, "cpu_s": CPU seconds}`` when a
   fork ends (``wait4``: the fork's CPU time includes every process it waited for);
-- end of file: every fork is killed, and this process exits.
+- end of file from the process that started it: every fork is killed, and this process exits;
+  from a worker that connected (only the same uid is accepted): that worker's forks are killed.
+  A connecting worker is first sent the ready message (what was loaded).
 
 Each fork does what ``unshare --mount --net --pid --ipc --uts --fork --kill-child`` does for the
 executed harness (plus ``--user --map-root-user`` when the grader is not root): it leads a
@@ -41,6 +44,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -163,18 +167,28 @@ def sandbox(fds: list[int], zygote: int) -> None:
 
 
 class Server:
-    """The zygote's loop: forks on request, reports every fork's end."""
+    """The zygote's loop: forks on request, reports every fork's end to whoever asked for it.
 
-    def __init__(self, channel: socket.socket):
-        self.channel = channel
-        self.live: set[int] = set()
+    Its first client is the process that started it (end of file there ends the zygote);
+    with a listening socket, grading workers of the same user connect as further clients (end
+    of file there kills that client's forks).
+    """
+
+    def __init__(self, channel: socket.socket, hello: dict, listener: socket.socket | None):
+        self.owner, self.hello, self.listener = channel, hello, listener
+        self.clients: list[socket.socket] = [channel]
+        self.live: dict[int, socket.socket] = {}  # fork -> the client it reports to
         self.wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
 
-    def send(self, message: dict) -> None:
-        self.channel.send(json.dumps(message).encode())
+    @staticmethod
+    def send(client: socket.socket, message: dict) -> None:
+        try:
+            client.send(json.dumps(message).encode())
+        except OSError:
+            pass  # that client is gone: its end of file comes next
 
     def reap(self) -> None:
         while self.live:
@@ -184,50 +198,76 @@ class Server:
                 return
             if pid == 0:
                 return
-            self.live.discard(pid)
-            self.send({"ended": pid, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime})
+            client = self.live.pop(pid, None)
+            if client is not None:
+                cpu_s = usage.ru_utime + usage.ru_stime
+                self.send(client, {"ended": pid, "status": status, "cpu_s": cpu_s})
 
-    def fork(self, fds: list[int]) -> None:
+    def fork(self, client: socket.socket, fds: list[int]) -> None:
         zygote = os.getpid()
         pid = os.fork()
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             sandbox(fds, zygote)
-        self.live.add(pid)
-        self.send({"forked": pid})
+        self.live[pid] = client
+        self.send(client, {"forked": pid})
 
-    def kill(self, pid) -> None:
-        if pid in self.live:  # not reaped yet: the pid is still this fork's
+    def kill(self, client: socket.socket, pid) -> None:
+        if self.live.get(pid) is client:  # not reaped yet (the pid is still this fork's)
             for kill in (os.killpg, os.kill):
                 try:
                     kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
 
+    def accept(self) -> None:
+        client, _ = self.listener.accept()
+        creds = client.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        _pid, uid, _gid = struct.unpack("3i", creds)
+        if uid != os.geteuid():  # only the grading user's own processes
+            client.close()
+            return
+        self.clients.append(client)
+        self.send(client, self.hello)
+
+    def drop(self, client: socket.socket) -> None:
+        for pid, owner in list(self.live.items()):
+            if owner is client:
+                self.kill(client, pid)
+        self.clients.remove(client)
+        client.close()
+
     def serve(self) -> None:
         while True:
-            ready, _, _ = select.select([self.channel, self.wake_r], [], [])
+            watched = [*self.clients, self.wake_r] + ([self.listener] if self.listener else [])
+            ready, _, _ = select.select(watched, [], [])
             if self.wake_r in ready:
                 os.read(self.wake_r, 4096)
             self.reap()
-            if self.channel not in ready:
-                continue
-            data, fds, _, _ = socket.recv_fds(self.channel, 65536, 8)
-            if not data:
-                break
-            try:
-                request = json.loads(data)
-            except ValueError:
-                request = {}
-            if request.get("op") == "fork" and len(fds) == 4:
-                self.fork(fds)
-            elif request.get("op") == "kill":
-                self.kill(request.get("pid"))
-            for fd in fds:
-                os.close(fd)
-        for pid in list(self.live):
-            self.kill(pid)
+            if self.listener is not None and self.listener in ready:
+                self.accept()
+            for client in [c for c in ready if c in self.clients]:
+                data, fds, _, _ = socket.recv_fds(client, 65536, 8)
+                if not data:
+                    if client is self.owner:
+                        return self.stop()
+                    self.drop(client)
+                    continue
+                try:
+                    request = json.loads(data)
+                except ValueError:
+                    request = {}
+                if request.get("op") == "fork" and len(fds) == 4:
+                    self.fork(client, fds)
+                elif request.get("op") == "kill":
+                    self.kill(client, request.get("pid"))
+                for fd in fds:
+                    os.close(fd)
+
+    def stop(self) -> None:
+        for pid, client in list(self.live.items()):
+            self.kill(client, pid)
 
 
 def main(argv) -> None:
@@ -235,6 +275,7 @@ def main(argv) -> None:
     sys.path.insert(0, here)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     channel = socket.socket(fileno=int(argv[1]))
+    listener = socket.socket(fileno=int(argv[3])) if len(argv) > 3 else None
     import enter  # noqa: F401  -- the sandbox's own code, imported once
     import harness
 
@@ -242,9 +283,12 @@ def main(argv) -> None:
     loaded, skipped = preload(json.loads(argv[2]))
     gc.collect()
     gc.freeze()  # the forks do not copy the preloaded objects' pages to collect them
-    server = Server(channel)
-    server.send({"ready": True, "loaded": loaded, "skipped": skipped, "threads": threads()})
+    hello = {"ready": True, "loaded": loaded, "skipped": skipped, "threads": threads()}
+    hello["preload"] = json.loads(argv[2])
+    server = Server(channel, hello, listener)
+    server.send(channel, hello)
     server.serve()
+    os._exit(0)  # no interpreter shutdown (torch and the rest): the owner waits for this
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import json
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -160,6 +161,45 @@ def imported_modules(notebook) -> tuple[str, ...]:
     )
 
 
+def prepare_checks(blocks) -> threading.Thread:
+    """Import the modules the hidden ``blocks`` import, then, in a background thread, what
+    those modules name in ``PREPARE`` (what their expectations import lazily, e.g. the
+    data set's scikit-learn), so that it loads while the sandbox starts; the thread (its
+    failures are left for the checks themselves to meet). Join it before any check runs:
+    a module two threads import at once can be seen half initialised."""
+    import ast
+    import importlib
+
+    names: list[str] = []
+    for block in blocks:
+        try:
+            tree = ast.parse(block)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+            elif isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+    later: list[str] = []
+    for name in dict.fromkeys(names):
+        try:
+            later += getattr(importlib.import_module(name), "PREPARE", ())
+        except Exception:
+            continue  # the check meets it itself, as a grader error
+
+    def load():
+        for name in dict.fromkeys(later):
+            try:
+                importlib.import_module(name)
+            except Exception:
+                pass
+
+    thread = threading.Thread(target=load, name="prepare-checks", daemon=True)
+    thread.start()
+    return thread
+
+
 def _exception_name(error: dict) -> str:
     name = str(error.get("ename", ""))
     return name if name in _SHOWN_EXCEPTIONS else "an exception"
@@ -169,11 +209,19 @@ class _Runner:
     """One submission's sandbox, restarted (with the earlier cells replayed) after a kill."""
 
     def __init__(
-        self, files, workdir, options: GradingOptions, slot: int, deadline, hide=(), preload=()
+        self,
+        files,
+        workdir,
+        options: GradingOptions,
+        slot: int,
+        deadline,
+        hide=(),
+        preload=(),
+        fork_server: str = "",
     ):
         self.files, self.workdir, self.options, self.slot = files, workdir, options, slot
         self.limits = options.sandbox_limits()
-        self.hide, self.preload = list(hide), tuple(preload)
+        self.hide, self.preload, self.fork_server = list(hide), tuple(preload), fork_server
         self.deadline = deadline
         self.sandbox: Sandbox | None = None
         self.replay: list[str] = []  # cells that ran to their end (with or without an error)
@@ -182,7 +230,13 @@ class _Runner:
     def _ensure(self) -> Sandbox:
         if self.sandbox is None:
             self.sandbox = Sandbox(
-                self.files, self.workdir, self.limits, self.slot, self.hide, self.preload
+                self.files,
+                self.workdir,
+                self.limits,
+                self.slot,
+                self.hide,
+                self.preload,
+                self.fork_server,
             )
             self.sandbox.start(timeout=max(1.0, self.deadline - time.monotonic()))
             for code in self.replay:
@@ -331,6 +385,9 @@ class SandboxedExecute(NbGraderPreprocessor):
     hide = List(Unicode(), help="folders to hide even inside the sandbox's allowed ones").tag(
         config=True
     )
+    fork_server = Unicode("", help="address of the grading pool's shared zygote, if any").tag(
+        config=True
+    )
 
     def preprocess(self, nb, resources):
         if not self.source_dir or not self.outcomes_path:
@@ -345,6 +402,8 @@ class SandboxedExecute(NbGraderPreprocessor):
             if cells.is_test(c)
         }
         self._graded_names = defined_names(source)
+        # joined before the first check: two threads importing one package can see it half made
+        self._preparing = prepare_checks(code for code, _ in self._checks.values())
         self._manual = {
             cells.grade_id(c): cells.points(c) for c in source.cells if cells.is_manual(c)
         }
@@ -354,7 +413,16 @@ class SandboxedExecute(NbGraderPreprocessor):
         workdir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + options.notebook_timeout
         preload = imported_modules(source)
-        runner = _Runner(folder, workdir, options, self.slot, deadline, list(self.hide), preload)
+        runner = _Runner(
+            folder,
+            workdir,
+            options,
+            self.slot,
+            deadline,
+            list(self.hide),
+            preload,
+            self.fork_server,
+        )
         outcomes: dict[str, CheckOutcome] = {}
         self._notes: list[str] = []  # limits the student's own cells hit, in words
         checked = False  # once a check has run, later cells' output is not kept
@@ -437,6 +505,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                 str(grade_id), 0.0, 0.0, "grader_error", "not a check of this assignment"
             )
         code, possible = self._checks[grade_id]
+        self._preparing.join()
 
         def outcome(kind: str, message: str = "") -> CheckOutcome:
             earned = possible if kind == "passed" else 0.0

@@ -295,3 +295,80 @@ def test_grading_processes_skip_the_unused_iri_parser():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["invalid", "None"]  # validation works; the parser never loaded
+
+
+# -- one fork server per grading batch ---------------------------------------------------------
+
+
+@pytest.fixture
+def pool_server(tmp_path, forking):
+    """A pool's shared zygote for a one-cell assignment importing ``wave``."""
+    from autograder.pool import WorkerPool
+
+    source = tmp_path / "source" / "hw"
+    source.mkdir(parents=True)
+    nb = _notebook((f"import {PRELOADED}", {}))
+    nbformat.write(nb, source / "hw.ipynb")
+    pool = WorkerPool(1)
+    address = pool.fork_server(str(source), "hw")
+    yield address
+    pool.close()
+
+
+@needs_namespaces
+def test_a_pools_workers_share_one_fork_server(tmp_path, pool_server):
+    assert pool_server and Path(pool_server).is_socket()
+    assert oct(Path(pool_server).parent.stat().st_mode & 0o777) == "0o700"
+    with Sandbox(
+        _files(tmp_path, "a"), tmp_path / "a" / "work", preload=(PRELOADED,),
+        fork_server=pool_server,
+    ) as box:  # fmt: skip
+        assert box.process.zygote.address == pool_server
+        assert box.process.zygote.process is None  # a client, not the owner
+        assert _run(box, f"import sys\nprint({PRELOADED!r} in sys.modules)")["stdout"] == "True\n"
+    # a sandbox for other modules than the shared server loaded gets this process's own
+    with Sandbox(
+        _files(tmp_path, "b"), tmp_path / "b" / "work", preload=("fractions",),
+        fork_server=pool_server,
+    ) as box:  # fmt: skip
+        assert box.process.zygote.address == ""
+        assert _run(box, "print(1)")["stdout"] == "1\n"
+
+
+def _files(tmp_path: Path, name: str) -> Path:
+    files = tmp_path / name / "files"
+    files.mkdir(parents=True)
+    return files
+
+
+@needs_namespaces
+def test_the_shared_fork_server_refuses_other_users(tmp_path, pool_server):
+    """Only the grading user's processes may ask it for sandboxes (SO_PEERCRED)."""
+    import shutil
+
+    python = shutil.which("python3", path="/usr/bin:/bin")  # one another uid may run
+    if os.geteuid() != 0 or python is None:
+        pytest.skip("needs root and a system python3 to connect as another uid")
+    code = (
+        "import socket, sys\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+        "try:\n    s.connect(sys.argv[1])\nexcept OSError as e:\n    print('refused', e.errno); raise SystemExit\n"
+        "s.settimeout(60)\nprint('answer', s.recv(65536)[:20])\n"
+    )
+
+    def as_nobody():
+        os.setgid(65534)
+        os.setuid(65534)
+
+    os.chmod(Path(pool_server).parent, 0o755)  # even with the folder opened up
+    os.chmod(pool_server, 0o777)
+    out = subprocess.run(
+        [python, "-c", code, pool_server], preexec_fn=as_nobody,
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert out.strip() == "answer b''", out  # connected, then closed without a word
+    # the control: the grading user itself is answered
+    mine = subprocess.run(
+        [python, "-c", code, pool_server], capture_output=True, text=True, timeout=120
+    ).stdout
+    assert mine.startswith('answer b\'{"ready": true'), mine
