@@ -248,17 +248,10 @@ def zygote_for(preload: tuple[str, ...], server: str = "") -> Zygote:
             zygote = None
         if zygote is None:
             try:
-                zygote = Zygote.connect(server)
+                zygote = _zygotes[server] = Zygote.connect(server)
             except ZygoteError:
                 _refused.add(server)
-            else:
-                if zygote.preload == tuple(preload):
-                    _zygotes[server] = zygote
-                else:
-                    zygote.close()
-                    _refused.add(server)
-                    zygote = None
-        if zygote is not None:
+        if zygote is not None and zygote.preload == tuple(preload):
             return zygote
     zygote = _zygotes.get(preload)
     if zygote is not None and not zygote.alive():
