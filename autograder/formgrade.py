@@ -114,15 +114,20 @@ def start(
         )  # fmt: skip
     url = f"http://{ip}:{port}/formgrader?token={token}"
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ValueError(f"formgrader did not start:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://{ip}:{port}/api/status?token={token}", timeout=2):
-                return Formgrader(url, process, log)
-        except OSError:
-            time.sleep(0.5)
-    process.terminate()
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ValueError(f"formgrader did not start:\n{log.read_text()[-2000:]}")
+            try:
+                status = f"http://{ip}:{port}/api/status?token={token}"
+                with urllib.request.urlopen(status, timeout=2):
+                    return Formgrader(url, process, log)
+            except OSError:
+                time.sleep(0.5)
+    except BaseException:  # Ctrl-C or SIGTERM while it starts: the server goes too
+        Formgrader(url, process, log).stop()
+        raise
+    Formgrader(url, process, log).stop()
     raise ValueError(f"formgrader did not answer on port {port} within {timeout:g} s; see {log}")
 
 
@@ -133,19 +138,22 @@ def main(
     ip: str = "127.0.0.1",
     db_url: str | None = None,
 ) -> int:
-    """Start formgrader, print its address, serve until Ctrl-C; the exit status."""
-    server = start(course=course, port=port, ip=ip, db_url=db_url)
-    print(f"formgrader on {Path(course).resolve()} ({COURSE_ID}): open {server.url}", flush=True)
-    print("Ctrl-C stops it.", flush=True)
+    """Start formgrader, print its address, serve until Ctrl-C (or SIGTERM); the exit status."""
 
     def stop_on_term(*_):  # `kill`, a service manager: stop the server too, as Ctrl-C does
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop_on_term)
+    previous = signal.signal(signal.SIGTERM, stop_on_term)  # before the server exists
+    server = None
     try:
+        server = start(course=course, port=port, ip=ip, db_url=db_url)
+        where = f"formgrader on {Path(course).resolve()} ({COURSE_ID}): open {server.url}"
+        print(where, flush=True)
+        print("Ctrl-C stops it.", flush=True)
         return server.process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         signal.signal(signal.SIGTERM, previous)

@@ -194,6 +194,8 @@ class Zygote:
             message = self._next(deadline)
             if "forked" in message:
                 return int(message["forked"])
+            if "failed" in message:
+                raise ZygoteError(f"the fork server could not fork: {message['failed']}")
         raise ZygoteError("the fork server did not fork in time")
 
     def kill(self, pid: int) -> None:

@@ -18,7 +18,7 @@ this process's memory, so it holds nothing but the libraries and the harness:
 Protocol on ``FD``, a ``SOCK_SEQPACKET`` socket, one JSON object per packet:
 
 - ``{"op": "fork"}`` with four descriptors (spec pipe, requests, answers, stderr); answer
-  ``{"forked": pid}``;
+  ``{"forked": pid}`` (``{"failed": why}`` when the kernel refused the fork);
 - ``{"op": "kill", "pid": pid}``: SIGKILL that fork's process group, if it has not been reaped
   (the zygote reaps its forks, so a pid is never killed after its reuse); answer nothing;
 - this process sends ``{"ended": pid, "status": wait status, "cpu_s": CPU seconds}`` when a
@@ -205,7 +205,11 @@ class Server:
 
     def fork(self, client: socket.socket, fds: list[int]) -> None:
         zygote = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # e.g. out of processes: this request fails, the server stays
+            self.send(client, {"failed": f"fork: {exc}"[:200]})
+            return
         if pid == 0:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
