@@ -33,7 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from autograder.sandbox.base import HERE, Launch, _die_with_parent, environment
+from autograder.sandbox.base import HERE, Launch, environment
 from autograder.sandbox.namespaces import NamespaceSandbox
 
 __all__ = ["ForkedSandbox", "Zygote", "ZygoteError", "close_all", "enabled", "zygote_for"]
@@ -94,7 +94,8 @@ class Zygote:
             listener.listen(64)  # workers may connect before it is ready: they queue
             passed.append(listener)
         stderr = tempfile.TemporaryFile()
-        command = [sys.executable, "-I", str(HERE / "zygote.py"), str(theirs.fileno())]
+        command = [sys.executable, "-I", str(HERE / "zygote.py"), str(os.getpid())]
+        command.append(str(theirs.fileno()))
         command.append(json.dumps(list(preload)))
         if listener is not None:
             command.append(str(listener.fileno()))
@@ -108,8 +109,7 @@ class Zygote:
                 env=environment(),
                 # in its starter's process group: killing a worker's group kills it too
                 pass_fds=[sock.fileno() for sock in passed],
-                preexec_fn=_die_with_parent,
-            )
+            )  # no preexec_fn (its starter may have threads): it holds on to its parent itself
         finally:
             for sock in passed:
                 sock.close()
@@ -309,6 +309,9 @@ class ForkedSandbox(NamespaceSandbox):
         spec_r, spec_w = os.pipe()
         try:
             pid = self._zygote.fork([spec_r, requests_r, answers_w, errors])
+        except BaseException:
+            os.close(spec_w)
+            raise
         finally:
             os.close(spec_r)
         try:

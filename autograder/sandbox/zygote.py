@@ -4,10 +4,11 @@ sandbox).
 
 Importing numpy, scikit-learn and PyTorch costs a fresh sandbox about 3 s of a 6 s
 assignment-4 submission; a fork of a process that already holds them costs milliseconds.
-:class:`autograder.sandbox.forked.Zygote` starts this file as ``python -I zygote.py FD
-PRELOAD [LISTEN]`` (``PRELOAD``: a JSON list of module names; ``LISTEN``: a listening Unix
-socket through which the workers of one grading batch share this zygote) with the harness's
-own environment, so the libraries start exactly as in a harness the sandbox executes. What every sandbox inherits is
+:class:`autograder.sandbox.forked.Zygote` starts this file as ``python -I zygote.py PARENT FD
+PRELOAD [LISTEN]`` (``PARENT``: the starter's pid, with which it dies; ``PRELOAD``: a JSON list
+of module names; ``LISTEN``: a listening Unix socket through which the workers of one grading
+batch share this zygote) with the harness's own environment, so the libraries start exactly as
+in a harness the sandbox executes. What every sandbox inherits is
 this process's memory, so it holds nothing but the libraries and the harness:
 
 - it never runs a line of any submission (the forks do, after the lockdown);
@@ -275,9 +276,13 @@ class Server:
 
 
 def main(argv) -> None:
+    # set here, after exec (its starter may have threads: no preexec_fn), then the parent
+    # checked, in case it ended before the request was made
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != int(argv.pop(1)):
+        os._exit(1)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     channel = socket.socket(fileno=int(argv[1]))
     listener = socket.socket(fileno=int(argv[3])) if len(argv) > 3 else None
     import enter  # noqa: F401  -- the sandbox's own code, imported once

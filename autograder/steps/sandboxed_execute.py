@@ -34,6 +34,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -161,12 +162,13 @@ def imported_modules(notebook) -> tuple[str, ...]:
     )
 
 
-def prepare_checks(blocks) -> threading.Thread:
+def prepare_checks(blocks, background: bool = True) -> Callable[[], None]:
     """Import the modules the hidden ``blocks`` import, then, in a background thread, what
     those modules name in ``PREPARE`` (what their expectations import lazily, e.g. the
-    data set's scikit-learn), so that it loads while the sandbox starts; the thread (its
-    failures are left for the checks themselves to meet). Join it before any check runs:
-    a module two threads import at once can be seen half initialised."""
+    data set's scikit-learn), so that it loads while the sandbox starts (failures are left
+    for the checks themselves to meet). Call what it returns before any check runs: a module
+    two threads import at once can be seen half initialised. Not ``background``: imported
+    here and now (a sandbox started with a ``preexec_fn`` must not meet a running thread)."""
     import ast
     import importlib
 
@@ -195,9 +197,19 @@ def prepare_checks(blocks) -> threading.Thread:
             except Exception:
                 pass
 
+    if not background:
+        load()
+        return lambda: None
     thread = threading.Thread(target=load, name="prepare-checks", daemon=True)
     thread.start()
-    return thread
+    return thread.join
+
+
+def _forked_sandboxes() -> bool:
+    """Whether this machine's sandboxes start as forks of a zygote (no ``preexec_fn``)."""
+    from autograder.sandbox import capabilities, forked
+
+    return capabilities()["mode"] == "namespaces" and forked.enabled()
 
 
 def _exception_name(error: dict) -> str:
@@ -403,7 +415,9 @@ class SandboxedExecute(NbGraderPreprocessor):
         }
         self._graded_names = defined_names(source)
         # joined before the first check: two threads importing one package can see it half made
-        self._preparing = prepare_checks(code for code, _ in self._checks.values())
+        self._prepared = prepare_checks(
+            (code for code, _ in self._checks.values()), background=_forked_sandboxes()
+        )
         self._manual = {
             cells.grade_id(c): cells.points(c) for c in source.cells if cells.is_manual(c)
         }
@@ -505,7 +519,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                 str(grade_id), 0.0, 0.0, "grader_error", "not a check of this assignment"
             )
         code, possible = self._checks[grade_id]
-        self._preparing.join()
+        self._prepared()
 
         def outcome(kind: str, message: str = "") -> CheckOutcome:
             earned = possible if kind == "passed" else 0.0
