@@ -1,8 +1,9 @@
 """The worker pool: long-lived grading processes, one task at a time each.
 
-Each worker (:func:`autograder.worker.serve`) runs in its own process group, started with
-``python -I`` (neither the current folder nor ``PYTHON*`` variables decide what it imports)
-and the parent's own ``autograder`` and ``coursekit`` folders first on its path; its first
+Each worker (:func:`autograder.worker.serve`) runs in its own process group (in the grader's
+session, at niceness ``WORKER_NICE``), started with ``python -I`` (neither the current folder
+nor ``PYTHON*`` variables decide what it imports) and the parent's own ``autograder`` and
+``coursekit`` folders first on its path; its first
 line says which files it imported, and a worker running other code than the parent is refused.
 A worker that dies or outlasts its task's time is killed with its whole group and replaced;
 only that task's student is failed.
@@ -29,8 +30,11 @@ from autograder.worker import GradeTask
 
 __all__ = ["WorkerPool"]
 
+#: The workers' niceness: what a worker does itself (start-up, nbgrader's passes, the checks'
+#: arithmetic) yields to the batch's fork server and the sandboxes, which it waits for anyway.
+WORKER_NICE = 5
 _BOOT = (
-    "import sys; sys.path[:0] = sys.argv[1:]; "
+    f"import os, sys; os.nice({WORKER_NICE}); sys.path[:0] = sys.argv[1:]; "
     "from autograder.worker import serve; raise SystemExit(serve())"
 )
 
@@ -56,7 +60,10 @@ class _Worker:
             stderr=subprocess.DEVNULL,
             text=True,
             cwd=tempfile.gettempdir(),
-            start_new_session=True,
+            # a process group of its own (killed as one), in the grader's session: the kernel
+            # shares the CPU between sessions first (autogroups), and a session per worker
+            # would let the workers starve the batch's fork server while it loads
+            process_group=0,
         )
         self.ready = False
 
