@@ -170,11 +170,11 @@ class WorkerPool:
         """
         import nbformat
 
-        from autograder.sandbox import capabilities, forked
+        from autograder.sandbox import forked
         from autograder.steps.sandboxed_execute import imported_modules
 
         try:
-            if capabilities()["mode"] != "namespaces" or not forked.enabled():
+            if not forked.in_use():
                 return ""
             source = Path(source_dir) / f"{assignment}.ipynb"
             preload = forked.with_warm_up(imported_modules(nbformat.read(source, as_version=4)))

@@ -12,7 +12,7 @@ exactly what it guarantees here:
   util-linux ``unshare``): private mount table with an allow-listed read-only root, private PID
   namespace, no network, private IPC/UTS, a uid never used by another sandbox when the grader
   runs as root (:mod:`~autograder.sandbox.uids`), else a fresh user namespace; by default
-  each such sandbox is a fork of the worker's fork server (:mod:`~autograder.sandbox.forked`,
+  each such sandbox is a fork of the batch's fork server (:mod:`~autograder.sandbox.forked`,
   :mod:`~autograder.sandbox.zygote`), which imported the harness and the assignment's
   libraries once and never runs submission code (``AUTOGRADER_ZYGOTE=0``: ``unshare``
   executes the harness instead);

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from autograder.sandbox.base import HERE, Launch, environment
 from autograder.sandbox.namespaces import NamespaceSandbox
 
-__all__ = ["ForkedSandbox", "Zygote", "ZygoteError", "close_all", "enabled", "zygote_for"]
+__all__ = ["ForkedSandbox", "Zygote", "ZygoteError", "close_all", "enabled", "in_use", "zygote_for"]
 
 #: Modules a library imports lazily on first use, at a cost worth paying once per worker:
 #: PyTorch's optimizers import ``torch._dynamo`` (about 2 s) when the first one is made.
@@ -53,6 +53,14 @@ def enabled() -> bool:
     if value not in ("0", "1"):
         raise ValueError(f"AUTOGRADER_ZYGOTE must be 0 or 1, got {value!r}")
     return value == "1"
+
+
+def in_use() -> bool:
+    """Whether this machine's sandboxes start as forks of a zygote: the ``namespaces`` mode
+    with the fork server on (then no sandbox starts through a ``preexec_fn``)."""
+    from autograder.sandbox.capabilities import capabilities
+
+    return capabilities()["mode"] == "namespaces" and enabled()
 
 
 def with_warm_up(modules) -> tuple[str, ...]:

@@ -45,7 +45,14 @@ from traitlets import Int, List, Unicode
 from autograder import cells
 from autograder.options import GradingOptions
 from autograder.records import CheckOutcome
-from autograder.sandbox import Sandbox, SandboxDied, SandboxTimeout, SandboxUnavailable, wire
+from autograder.sandbox import (
+    Sandbox,
+    SandboxDied,
+    SandboxTimeout,
+    SandboxUnavailable,
+    forked,
+    wire,
+)
 from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 
 __all__ = ["ObservedCall", "Remote", "SandboxedExecute", "defined_names", "imported_modules"]
@@ -203,13 +210,6 @@ def prepare_checks(blocks, background: bool = True) -> Callable[[], None]:
     thread = threading.Thread(target=load, name="prepare-checks", daemon=True)
     thread.start()
     return thread.join
-
-
-def _forked_sandboxes() -> bool:
-    """Whether this machine's sandboxes start as forks of a zygote (no ``preexec_fn``)."""
-    from autograder.sandbox import capabilities, forked
-
-    return capabilities()["mode"] == "namespaces" and forked.enabled()
 
 
 def _exception_name(error: dict) -> str:
@@ -416,7 +416,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         self._graded_names = defined_names(source)
         # joined before the first check: two threads importing one package can see it half made
         self._prepared = prepare_checks(
-            (code for code, _ in self._checks.values()), background=_forked_sandboxes()
+            (code for code, _ in self._checks.values()), background=forked.in_use()
         )
         self._manual = {
             cells.grade_id(c): cells.points(c) for c in source.cells if cells.is_manual(c)

@@ -12,20 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.book.pages import MYST_HEADER
+
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+PAGE = (
+    MYST_HEADER
+    + """
 # A page that claims too much
 
 ```{{code-cell}} ipython3
@@ -41,6 +35,7 @@ from coursekit.claims import claim
 claim("{text}", {holds}, gap_none=gap_none, gap_l2=gap_l2)
 ```
 """
+)
 
 
 def _build(tmp_path: Path, text: str, holds: str) -> subprocess.CompletedProcess:

@@ -10,23 +10,18 @@ sys.path.insert(0, str(ROOT / "book"))
 
 import prepare_lessons  # noqa: E402
 
-LESSON = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
+from tests.book.pages import MYST_HEADER  # noqa: E402
 
+LESSON = (
+    MYST_HEADER
+    + """
 # A lesson
 
 ```{code-cell} ipython3
 print(1)
 ```
 """
+)
 
 
 @pytest.fixture
