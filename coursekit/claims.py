@@ -11,14 +11,25 @@ numbers that say so and states the claim in a hidden cell (tag ``remove-cell``):
 A claim that does not hold raises :class:`ClaimFailed`, naming the claim and the numbers; the
 book is built with ``--warningiserror`` and cells may not raise, so a false claim fails the
 build. The numbers are printed with the claim so the failure says by how much it missed.
+
+**Record mode** (the claim-robustness check, ``book/check_claims.py``): with the environment
+variable ``COURSEKIT_CLAIMS_RECORD`` set to a file path, :func:`claim` never raises for a
+false claim; it appends one JSON line ``{"text", "holds", "numbers"}`` to that file and the
+lesson runs on, so one run of a lesson names *every* claim that does not hold under the
+conditions it ran in (a CPU kernel path, a thread count, a seed).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 
-__all__ = ["ClaimFailed", "claim"]
+__all__ = ["RECORD_ENV", "ClaimFailed", "claim"]
+
+#: The environment variable that switches :func:`claim` to record mode (a file path).
+RECORD_ENV = "COURSEKIT_CLAIMS_RECORD"
 
 
 class ClaimFailed(AssertionError):
@@ -42,6 +53,13 @@ def claim(text: str, holds, **numbers_) -> None:
         raise ValueError(f"a claim needs its text, got {text!r}")
     if type(holds).__name__ not in ("bool", "bool_"):
         raise TypeError(f"claim {text!r}: holds must be a bool, got {type(holds).__name__}")
+    record = os.environ.get(RECORD_ENV)
+    if record:
+        numbers_shown = {k: _shown(v) for k, v in numbers_.items()}
+        line = {"text": text, "holds": bool(holds), "numbers": numbers_shown}
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+        return
     if not bool(holds):
         detail = ", ".join(f"{k}={_shown(v)}" for k, v in numbers_.items())
         raise ClaimFailed(f"the lesson claims {text!r}, but it does not hold ({detail})")

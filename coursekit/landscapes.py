@@ -82,7 +82,9 @@ def trajectory(optimizer, landscape: Landscape, start, steps: int = 50) -> np.nd
     """The points ``optimizer`` visits on ``landscape`` from ``start``: shape ``(steps + 1, 2)``.
 
     ``optimizer`` is a fresh :class:`coursekit.optim.Optimizer` (it keeps its own state, so
-    reuse one only to continue a path). Row 0 is ``start``.
+    reuse one only to continue a path). Row 0 is ``start``. A rate too large for the
+    landscape makes the path diverge: its rows grow to inf (then NaN), with no error, and
+    the first non-finite row says at which step.
     """
     if not isinstance(landscape, Landscape):
         raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
@@ -92,9 +94,10 @@ def trajectory(optimizer, landscape: Landscape, start, steps: int = 50) -> np.nd
     if w.shape != (2,) or not np.all(np.isfinite(w)):
         raise ValueError(f"start must be a finite point (x, y), got {start!r}")
     path = [w]
-    for _ in range(steps):
-        w = optimizer.step({"w": w}, {"w": landscape.grad(w)})["w"]
-        path.append(w)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging path is a result
+        for _ in range(steps):
+            w = optimizer.step({"w": w}, {"w": landscape.grad(w)})["w"]
+            path.append(w)
     return np.array(path)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "LRRun",
     "chance_loss",
     "classify_run",
+    "diverged_epoch",
     "learning_rate_experiment",
     "lr_range_test_mlp",
     "plot_learning_curves",
@@ -78,6 +79,11 @@ class LRRun:
     def verdict(self) -> str:
         """:func:`classify_run` of this run."""
         return classify_run(self.history, self.initial_loss, self.chance_loss)
+
+    @property
+    def diverged_epoch(self) -> int | None:
+        """The first epoch (1-based) whose loss blew up, else None (:func:`diverged_epoch`)."""
+        return diverged_epoch(self.history, self.initial_loss)
 
     @property
     def losses(self) -> np.ndarray:
@@ -146,7 +152,10 @@ def learning_rate_experiment(
     -------
     dict of float -> :class:`LRRun`
         ``run.history.loss`` (training, per epoch) and ``run.history.val_loss`` have
-        ``epochs`` entries; ``run.verdict`` judges the run.
+        ``epochs`` entries; ``run.verdict`` judges the run. A run that diverges (its loss or
+        its weights overflow to inf or NaN) is a result, not an error: it trains all its
+        epochs, its losses from there on are NaN or inf, its verdict is "too large" and
+        ``run.diverged_epoch`` says when it happened.
 
     Examples
     --------
@@ -175,9 +184,29 @@ def learning_rate_experiment(
         spec = _sheet_spec(split.n_features, float(lr), epochs, batch_size, seed, split.n_classes)
         model = mlp.build(framework, spec, mlp.init_weights(spec, seed=seed))
         initial = mlp.evaluate(model, spec, X, split.y_train)["loss"]
-        history = mlp.fit(model, spec, X, split.y_train, validation_data=(Xv, split.y_val))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is what it may show
+            history = mlp.fit(model, spec, X, split.y_train, validation_data=(Xv, split.y_val))
         results[float(lr)] = LRRun(float(lr), history, float(initial), chance, model)
     return results
+
+
+def diverged_epoch(history, initial_loss: float | None = None) -> int | None:
+    r"""The first epoch :math:`e` (1-based) whose training loss blew up, or None.
+
+    Blew up: :math:`L_e` is not finite (NaN, inf: the float overflowed) or
+    :math:`L_e > 2 L_0` (``BLOW_UP``), with :math:`L_0` the loss before training
+    (``initial_loss``; without it, :math:`L_1`).
+
+    >>> diverged_epoch([0.7, 0.5, float("nan"), float("nan")], initial_loss=0.7)
+    3
+    >>> diverged_epoch([0.7, 0.5, 0.4]) is None
+    True
+    """
+    loss = np.asarray(getattr(history, "loss", history), dtype=float)
+    start = float(loss[0]) if initial_loss is None else float(initial_loss)
+    with np.errstate(invalid="ignore"):
+        blown = ~np.isfinite(loss) | (loss > BLOW_UP * start)
+    return int(np.argmax(blown)) + 1 if blown.any() else None
 
 
 def classify_run(history, initial_loss: float | None = None, chance: float | None = None) -> str:

@@ -19,11 +19,24 @@ __all__ = ["score_outputs"]
 _EPS = 1e-12
 
 
-@validate_params({"spec": [SPEC], "outputs": [ArrayLike(finite=True)], "y": [Y]})
+@validate_params({"spec": [SPEC], "outputs": [ArrayLike(numeric=True)], "y": [Y]})
 def score_outputs(spec, outputs, y) -> dict[str, float]:
-    """Loss (no penalty) and, for classifiers, accuracy of ``outputs`` (probabilities or values)."""
+    """Loss (no penalty) and, for classifiers, accuracy of ``outputs`` (probabilities or values).
+
+    Outputs with NaN or inf come from a network whose training diverged (its weights
+    overflowed): that is a result, not a bad input. The loss is then NaN, and a sample whose
+    output is not finite counts as wrong.
+    """
     out = np.asarray(outputs, dtype=np.float64)
     y = np.asarray(y)
+    if not np.all(np.isfinite(out)):
+        ok = np.isfinite(out.reshape(len(out), -1)).all(axis=1)  # (n,): a finite output
+        result = {"loss": float("nan")}
+        if spec.output != "linear":
+            labels = y.reshape(len(out), -1)[ok].reshape(-1)
+            right = score_outputs(spec, out[ok], labels)["accuracy"] if ok.any() else 0.0
+            result["accuracy"] = right * float(ok.mean())
+        return result
     if spec.output == "sigmoid":
         p = np.clip(out.reshape(-1), _EPS, 1 - _EPS)
         t = y.reshape(-1).astype(np.float64)

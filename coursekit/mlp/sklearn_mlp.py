@@ -110,7 +110,11 @@ def _initialise(model, spec: MLPSpec, weights: Weights) -> None:
 
 @validate_params(TRAIN)
 def fit_sklearn(model, spec: MLPSpec, X, y, validation_data=None) -> History:
-    """One ``partial_fit`` per epoch; early stopping on validation loss restores the best."""
+    """One ``partial_fit`` per epoch; early stopping on validation loss restores the best.
+
+    Training that diverges (scikit-learn refuses weights that overflowed) is recorded, not
+    raised: the loss is NaN from that epoch on and no further step is taken.
+    """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if spec.output == "linear" and spec.n_outputs == 1:
@@ -120,9 +124,17 @@ def fit_sklearn(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     stopper = EarlyStopping(spec.patience) if spec.patience is not None else None
     history = History("sklearn")
     start = time.perf_counter()
+    diverged = False
     for _ in range(spec.epochs):
-        model.partial_fit(X, y)
-        history.loss.append(float(model.loss_))
+        if not diverged:
+            try:
+                model.partial_fit(X, y)
+            except ValueError as exc:  # the weights overflowed: a result, not an error
+                if "non-finite parameter weights" not in str(exc):
+                    raise
+                diverged = True
+        # a diverged network stays so: NaN from that epoch on (every epoch still recorded)
+        history.loss.append(float("nan") if diverged else float(model.loss_))
         if validation_data is not None:
             scores = evaluate_sklearn(model, spec, *validation_data)
             penalty = 0.5 * model.alpha * sum(float((W**2).sum()) for W in model.coefs_)
