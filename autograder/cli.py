@@ -161,18 +161,20 @@ def _grade(args) -> int:
             scheduler=args.scheduler,
         )
     except ValueError as exc:
-        print(f"error: {names.printable(exc)}", file=sys.stderr)
+        names.say("error: {}", exc, file=sys.stderr)
         return 2
     failed = [g for g in grades if g.status != "graded"]
-    print(f"graded {len(grades) - len(failed)} of {len(grades)} students; failed: {len(failed)}")
+    names.say("graded {} of {} students; failed: {}", len(grades) - len(failed), len(grades),
+              len(failed))  # fmt: skip
     for g in failed:
-        print(f"  {names.printable(g.student_id)}: {names.printable(g.reason)}")
+        names.say("  {}: {}", g.student_id, g.reason)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from autograder import term_cli
+    from autograder.names import say
 
     if args.command in term_cli.COMMANDS:
         return term_cli.dispatch(args)
@@ -187,9 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                 force=args.force,
             )
         except (ValueError, RuntimeError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            say("error: {}", exc, file=sys.stderr)
             return 2
-        print(f"released {args.assignment}: {folder}")
+        say("released {}: {}", args.assignment, folder)
         return term_cli.after_release(args)  # --due, --late-penalty-per-day
     if args.command == "grade":
         return _grade(args)
@@ -201,12 +203,12 @@ def main(argv: list[str] | None = None) -> int:
                 pages = feedback.main(
                     assignment=args.assignment, course=args.course, book=args.book_url
                 )
-                print(f"wrote {len(pages)} feedback pages under {Path(args.course) / 'feedback'}")
+                say("wrote {} feedback pages under {}", len(pages), Path(args.course) / "feedback")
             else:
                 folder = report.main(assignment=args.assignment, course=args.course)
-                print(f"wrote {folder / 'report.md'} and {folder / 'scores.png'}")
+                say("wrote {} and {}", folder / "report.md", folder / "scores.png")
         except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            say("error: {}", exc, file=sys.stderr)
             return 2
         return 0
     from autograder import check
@@ -214,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = check.main(notebook=args.notebook, timeout=args.timeout)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say("error: {}", exc, file=sys.stderr)
         return 2
     print(result.report())
     return 0 if result.passed else 1

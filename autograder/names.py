@@ -10,8 +10,16 @@ Writers still neutralise what their format would interpret, for values that are 
 
 - :func:`csv_cell`: a cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR is prefixed
   with ``'`` so spreadsheets show it as text;
-- :func:`printable`: control characters (ANSI/OSC escapes, newlines) replaced by ``?`` before
-  a value reaches a terminal or a one-line file;
+- :func:`printable`: control characters (ANSI/OSC escapes, BEL, newlines, C1 controls) and
+  Unicode's invisible direction and line controls (bidi overrides and isolates, LRM/RLM/ALM,
+  zero-width characters, line/paragraph separators) replaced by ``?`` before a value reaches
+  a terminal or a one-line file;
+- :func:`say`: **the one printer for terminal output**. The line's wording is the grader's
+  (a ``str.format`` template, which may hold newlines); every value filled into it came from
+  outside (an id, a file or folder name, a reason, an exception) and passes through
+  :func:`printable` first, so no byte a student chose can move the cursor, retitle the
+  window, ring the bell, hide text or reorder what the instructor reads. Numbers keep their
+  format specs (``{:.2f}``).
 - HTML and Markdown writers use :func:`html.escape` (see ``feedback`` and ``report``).
 """
 
@@ -19,15 +27,38 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STUDENT_ID", "check_student_id", "csv_cell", "is_student_id", "printable"]
+__all__ = ["STUDENT_ID", "check_student_id", "csv_cell", "is_student_id", "printable", "say"]
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: C0 and C1 controls (ESC, BEL, CR, LF, CSI ...), DEL; the ALM, zero-width and LRM/RLM marks,
+#: line and paragraph separators, bidi embeddings/overrides (U+202A-E) and isolates (U+2066-9),
+#: the BOM / zero-width no-break space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def printable(value) -> str:
     """``value`` as text with every control character replaced by ``?``."""
     return _CONTROL.sub("?", str(value))
+
+
+def _neutral(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value  # a number cannot carry a control character; keeps ``{:.2f}``
+    return printable(value)
+
+
+def say(template: str, *values, file=None, **named) -> None:
+    """Print ``template.format(*values, **named)`` with every value neutralised (:func:`printable`).
+
+    ``template`` is the grader's own wording; ``values`` are what came from outside::
+
+        say("  {}: {} ({})", collected.student_id, collected.note, collected.source)
+        say("error: {}", exc, file=sys.stderr)
+    """
+    import sys
+
+    text = template.format(*map(_neutral, values), **{k: _neutral(v) for k, v in named.items()})
+    print(text, file=file or sys.stdout, flush=True)
 
 
 def is_student_id(value) -> bool:

@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.names import say
+
 __all__ = ["COMMANDS", "add_parsers", "after_release", "dispatch"]
 
 COMMANDS: dict[str, str] = {}
@@ -209,7 +211,7 @@ def after_release(args) -> int:
         )
         deadlines.set_gradebook_due(args.course, args.assignment, getattr(args, "db_url", None))
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say("error: {}", exc, file=sys.stderr)
         return 2
     when = policy.due.isoformat() if policy.due else "no due date"
     print(f"due {when}; late penalty {policy.late_penalty_per_day:g} of the points per started day")
@@ -222,13 +224,13 @@ def _print_collection(result) -> int:
         f"collected {len(result.collected)} submissions of {result.assignment} "
         f"({', '.join(kinds) or 'none'}) from {result.files_seen} files"
     )
-    for c in result.collected:
+    for c in result.collected:  # ids, notes, file and folder names came from outside
         if c.note:
-            print(f"  {c.student_id}: {c.note} ({c.source})")
+            say("  {}: {} ({})", c.student_id, c.note, c.source)
     if result.skipped:
-        print(f"not collected ({len(result.skipped)}):")
+        say("not collected ({}):", len(result.skipped))
         for s in result.skipped:
-            print(f"  {s.source}: {s.reason}")
+            say("  {}: {}", s.source, s.reason)
     if not result.ok:
         print("error: no file matched a student", file=sys.stderr)
         return 1
@@ -247,7 +249,7 @@ def dispatch(args) -> int:
                 f"-> {Path(args.course) / roster.ROSTER_FILE}"
             )
             for problem in r.problems:
-                print(f"  {problem}")
+                say("  {}", problem)
             return 0
         if args.command == "collect":
             result = collect.main(
@@ -260,9 +262,8 @@ def dispatch(args) -> int:
             return _print_collection(result)
         if args.command == "extend":
             policy = deadlines.set_extension(args.course, args.assignment, args.student, args.until)
-            print(
-                f"{args.student}: {args.assignment} due {policy.due_for(args.student).isoformat()}"
-            )
+            due = policy.due_for(args.student).isoformat()
+            say("{}: {} due {}", args.student, args.assignment, due)
             return 0
         if args.command == "export":
             done = export.main(
@@ -278,7 +279,7 @@ def dispatch(args) -> int:
             )
             print(f"wrote {done.rows} rows ({done.format}) to {done.path}")
             for note in done.notes:
-                print(f"  {note}")
+                say("  {}", note)
             return 0
         if args.command == "similarity":
             from autograder import similarity
@@ -294,7 +295,7 @@ def dispatch(args) -> int:
                 f"{len(found.flagged)} at or above {found.threshold:g}: {found.report}"
             )
             for pair in found.flagged:
-                print(f"  {pair.student_a} ~ {pair.student_b}: {pair.score:.2f}")
+                say("  {} ~ {}: {:.2f}", pair.student_a, pair.student_b, pair.score)
             return 0
         if args.command == "formgrade":
             from autograder import formgrade
@@ -331,9 +332,9 @@ def dispatch(args) -> int:
             )
             print(f"delivered {len(sent.delivered)} feedback pages -> {sent.target}")
             for student, why in sent.not_delivered:
-                print(f"  not delivered: {student}: {why}")
+                say("  not delivered: {}: {}", student, why)
             return 0 if sent.delivered or not sent.not_delivered else 1
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say("error: {}", exc, file=sys.stderr)
         return 2
     raise ValueError(f"not a term command: {args.command!r}")
