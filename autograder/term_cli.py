@@ -90,6 +90,14 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH")
     p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
     p.add_argument("--id-column", default=d["id_column"])
+    p.add_argument(
+        "--participants",
+        type=Path,
+        default=d["participants"],
+        metavar="WORKSHEET.csv",
+        help="Moodle's grading worksheet: tells same-named Moodle participants apart by email "
+        "or ID number",
+    )
     COMMANDS["collect"] = "collect"
 
     p = sub.add_parser(
@@ -219,10 +227,14 @@ def after_release(args) -> int:
 
 
 def _print_collection(result) -> int:
+    from autograder.collect import Action
+
     kinds = sorted({c.kind for c in result.collected})
+    actions = [(a, sum(c.action is a for c in result.collected)) for a in Action]
     print(
         f"collected {len(result.collected)} submissions of {result.assignment} "
-        f"({', '.join(kinds) or 'none'}) from {result.files_seen} files"
+        f"({', '.join(kinds) or 'none'}) from {result.files_seen} files: "
+        + ", ".join(f"{n} {a.value}" for a, n in actions)
     )
     for c in result.collected:  # ids, notes, file and folder names came from outside
         if c.note:
@@ -258,6 +270,7 @@ def dispatch(args) -> int:
                 course=args.course,
                 roster=args.roster,
                 id_column=args.id_column,
+                participants=args.participants,
             )
             return _print_collection(result)
         if args.command == "extend":

@@ -131,3 +131,42 @@ def test_feedback_zip_named_for_canvas_and_moodle(tmp_path):
         assert zf.namelist() == ["Edgar Poe_88_assignsubmission_file_/feedback.html"]
     with pytest.raises(ValueError, match="exactly one of --exchange ROOT and --zip"):
         delivery.main(assignment=A, course=course)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making another account's folder needs root")
+def test_an_exchange_folder_of_another_account_is_refused_and_the_real_one_stays_newest(tmp_path):
+    """``s101+a1_metrics+<later>+x`` made by another account (here ``nobody``) is refused and
+    named; s101's real submission (made by the collecting account) stays the newest, and a
+    folder ``nobody`` made under its own name is collected as usual."""
+    import pwd
+
+    other = pwd.getpwnam("nobody")
+    inbound = tmp_path / "exchange" / COURSE_ID / "inbound"
+
+    def send(student, when, text, owner=None):
+        folder = inbound / f"{student}+{A}+{when} UTC+r{len(text)}"
+        folder.mkdir(parents=True)
+        (folder / f"{A}.ipynb").write_bytes(notebook(text))
+        (folder / "timestamp.txt").write_text(f"{when} UTC")
+        for path in (folder, folder / f"{A}.ipynb", folder / "timestamp.txt") if owner else ():
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+
+    send("rroe", "2026-12-01 09:00:00.000000", "rick")
+    send("s101", "2026-12-01 10:00:00.000000", "the real one")
+    send("s101", "2026-12-05 10:00:00.000000", "forged by nobody", owner=other)
+    send("nobody", "2026-12-01 11:00:00.000000", "nobody's own", owner=other)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "collect", A, "--course", str(tmp_path / "c"),
+         "--from", str(inbound.parent)], capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "collected 3 submissions" in done.stdout
+
+    def text_of(student):
+        return (tmp_path / "c" / "submitted" / student / A / f"{A}.ipynb").read_text()
+
+    assert "the real one" in text_of("s101") and "rick" in text_of("rroe")
+    assert "nobody's own" in text_of("nobody")
+    assert "exchange folder of 's101' owned by nobody, not by s101: refused" in done.stdout
+    assert "superseded" not in done.stdout  # the real one is not "superseded (later)"

@@ -199,7 +199,10 @@ def test_collect_canvas_zip_latest_wins_late_counted_unknown_listed(tmp_path):
         == "jane resubmitted"
     )
     assert not (submitted(course, "jdoe") / "timestamp.txt").exists()
-    assert deadlines.read_timestamp(submitted(course, "rroe")) == DUE + timedelta(seconds=1)
+    # late without a time: the mark, read against the due date whenever the grade is read
+    assert deadlines.read_timestamp(submitted(course, "rroe")) is None
+    assert deadlines.has_late_mark(submitted(course, "rroe"))
+    assert not deadlines.has_late_mark(submitted(course, "jdoe"))
     assert "counted as 1 day late" in got["rroe"].note
     assert "renamed a1_metrics-Copy1.ipynb" in got["epoe"].note
     reasons = {s.source: s.reason for s in result.skipped}
@@ -348,3 +351,187 @@ def test_csv_roster_text_is_read_with_a_bom(tmp_path):
                                   ["Doe, Jane", "1", "S1", "jdoe", "A"]])  # fmt: skip
     (tmp_path / "r.csv").write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())
     assert roster.read_roster(tmp_path / "r.csv").ids == ["jdoe"]
+
+
+# --- identity at intake, the newest upload, re-collecting (issue 20 class 2, issue 21) ----
+
+
+def cli(*args):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True,
+                          text=True, env=env)  # fmt: skip
+
+
+def text_of(course: Path, student: str) -> str:
+    return json.loads((submitted(course, student) / f"{A}.ipynb").read_text())["cells"][0]["source"]
+
+
+def test_a_moodle_participants_folder_is_theirs_whatever_it_nests(tmp_path):
+    """A student's Moodle folder holding ``s101/a1_metrics/a1_metrics.ipynb`` + ``timestamp.txt``
+    (an nbgrader tree) or ``s101+a1_metrics+TIME+x/`` (an exchange folder) never becomes s101's
+    submission or time; the honest participants around it are collected as usual."""
+    course, src = tmp_path / "course", tmp_path / "moodle"
+    r = moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "1001", "j@x.org"),
+                                           ("Rick", "Roe", "s101", "r@x.org"),
+                                           ("Edgar", "Poe", "1003", "e@x.org")])  # fmt: skip
+    jane, rick, edgar = (src / f"{n}_assignsubmission_file_"
+                         for n in ("Jane Doe_77", "Rick Roe_78", "Edgar Poe_79"))  # fmt: skip
+    (jane / "s101" / A).mkdir(parents=True)
+    (jane / "s101" / A / f"{A}.ipynb").write_bytes(notebook("planted by jane"))
+    deadlines.write_timestamp(jane / "s101" / A, datetime(2030, 1, 1, tzinfo=UTC))
+    rick.mkdir()
+    (rick / f"{A}.ipynb").write_bytes(notebook("rick's own"))
+    exchange_like = edgar / f"s101+{A}+2030-01-01 00:00:00.000000 UTC+x"
+    exchange_like.mkdir(parents=True)
+    (exchange_like / f"{A}.ipynb").write_bytes(notebook("planted by edgar"))
+    (exchange_like / "timestamp.txt").write_text("2030-01-01 00:00:00.000000 UTC")
+    done = cli("collect", A, "--course", str(course), "--from", str(src), "--roster", str(r))
+    assert done.returncode == 0, done.stderr
+    assert text_of(course, "s101") == "rick's own"
+    assert not (submitted(course, "s101") / "timestamp.txt").exists()
+    assert text_of(course, "1001") == "planted by jane"  # her own upload, nobody else's
+    assert text_of(course, "1003") == "planted by edgar"
+    assert (
+        "1001: found at s101/a1_metrics/a1_metrics.ipynb in the participant's folder" in done.stdout
+    )
+    assert "timestamp.txt a Moodle participant uploaded: ignored" in done.stdout
+    assert not any(p.name == "timestamp.txt" for p in (course / "submitted").rglob("*"))
+
+
+def test_two_moodle_participants_of_one_roster_student_are_refused_and_listed(tmp_path):
+    course, src = tmp_path / "course", tmp_path / "moodle"
+    r = moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "1001", "j@x.org"),
+                                           ("Rick", "Roe", "1002", "r@x.org")])  # fmt: skip
+    for folder, text in (("Jane Doe_77", "jane 77"), ("jane  DOE_91", "jane 91"),
+                         ("Rick Roe_78", "rick")):  # fmt: skip
+        (src / f"{folder}_assignsubmission_file_").mkdir(parents=True)
+        (src / f"{folder}_assignsubmission_file_" / f"{A}.ipynb").write_bytes(notebook(text))
+    done = cli("collect", A, "--course", str(course), "--from", str(src), "--roster", str(r))
+    assert done.returncode == 0, done.stderr
+    assert not submitted(course, "1001").exists()  # neither wins silently
+    assert text_of(course, "1002") == "rick"
+    refused = [
+        line for line in done.stdout.splitlines() if "all map to roster student 1001" in line
+    ]
+    assert len(refused) == 2
+    assert all("Moodle participant 77 (Jane Doe)" in x and "participant 91" in x for x in refused)
+
+
+def test_same_named_moodle_students_are_listed_or_told_apart_by_the_grading_worksheet(tmp_path):
+    course, src = tmp_path / "course", tmp_path / "moodle"
+    r = moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "1001", "jane.a@x.org"),
+                                           ("Jane", "Doe", "1003", "jane.b@x.org"),
+                                           ("Rick", "Roe", "1002", "r@x.org")])  # fmt: skip
+    for folder, text in (("Jane Doe_77", "jane 77"), ("Jane Doe_78", "jane 78"),
+                         ("Rick Roe_80", "rick")):  # fmt: skip
+        (src / f"{folder}_assignsubmission_file_").mkdir(parents=True)
+        (src / f"{folder}_assignsubmission_file_" / f"{A}.ipynb").write_bytes(notebook(text))
+    base = ["collect", A, "--course", str(course), "--from", str(src), "--roster", str(r)]
+    listed = cli(*base)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count("matches several students on the roster (1001, 1003)") == 2
+    assert "--participants" in listed.stdout and not submitted(course, "1001").exists()
+    worksheet = tmp_path / "worksheet.csv"  # Moodle's grading worksheet, as downloaded
+    worksheet.write_text(
+        "Identifier,Full name,Email address,Status,Grade\n"
+        "Participant 77,Jane Doe,jane.b@x.org,Submitted,\n"
+        "Participant 78,Jane Doe,JANE.A@x.org,Submitted,\n"
+        "Participant 80,Rick Roe,r@x.org,Submitted,\n"
+    )
+    mapped = cli(*base, "--participants", str(worksheet))
+    assert mapped.returncode == 0, mapped.stderr
+    assert (text_of(course, "1003"), text_of(course, "1001")) == ("jane 77", "jane 78")
+    assert text_of(course, "1002") == "rick"
+    bad = cli(*base, "--participants", str(r))
+    assert bad.returncode == 2 and "is not Moodle's grading worksheet" in bad.stderr
+
+
+def test_canvas_dash_one_is_the_later_upload_and_wins(tmp_path):
+    """Canvas names the second upload of ``a1_metrics.ipynb`` ``a1_metrics-1.ipynb`` (the third
+    ``-2``), in one submission with one id: the highest suffix is the newest."""
+    course = tmp_path / "course"
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    z = canvas_zip(tmp_path / "s.zip", {
+        "doejane_101_5001_a1_metrics.ipynb": notebook("jane first"),
+        "doejane_101_5001_a1_metrics-1.ipynb": notebook("jane second"),
+        "roerick_102_5002_a1_metrics-2.ipynb": notebook("rick third"),
+        "roerick_102_5002_a1_metrics-1.ipynb": notebook("rick second"),
+        "roerick_102_5002_a1_metrics.ipynb": notebook("rick first"),
+        "poeedgar_103_5003_a1_metrics.ipynb": notebook("edgar only"),
+    })  # fmt: skip
+    done = cli("collect", A, "--course", str(course), "--from", str(z), "--roster", str(r))
+    assert done.returncode == 0, done.stderr
+    assert [text_of(course, s) for s in ("jdoe", "rroe", "epoe")] == [
+        "jane second", "rick third", "edgar only"]  # fmt: skip
+    assert (
+        "doejane_101_5001_a1_metrics.ipynb: superseded by doejane_101_5001_a1_metrics-1.ipynb "
+        "(Canvas's name for a later upload: -1)" in done.stdout
+    )
+
+
+def test_recollecting_keeps_hand_written_times_and_says_what_it_replaces(tmp_path):
+    course = tmp_path / "course"
+    deadlines.set_policy(course, A, due=DUE, late_penalty_per_day=0.1)
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    first = {
+        "doejane_101_5001_a1_metrics.ipynb": notebook("jane"),
+        "roerick_102_5002_a1_metrics.ipynb": notebook("rick"),
+        "poeedgar_103_5003_a1_metrics.ipynb": notebook("edgar"),
+    }
+    args = ["collect", A, "--course", str(course), "--roster", str(r), "--from"]
+    assert cli(*args, str(canvas_zip(tmp_path / "1.zip", first))).returncode == 0
+    jane_late, rick_late = DUE + timedelta(days=14), DUE + timedelta(days=3)
+    deadlines.write_timestamp(submitted(course, "jdoe"), jane_late)  # as the README recommends
+    deadlines.write_timestamp(submitted(course, "rroe"), rick_late)
+    second = {**first, "roerick_102_5009_a1_metrics-1.ipynb": notebook("rick again")}
+    done = cli(*args, str(canvas_zip(tmp_path / "2.zip", second)))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "collected 3 submissions" in done.stdout and "0 new, 1 replaced, 2 unchanged" in done.stdout
+    )
+    assert deadlines.read_timestamp(submitted(course, "jdoe")) == jane_late  # kept
+    assert "jdoe: unchanged; kept the timestamp.txt written by hand" in done.stdout
+    assert text_of(course, "rroe") == "rick again"
+    assert not (submitted(course, "rroe") / "timestamp.txt").exists()
+    line = next(x for x in done.stdout.splitlines() if x.startswith("  rroe:"))
+    assert "replaced: a different notebook than the one collected before" in line
+    assert "hand-written timestamp.txt (2026-12-04 22:59:00.000000 UTC) was for the earlier" in line
+    (kept,) = (course / "collect" / "replaced" / A / "rroe").iterdir()
+    assert "rick" in (kept / f"{A}.ipynb").read_text()
+    assert deadlines.read_timestamp(kept) == rick_late  # nothing the instructor wrote is lost
+    third = cli(*args, str(canvas_zip(tmp_path / "2.zip", second)))  # once more: all unchanged
+    assert "0 new, 0 replaced, 3 unchanged" in third.stdout
+    assert deadlines.read_timestamp(submitted(course, "jdoe")) == jane_late
+
+
+def graded_notebook(ids: list[str], marker: str = "") -> bytes:
+    cells = [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": i, "grade": True,
+              "points": 1, "solution": False, "locked": True}}, "source": marker, "outputs": [],
+              "execution_count": None, "id": i} for i in ids]  # fmt: skip
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()  # fmt: skip
+
+
+def test_collect_refuses_a_download_of_another_assignments_notebooks(tmp_path):
+    course, a3 = tmp_path / "course", "a3_regularization"
+    for name, ids in ((A, ["counts", "test-counts"]), (a3, ["dropout", "test-dropout"])):
+        (course / "source" / name).mkdir(parents=True)
+        (course / "source" / name / f"{name}.ipynb").write_bytes(graded_notebook(ids))
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    a1_zip = canvas_zip(tmp_path / "a1.zip", {
+        f"{key}_{A}.ipynb": graded_notebook(["counts", "test-counts"], key)
+        for key in ("doejane_101_1", "roerick_102_2", "poeedgar_103_3")
+    })  # fmt: skip
+    done = cli("collect", a3, "--course", str(course), "--from", str(a1_zip), "--roster", str(r))
+    assert done.returncode == 2
+    assert f"holds notebooks of {A}, not {a3}: nothing collected (3 notebooks" in done.stderr
+    assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())
+    mixed = canvas_zip(tmp_path / "mixed.zip", {
+        f"doejane_101_1_{a3}.ipynb": graded_notebook(["dropout", "test-dropout"], "jane"),
+        f"roerick_102_2_{A}.ipynb": graded_notebook(["counts"], "rick"),
+        f"poeedgar_103_3_{a3}.ipynb": notebook("metadata stripped: not judged"),
+    })  # fmt: skip
+    done = cli("collect", a3, "--course", str(course), "--from", str(mixed), "--roster", str(r))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["epoe", "jdoe"]
+    assert f"roerick_102_2_{A}.ipynb: a notebook of {A}, not {a3}" in done.stdout
