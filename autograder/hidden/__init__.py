@@ -12,9 +12,9 @@ Three rules every check keeps:
 - **Private inputs.** The expectation is computed from inputs the student's code never touched:
   :func:`call` and :func:`call_observed` hand the student copies (a ``Remote`` sends copies
   through the wire; a local function gets deep copies), so nothing the student's function does
-  to its arguments changes what a check compares against. Where the contract forbids changing
-  an argument, :func:`call_observed` returns the student's copies after the call and the check
-  says so.
+  to its arguments changes what a check compares against. No function may change its inputs:
+  :func:`call` compares the student's copies after the call with the inputs and fails with
+  :class:`InputModified` when one changed (:func:`call_observed` returns them unjudged).
 - **One strict comparison.** Every value a student's function returned is read through
   :mod:`autograder.hidden.strict`: exact shape, a real numeric dtype of a plain array, finite
   values where the contract says so, then the tolerance; anything else is an
@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "InputModified",
     "ReferenceUsed",
     "StudentRaised",
     "call",
@@ -48,6 +49,7 @@ __all__ = [
     "reference_guard",
     "seeded",
     "student_rng",
+    "unchanged",
 ]
 
 _COURSEKIT = str(Path(__file__).resolve().parents[2] / "coursekit")
@@ -56,6 +58,18 @@ _SEED: contextvars.ContextVar[int | None] = contextvars.ContextVar("autograder_s
 
 class ReferenceUsed(AssertionError):
     """The graded function called coursekit's reference implementation."""
+
+
+class InputModified(AssertionError):
+    """The graded function changed an argument it was given (no function may).
+
+    ``path`` names the argument as the grader knows it (``params['W1']``); ``largest`` is the
+    largest change of an array's entry (``inf`` when the argument changed kind or shape).
+    """
+
+    def __init__(self, message: str, path: str, largest: float):
+        super().__init__(message)
+        self.path, self.largest = path, largest
 
 
 class StudentRaised(AssertionError):
@@ -137,15 +151,83 @@ def _local(fn, args: tuple):
         raise StudentRaised(f"{name} raised {type(exc).__name__}") from exc
 
 
-def call(fn, *args):
+def call(fn, *args, names: tuple[str, ...] = ()):
     """Call a student's function on copies of ``args``: in its sandbox, or locally.
 
     A ``Remote`` works on the sandbox's own copies (nothing comes back into ``args``); a local
-    function gets deep copies and runs under :func:`reference_guard`.
+    function gets deep copies and runs under :func:`reference_guard`. Either way the copies
+    are compared with ``args`` after the call: :class:`InputModified` if one changed, naming
+    it by ``names`` (the contract's parameter names) or its position.
     """
-    if _is_remote(fn):
-        return fn(*args)
-    return _local(fn, tuple(_private(a) for a in args))
+    value, after = call_observed(fn, *args)
+    unchanged(_name(fn), args, after, names)
+    return value
+
+
+#: A change of an entry by at most this fraction of it counts as rounding, not as a change.
+ROUNDOFF = 1e-12
+
+
+def _changed(now, before, path: str):
+    """``(path, largest change)`` of the first difference of ``now`` from ``before``, or None.
+
+    Only data is compared (arrays, lists, tuples, dicts, numbers, str); a random generator, a
+    model or a callback may change. The sandbox's report is judged only against the student:
+    anything unreadable counts as changed.
+    """
+    if isinstance(before, np.ndarray):
+        if type(now) is not np.ndarray or now.shape != before.shape:
+            return path, np.inf
+        try:
+            diff = np.abs(now.astype(np.float64) - before.astype(np.float64))
+        except (TypeError, ValueError):
+            return path, np.inf
+        diff[np.isnan(now) & np.isnan(before)] = 0.0
+        if np.isnan(diff).any():
+            return path, np.inf
+        # a value put back by arithmetic (x + eps - eps) may differ from x in its last bits
+        moved = diff > ROUNDOFF * np.abs(before.astype(np.float64))
+        return (path, float(diff.max())) if moved.any() else None
+    if isinstance(before, dict):
+        if type(now) is not dict or set(now) != set(before):
+            return path, np.inf
+        for key, value in before.items():
+            found = _changed(now[key], value, f"{path}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(before, list | tuple):
+        if type(now) not in (list, tuple) or len(now) != len(before):
+            return path, np.inf
+        for i, (n, b) in enumerate(zip(now, before, strict=True)):
+            found = _changed(n, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if isinstance(before, bool | int | float | str | np.number) and before is not None:
+        if type(now) not in (bool, int, float, str) and not isinstance(now, np.number):
+            return path, np.inf
+        return None if now == before else (path, np.inf)
+    return None  # a generator, a model, a callback: not data
+
+
+def unchanged(name: str, args: tuple, after, names: tuple[str, ...] = ()) -> None:
+    """:class:`InputModified` unless ``after`` (the student's copies after the call) equals ``args``."""
+    if type(after) is not list or len(after) != len(args):
+        raise InputModified(
+            f"{name}: its inputs could not be read back after the call", "its inputs", np.inf
+        )
+    for i, (before, now) in enumerate(zip(args, after, strict=True)):
+        label = names[i] if i < len(names) else f"its argument {i + 1}"
+        found = _changed(now, before, label)
+        if found:
+            path, largest = found
+            raise InputModified(
+                f"{name} must not modify {label} in place: {path} changed. Inputs must not "
+                "change: work on a copy or build new arrays",
+                path,
+                largest,
+            )
 
 
 def call_observed(fn, *args) -> tuple:

@@ -5,16 +5,30 @@ called; every returned value is read through :mod:`autograder.hidden.strict`. Th
 ``numerical_gradient`` receives is the grader's own function, called back from the sandbox: it
 accepts exactly the case's parameter dict (float64, finite, the parameter shapes) and a bounded
 number of calls, so a student cannot make the grader compute anything large.
+
+A wrong value is diagnosed as the visible checks diagnose it (``coursecheck.diagnose``): the
+hint of the known-wrong variant it equals on the hidden input (:func:`known_wrong_backward`,
+``coursecheck.forward_variants``), else where it differs and by how much relative to the
+expected size; never a hidden input or an expected value. ``backward`` is given the right
+cache (with any extra keys the student's ``forward`` adds), so a wrong ``forward`` costs
+``forward``'s points only.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import call, call_observed, student_rng
-from autograder.hidden.strict import as_array, expect_array, expect_dict
+from autograder.hidden import InputModified, call, student_rng
+from autograder.hidden.strict import as_array, expect_dict
+from autograder.visible import coursecheck
 
-__all__ = ["expect_backward", "expect_forward", "expect_numerical_gradient", "expect_sgd_step"]
+__all__ = [
+    "expect_backward",
+    "expect_forward",
+    "expect_numerical_gradient",
+    "expect_sgd_step",
+    "known_wrong_backward",
+]
 
 _CACHE = ("z1", "a1", "z2", "a2")
 _GRADS = ("dW1", "db1", "dW2", "db2")
@@ -35,6 +49,34 @@ def _copy(params: dict) -> dict:
     return {k: np.array(v, copy=True) for k, v in params.items()}
 
 
+def known_wrong_backward(params: dict, X, y) -> dict[str, dict[str, np.ndarray]]:
+    r"""mistake -> the gradients that mistake gives on ``(params, X, y)`` (keys of ``MISTAKES``).
+
+    From the right pass (:func:`coursekit.xor.backward`, mean loss): ReLU'(0) = 1;
+    :math:`dz_1 = da_1 \odot a_1`; no ReLU' (:math:`dz_1 = da_1`); and the sigmoid's derivative
+    applied again to :math:`dz_2 = (a_2 - y)/n`. The visible checks' tables of the public
+    cases are these values (a test recomputes them).
+    """
+    from coursekit import xor
+
+    p, X = _copy(params), np.array(X, dtype=float)
+    cache = xor.forward(p, X)
+    right = xor.backward(p, cache, y, reduction="mean", relu_grad_at_zero=0.0)
+    relu_one = xor.backward(p, cache, y, reduction="mean", relu_grad_at_zero=1.0)
+
+    def grads(dz2, dz1):
+        return {"dW1": X.T @ dz1, "db1": dz1.sum(0), "dW2": cache["a1"].T @ dz2, "db2": dz2.sum(0)}
+
+    dz2, da1, a2 = right["dz2"], right["da1"], cache["a2"]
+    twice = dz2 * a2 * (1 - a2)  # (n, 1)
+    return {
+        "ReLU'(0) = 1": {k: relu_one[k] for k in _GRADS},
+        "times a1": grads(dz2, da1 * cache["a1"]),
+        "no ReLU'": grads(dz2, da1),
+        "sigmoid' twice": grads(twice, (twice @ p["W2"].T) * (cache["z1"] > 0)),
+    }
+
+
 def expect_forward(forward) -> None:
     from coursekit import xor
 
@@ -43,9 +85,29 @@ def expect_forward(forward) -> None:
         params, (X, _) = _params(rng), _inputs(rng, int(rng.integers(2, 9)))
         expected = xor.forward(_copy(params), X.copy())
         where = f"hidden case {i + 1}"
-        got = expect_dict(call(forward, params, X), _CACHE, name="forward", where=where)
+        got = expect_dict(
+            call(forward, params, X, names=("params", "X")), _CACHE, name="forward", where=where
+        )
+        variants = coursecheck.forward_variants(params, X, expected)
         for name in _CACHE:
-            expect_array(got[name], expected[name], name=f"forward: {name}", where=where)
+            value = as_array(
+                got[name], name=f"forward: {name}", shape=expected[name].shape, where=where
+            )
+            if not np.isclose(value, expected[name], rtol=1e-9, atol=1e-12).all():
+                hint = coursecheck.diagnose(
+                    value, expected[name], variants[name], values=False, rtol=1e-9, atol=1e-12
+                )
+                raise AssertionError(f"forward: {name} is wrong on {where}{hint}")
+
+
+def _cache_for_backward(forward, params, X, right: dict) -> dict:
+    """The right cache, with the extra keys of the student's own (if forward runs)."""
+    try:
+        theirs = call(forward, params, X, names=("params", "X"))
+    except AssertionError:  # forward's own check reports it
+        theirs = {}
+    extra = theirs if type(theirs) is dict else {}
+    return {**extra, **{k: np.array(right[k], copy=True) for k in _CACHE}}
 
 
 def expect_backward(forward, backward) -> None:
@@ -57,25 +119,59 @@ def expect_backward(forward, backward) -> None:
     for _ in range(3):
         params, (X, y) = _params(rng), _inputs(rng, int(rng.integers(2, 9)))
         cases.append((params, X, y))
-    for i, (params, X, y) in enumerate(cases):
+    right = []
+    for params, X, y in cases:
         p = _copy(params)
-        expected = xor.backward(
-            p, xor.forward(p, X.copy()), y.copy(), reduction="mean", relu_grad_at_zero=0.0
-        )
-        where = f"hidden case {i + 1}"
-        cache = call(forward, params, X)
-        got = expect_dict(call(backward, params, cache, X, y), _GRADS, name="backward", where=where)
+        cache = xor.forward(p, X.copy())
+        grads = xor.backward(p, cache, y.copy(), reduction="mean", relu_grad_at_zero=0.0)
+        right.append((cache, grads, known_wrong_backward(params, X, y)))
+
+    def run(i):
+        params, X, y = cases[i]
+        cache = _cache_for_backward(forward, params, X, right[i][0])
+        got = call(backward, params, cache, X, y, names=("params", "cache", "X", "y"))
+        return expect_dict(got, _GRADS, name="backward", where=f"hidden case {i + 1}")
+
+    def variants(i, name):
+        _, grads, wrong = right[i]
+        return {
+            **coursecheck.backward_related(name, grads[name], len(cases[i][1])),
+            **{mistake: values[name] for mistake, values in wrong.items()},
+        }
+
+    def elsewhere(i, name):
+        for other in range(len(cases)):
+            if other != i:
+                try:
+                    got = run(other)[name]
+                except AssertionError:
+                    continue
+                want = right[other][1][name]
+                if type(got) is np.ndarray and got.shape == want.shape and got.dtype.kind in "fiu":
+                    yield got.astype(float), want, variants(other, name)
+
+    for i in range(len(cases)):
+        where, n = f"hidden case {i + 1}", len(cases[i][1])
+        got = run(i)
         for name in _GRADS:
-            want = expected[name]
-            value = as_array(got[name], name=f"backward: {name}", shape=want.shape, where=where)
+            want = right[i][1][name]
+            g = got[name]
+            if type(g) is np.ndarray and g.shape == (n, *want.shape) and want.ndim == 1:
+                raise AssertionError(
+                    f"backward: {name} has the wrong shape on {where} "
+                    f"({coursecheck.MISTAKES['batch axis']})"
+                )
+            value = as_array(g, name=f"backward: {name}", shape=want.shape, where=where)
             if not np.isclose(value, want, rtol=1e-9, atol=1e-12).all():
-                ratio = np.sum(value * want) / max(np.sum(want**2), 1e-300)
-                if np.isfinite(ratio) and abs(ratio - len(X)) < 1e-6:
-                    hint = " (off by the batch size: the loss is the mean over the batch)"
-                elif i == 0:
-                    hint = " (the batch has an input with z1 = 0: what is ReLU'(0)?)"
-                else:
-                    hint = ""
+                hint = coursecheck.diagnose(
+                    value,
+                    want,
+                    variants(i, name),
+                    values=False,
+                    others=elsewhere(i, name),
+                    rtol=1e-9,
+                    atol=1e-12,
+                )
                 raise AssertionError(f"backward: {name} is wrong on {where}{hint}")
 
 
@@ -87,30 +183,20 @@ def expect_sgd_step(sgd_step) -> None:
     grads = {"d" + k: rng.normal(size=v.shape) for k, v in params.items()}
     lr = float(rng.uniform(0.01, 0.5))
     expected = xor.sgd_step(_copy(params), _copy(grads), lr)
-    got, args_after = call_observed(sgd_step, params, grads, lr)
-    # what the sandbox reports about the arguments is only ever held against the student
-    ok = type(args_after) is list and len(args_after) == 3 and type(args_after[0]) is dict
-    after = args_after[0] if ok else {}
-    for name, value in params.items():
-        seen = after.get(name)
-        if (
-            type(seen) is not np.ndarray
-            or seen.shape != value.shape
-            or not np.array_equal(seen, value)
-        ):
-            raise AssertionError(
-                "sgd_step must not modify params in place: return new arrays and leave params "
-                "unchanged"
-            )
+    try:
+        got = call(sgd_step, params, grads, lr, names=("params", "grads", "lr"))
+    except InputModified as exc:
+        raise AssertionError(
+            f"sgd_step must not modify {exc.path} in place: return new arrays (v - lr * g) and "
+            "leave params unchanged; inputs must not change"
+        ) from None
     got = expect_dict(got, tuple(expected), name="sgd_step")
     for name in expected:
-        expect_array(
-            got[name],
-            expected[name],
-            name=f"sgd_step: {name}",
-            rtol=1e-12,
-            hint=" (updated wrongly)",
-        )
+        value = as_array(got[name], name=f"sgd_step: {name}", shape=expected[name].shape)
+        if not np.isclose(value, expected[name], rtol=1e-12, atol=1e-12).all():
+            ascent = {"ascent": params[name] + lr * grads["d" + name]}
+            hint = coursecheck.diagnose(value, expected[name], ascent, values=False, rtol=1e-12)
+            raise AssertionError(f"sgd_step: {name} is updated wrongly{hint}")
 
 
 class _Loss:
@@ -165,6 +251,16 @@ class _Loss:
         return self.value(p)
 
 
+def _left_perturbed(largest: float, eps: float = 1e-6) -> str:
+    """`` (...)`` when the entries changed by about eps: perturbed and never put back."""
+    if 0.5 * eps <= largest <= 2.5 * eps:
+        return (
+            " (its entries are off by about eps: each entry it perturbs is never put back; "
+            "restore it after the two loss calls, v[idx] = old)"
+        )
+    return ""
+
+
 def expect_numerical_gradient(numerical_gradient) -> None:
     from coursekit import gradcheck, xor
 
@@ -177,7 +273,15 @@ def expect_numerical_gradient(numerical_gradient) -> None:
     assert abs(loss.value(params) - xor.loss(params, X, y)) < 1e-12  # the lesson's loss
     expected = gradcheck.numerical_gradient(loss.value, _copy(params))
     try:
-        got = call(numerical_gradient, loss, params)
+        got = call(numerical_gradient, loss, params, names=("loss", "params"))
+    except InputModified as exc:
+        if loss.refused:
+            raise AssertionError(f"numerical_gradient: {loss.refused}") from None
+        raise AssertionError(
+            f"numerical_gradient must not modify params in place: {exc.path} changed"
+            f"{_left_perturbed(exc.largest)}. Inputs must not change: params must hold its "
+            "original values afterwards"
+        ) from None
     except AssertionError:
         if loss.refused:
             raise AssertionError(f"numerical_gradient: {loss.refused}") from None
@@ -186,11 +290,23 @@ def expect_numerical_gradient(numerical_gradient) -> None:
         raise AssertionError(f"numerical_gradient: {loss.refused}")
     got = expect_dict(got, tuple(expected), name="numerical_gradient")
     for name in expected:
-        expect_array(
-            got[name],
-            expected[name],
-            name=f"numerical_gradient: {name}",
-            rtol=1e-7,
-            atol=1e-9,
-            hint=" (it does not match central differences)",
-        )
+        want = expected[name]
+        value = as_array(got[name], name=f"numerical_gradient: {name}", shape=want.shape)
+        if not np.isclose(value, want, rtol=1e-7, atol=1e-9).all():
+            one_sided = {"one-sided": _one_sided(loss.value, params, name)}
+            hint = coursecheck.diagnose(value, want, one_sided, values=False, rtol=1e-7, atol=1e-9)
+            raise AssertionError(
+                f"numerical_gradient: {name} does not match central differences{hint}"
+            )
+
+
+def _one_sided(value, params: dict, name: str, eps: float = 1e-6) -> np.ndarray:
+    """(L(phi + eps) - L(phi)) / eps for every entry of ``params[name]`` (a known mistake)."""
+    p = _copy(params)
+    base, out = value(p), np.zeros_like(p[name])
+    for idx in np.ndindex(p[name].shape):
+        old = p[name][idx]
+        p[name][idx] = old + eps
+        out[idx] = (value(p) - base) / eps
+        p[name][idx] = old
+    return out

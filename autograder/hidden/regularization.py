@@ -20,6 +20,11 @@ from autograder.hidden.strict import (
 __all__ = ["expect_decay", "expect_dropout", "expect_early_stopping", "expect_l2"]
 
 
+#: the contract's parameter names (a modified input is named by them)
+_L2 = ("params", "lam")
+_DROPOUT = ("a", "rate", "rng", "training")
+
+
 def _params(rng):
     return {
         "W1": rng.normal(size=(3, 4)),
@@ -44,9 +49,15 @@ def expect_l2(l2_penalty, l2_grad) -> None:
         penalty, grad = float(ref_penalty(_copy(params), lam)), ref_grad(_copy(params), lam)
         where = f"hidden case {i + 1}"
         expect_scalar(
-            call(l2_penalty, params, lam), penalty, name="l2_penalty", where=where, hint=hint
+            call(l2_penalty, params, lam, names=_L2),
+            penalty,
+            name="l2_penalty",
+            where=where,
+            hint=hint,
         )
-        got = expect_dict(call(l2_grad, params, lam), tuple(grad), name="l2_grad", where=where)
+        got = expect_dict(
+            call(l2_grad, params, lam, names=_L2), tuple(grad), name="l2_grad", where=where
+        )
         for name in grad:
             expect_array(got[name], grad[name], name=f"l2_grad: {name}", where=where, hint=hint)
 
@@ -57,14 +68,16 @@ def expect_dropout(dropout) -> None:
     for rate in (0.2, 0.5):
         name = f"dropout(rate={rate})"
         out = as_array(
-            call(dropout, a, rate, np.random.default_rng(0), True), name=name, shape=a.shape
+            call(dropout, a, rate, np.random.default_rng(0), True, names=_DROPOUT),
+            name=name,
+            shape=a.shape,
         )
         kept = out != 0
         assert abs(1 - kept.mean() - rate) < 0.03, f"{name} zeroes the wrong fraction"
         assert np.allclose(out[kept], a[kept] / (1 - rate), rtol=1e-9, atol=0.0), (
             f"{name}: kept units must be scaled by 1 / (1 - rate) while training"
         )
-        evaluated = call(dropout, a, rate, np.random.default_rng(0), False)
+        evaluated = call(dropout, a, rate, np.random.default_rng(0), False, names=_DROPOUT)
         expect_array(
             evaluated,
             a,
@@ -94,7 +107,7 @@ def expect_early_stopping(early_stopping) -> None:
                 stop = epoch
                 break
         expect_equal(
-            call(early_stopping, losses, patience),
+            call(early_stopping, losses, patience, names=("val_losses", "patience")),
             (stop, int(stopper.best_epoch)),
             name="early_stopping",
             where=f"hidden case {i + 1}",

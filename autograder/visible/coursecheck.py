@@ -199,12 +199,17 @@ def _own_code(name: str):
 
 
 def _call(name: str, fn, *args, hints: dict | None = None, guard: bool = True):
-    """Call the student's ``fn``; an exception becomes ErrorInYourCode with the line and a hint."""
+    """Call the student's ``fn``; an exception becomes ErrorInYourCode with the line and a hint.
+
+    Every call is also checked for modified inputs (the assignments say no function may modify
+    its inputs): the arrays, lists and dicts it was given must hold their values afterwards.
+    """
     if not callable(fn):
         raise CheckFailed(f"{name} must be a function, got {type(fn).__name__}")
+    before = [_snapshot(a) for a in args]
     try:
         with _own_code(name) if guard else contextlib.nullcontext():
-            return fn(*args)
+            value = fn(*args)
     except CheckFailed:
         raise
     except Exception as exc:  # the student's code failed: say where and why
@@ -214,6 +219,118 @@ def _call(name: str, fn, *args, hints: dict | None = None, guard: bool = True):
             lines.append(f"  {where}")
         lines.append(f"  hint: {_hint(exc, hints or {})}")
         raise ErrorInYourCode("\n".join(lines)) from None
+    _unchanged(name, fn, args, before, (hints or {}).get("modified"))
+    return value
+
+
+# -- inputs must not change -------------------------------------------------------------------
+
+
+class _Opaque:
+    """Stands for an argument a function may change (a random generator, a model, a callback)."""
+
+
+def _snapshot(value):
+    """A private copy of the data in ``value`` (arrays, lists, tuples, dicts, numbers, str)."""
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_snapshot(v) for v in value]
+    if isinstance(value, int | float | complex | str | np.number | np.bool_) or value is None:
+        return value
+    return _Opaque()
+
+
+def _change(now, before, path: str) -> tuple[str, str, float] | None:
+    """The first change from ``before``: (path, what changed, largest change), or None."""
+    if isinstance(before, _Opaque):
+        return None
+    if isinstance(before, np.ndarray):
+        if not isinstance(now, np.ndarray) or now.shape != before.shape:
+            return path, f"it was an array of shape {before.shape}, it is now {_kind(now)}", np.inf
+        same = now == before
+        if before.dtype.kind in "fc" and now.dtype.kind in "fc":
+            # a value put back by arithmetic (x + eps - eps) may differ in its last bits
+            same |= np.isclose(now, before, rtol=1e-12, atol=0.0, equal_nan=True)
+        if np.all(same):
+            return None
+        at = tuple(int(i) for i in np.argwhere(~same)[0])
+        try:
+            largest = float(np.max(np.abs(now.astype(float) - before.astype(float))))
+        except (TypeError, ValueError):
+            largest = np.inf
+        entry = f"[{', '.join(map(str, at))}]" if at else ""
+        return (
+            path,
+            f"{path}{entry} was {_show(before[at])}, it is now {_show(now[at])}; "
+            f"{int(np.sum(~same))} of its {before.size} entries changed",
+            largest,
+        )
+    if isinstance(before, dict):
+        if not isinstance(now, dict) or set(now) != set(before):
+            return path, f"its keys were {list(before)}, they are now {_keys(now)}", np.inf
+        for key, value in before.items():
+            found = _change(now[key], value, f"{path}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(before, list):
+        if not isinstance(now, list | tuple) or len(now) != len(before):
+            return path, f"it had {len(before)} items, it now has {_size(now)}", np.inf
+        for i, (n, b) in enumerate(zip(now, before, strict=True)):
+            found = _change(n, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if now is before or (type(now) is type(before) and now == before):
+        return None
+    return path, f"it was {_show(before)}, it is now {_show(now)}", np.inf
+
+
+def _show(value) -> str:
+    """A value in a message: a real number to 6 digits, anything else by its repr (short)."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    ):
+        return f"{float(value):.6g}"
+    return f"{value!r:.40}"
+
+
+def _keys(value) -> str:
+    return str(list(value)) if isinstance(value, dict) else _kind(value)
+
+
+def _size(value) -> str:
+    return f"{len(value)} items" if isinstance(value, list | tuple) else _kind(value)
+
+
+def _parameters(fn, n: int) -> list[str]:
+    """The names of ``fn``'s first ``n`` parameters (``argument 1``, ... where unknown)."""
+    code = getattr(fn, "__code__", None)
+    names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n)]
+
+
+def _unchanged(name: str, fn, args: tuple, before: list, hint) -> None:
+    """CheckFailed if the call changed an argument it was given: inputs must not change.
+
+    ``hint``: what to do instead, or a function of the largest change that says it.
+    """
+    for arg, now, then in zip(_parameters(fn, len(args)), args, before, strict=True):
+        found = _change(now, then, arg)
+        if found:
+            _, what, largest = found
+            advice = hint(largest) if callable(hint) else hint
+            raise CheckFailed(
+                f"{name} must not modify {arg} in place: {what}. Inputs must not change: "
+                + (advice or MODIFIED)
+            )
+
+
+#: What to do instead of modifying an input (every assignment).
+MODIFIED = "work on a copy (x = x.copy()) or build new arrays (x * mask, not x *= mask)"
 
 
 # -- comparing values -------------------------------------------------------------------------
@@ -444,6 +561,126 @@ _A2_HINTS = {
     "sgd_step(params, grads, lr) and numerical_gradient(loss, params, eps=1e-6)",
 }
 
+# -- recognising the mistake: known-wrong variants (the hidden checks use the same) -----------
+
+#: The classic mistakes of assignment 2, each with the hint that names it. A wrong value gets
+#: the hint of the variant it equals; when it equals none, :func:`differs` says what differs.
+MISTAKES = {
+    "W1 transposed": "this is X @ W1.T: z1 = X @ W1 + b1, with W1 of shape (inputs, hidden units)",
+    "b1 missing": "b1 is not added: z1 = X @ W1 + b1",
+    "no ReLU": "the ReLU is missing: a1 = ReLU(z1) = np.maximum(z1, 0)",
+    "sigmoid hidden": "that is the sigmoid of z1: the hidden units are ReLU, np.maximum(z1, 0)",
+    "z2 from z1": "z2 is computed from z1: z2 = a1 @ W2 + b2, from the activation a1",
+    "no sigmoid": "the sigmoid is missing: a2 = sigmoid(z2) = 1 / (1 + exp(-z2))",
+    "sum": "off by the batch size: the loss is the mean over the batch, divide by n",
+    "sign": "the sign is flipped: dz2 = a2 - y, not y - a2",
+    "transposed": "transposed: dW1 = X.T @ dz1 has the shape of W1, inputs × hidden units",
+    "ReLU'(0) = 1": "an input of this batch has z1 = 0 exactly: what is ReLU'(0)? This "
+    "assignment uses 0, as TensorFlow and PyTorch",
+    "times a1": "dz1 = da1 * a1 multiplies by the activation; ReLU'(z1) is 1 where z1 > 0 and "
+    "0 elsewhere: dz1 = da1 * (z1 > 0)",
+    "no ReLU'": "the ReLU's derivative is missing: dz1 = da1 * ReLU'(z1), with ReLU'(z1) = "
+    "(z1 > 0)",
+    "sigmoid' twice": "the sigmoid's derivative is counted twice: with binary cross-entropy, "
+    "dL/dz2 = (a2 - y) / n already includes it",
+    "batch axis": "it keeps the batch axis: a bias gradient sums over the examples, dz.sum(axis=0)",
+    "ascent": "it adds the gradient: a descent step subtracts lr * gradient",
+    "one-sided": "these are one-sided differences: use (f(x + eps) - f(x - eps)) / (2 eps)",
+}
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def forward_variants(params: dict, X, want: dict) -> dict[str, dict[str, np.ndarray]]:
+    """cache key -> {mistake: what that mistake gives}, from the right cache ``want``."""
+    z1, z2 = np.asarray(want["z1"], float), np.asarray(want["z2"], float)
+    W1, b1, W2, b2 = (np.asarray(params[k], float) for k in ("W1", "b1", "W2", "b2"))
+    return {
+        "z1": {"W1 transposed": np.asarray(X, float) @ W1.T + b1, "b1 missing": z1 - b1},
+        "a1": {"no ReLU": z1, "sigmoid hidden": _sigmoid(z1)},
+        "z2": {"z2 from z1": z1 @ W2 + b2},
+        "a2": {"no sigmoid": z2},
+    }
+
+
+def backward_related(name: str, want, n: int) -> dict[str, np.ndarray]:
+    """{mistake: gradient} of the mistakes that follow from the right gradient ``want``."""
+    want = np.asarray(want, float)
+    variants = {"sum": n * want, "sign": -want}
+    if name == "dW1" and want.ndim == 2 and want.shape[0] == want.shape[1]:
+        variants["transposed"] = want.T
+    return variants
+
+
+def diagnose(
+    got, want, variants: dict, *, values: bool = True, others=(), rtol=1e-7, atol=1e-10
+) -> str:
+    """`` (hint)``: the hint of the variant ``got`` equals, else what differs (:func:`differs`).
+
+    A variant that equals the right value on this input cannot be told apart: it is skipped.
+    Where two variants give the same wrong value, ``others`` (``(got, want, variants)`` of
+    other inputs, computed only when asked) keeps those that match there too; if still more
+    than one, each hint is given.
+    """
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    matches = [
+        mistake
+        for mistake, wrong in variants.items()
+        if np.shape(wrong) == want.shape
+        and not _close(wrong, want, rtol, atol)
+        and _close(got, wrong, rtol, atol)
+    ]
+    if len(matches) > 1:
+        for other_got, other_want, other_variants in others:
+            kept = [
+                m
+                for m in matches
+                if np.shape(other_got) == np.shape(other_want)
+                and _close(other_got, other_variants.get(m, other_want), rtol, atol)
+            ]
+            matches = kept or matches
+            if len(matches) == 1:
+                break
+    if matches:
+        return " (" + "; or ".join(MISTAKES[m] for m in matches) + ")"
+    return f" ({differs(got, want, values=values, rtol=rtol, atol=atol)})"
+
+
+def differs(got, want, *, values: bool = True, rtol=1e-7, atol=1e-10) -> str:
+    """Where ``got`` differs from ``want`` (same shape) and by how much, guessing no cause.
+
+    ``values=False`` (the hidden checks) names positions and relative sizes only, never a value.
+    """
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    bad = ~np.isclose(got, want, rtol=rtol, atol=atol)
+    if want.ndim == 0 or want.size == 1:
+        if values:
+            return (
+                f"it is {float(got.ravel()[0]):.6g} where {float(want.ravel()[0]):.6g} is expected"
+            )
+        scale = max(abs(float(want.ravel()[0])), 1e-300)
+        return (
+            f"it is off by {abs(float((got - want).ravel()[0])) / scale:.0%} of the expected value"
+        )
+    at = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = f"[{', '.join(map(str, at))}]"
+    count = f"{int(bad.sum())} of its {want.size} entries differ"
+    if values:
+        return (
+            f"{count}: entry {where} is {got[at]:.6g} where {want[at]:.6g} is expected; the "
+            f"largest difference is {float(np.max(np.abs(got - want))):.3g}"
+        )
+    scale = max(float(np.max(np.abs(want))), 1e-300)
+    return (
+        f"{count}, the first at {where}, by up to {float(np.max(np.abs(got - want))) / scale:.0%} "
+        "of the largest expected entry"
+    )
+
+
+# -- public cases -----------------------------------------------------------------------------
+
 
 def _lecture():
     """The lecture's parameters and data (public)."""
@@ -464,6 +701,12 @@ def _second():
     params["W2"] = np.array([[0.5], [-0.6]])
     params["b2"] = np.array([0.2])
     return params, X, y
+
+
+def _public_cases():
+    """(params, X, y) of the two public cases: the lecture's batch X[:2], the second case."""
+    lecture, X, y = _lecture()
+    return [(lecture, X[:2], y[:2]), _second()]
 
 
 _FORWARD = [
@@ -505,22 +748,16 @@ def _copy(params):
 )
 def check_forward(forward):
     """The lecture's batch, and a public case with negative pre-activations."""
-    hints = {
-        "z1": " (z1 = X @ W1 + b1)",
-        "a1": " (a1 = ReLU(z1) = np.maximum(z1, 0))",
-        "z2": " (z2 = a1 @ W2 + b2)",
-        "a2": " (a2 = sigmoid(z2) = 1 / (1 + exp(-z2)))",
-    }
-    lecture, X_all, _ = _lecture()
-    cases = [(lecture, X_all[:2]), _second()[:2]]
-    for (case, want), (params, X) in zip(_FORWARD, cases, strict=True):
+    for (case, want), (params, X, _) in zip(_FORWARD, _public_cases(), strict=True):
         got = _call("forward", forward, _copy(params), X.copy(), hints=_A2_HINTS)
         cache = _dict("forward", got, want)
+        want = {k: np.array(v) for k, v in want.items()}
+        variants = forward_variants(params, X, want)
         for name, values in want.items():
-            values = np.array(values)
             value = _array(f"forward: {name} on {case}", cache[name], values.shape)
             if not _close(value, values):
-                raise CheckFailed(f"forward: {name} is wrong on {case}{hints[name]}")
+                hint = diagnose(value, values, variants[name])
+                raise CheckFailed(f"forward: {name} is wrong on {case}{hint}")
 
 
 _BACKWARD = [
@@ -547,18 +784,53 @@ _BACKWARD = [
     ),
 ]
 
+#: What the known-wrong backward passes give on the two public cases, where it differs from
+#: the right gradients (the hidden checks compute them: ``known_wrong_backward``; a test
+#: checks these numbers against it).
+_BACKWARD_WRONG = [
+    {
+        "ReLU'(0) = 1": {"db1": [0.024070674824, 0.028884809789]},
+        "times a1": {
+            "dW1": [[0.0, 0.0], [-0.030278797553, -0.048446076084]],
+            "db1": [-0.030278797553, -0.048446076084],
+        },
+        "no ReLU'": {"db1": [0.024070674824, 0.028884809789]},
+        "sigmoid' twice": {
+            "dW1": [[0.0, 0.0], [-0.024296680298, -0.029156016358]],
+            "db1": [-0.024296680298, -0.029156016358],
+            "dW2": [[-0.014578008179], [-0.019437344239]],
+            "db2": [0.013906639403],
+        },
+    },
+    {
+        "ReLU'(0) = 1": {},
+        "times a1": {
+            "dW1": [[0.008696500871, -0.026425397376], [0.005454368271, -0.009794813685]],
+            "db1": [0.005454368271, 0.004456049638],
+        },
+        "no ReLU'": {
+            "dW1": [[-0.003898348361, 0.004678018034], [-0.006865979514, 0.008239175417]],
+            "db1": [-0.001873132202, 0.002247758642],
+        },
+        "sigmoid' twice": {
+            "dW1": [[0.014418249318, 0.001258750941], [-0.001769638787, 0.002123566545]],
+            "db1": [-0.001769638787, 0.00072183178],
+            "dW2": [[0.002706685985], [-0.001955599974]],
+            "db2": [-0.001203052967],
+        },
+    },
+]
 
-def _backward_hint(name, got, want, n, case_index):
-    if _close(got, n * want):
-        return f" (off by the batch size {n}: the loss is the mean over the batch, divide by n)"
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, want):
-        return " (transposed: dW1 = X.T @ dz1 has the shape of W1, inputs × hidden units)"
-    if _close(got, -want):
-        return " (the sign is flipped: dz2 = a2 - y, not y - a2)"
-    if case_index == 0 and name in ("db1", "dW1"):
-        return " (the input (0, 0) has z1 = 0: what is ReLU'(0)? This assignment uses 0, as TensorFlow and PyTorch)"
-    if name in ("db1", "dW1"):
-        return " (dz1 = (dz2 @ W2.T) * ReLU'(z1), with ReLU'(z) = 1 where z > 0 and 0 elsewhere)"
+
+def _backward_shape(name: str, got, shape: tuple, n: int) -> str:
+    """Why a gradient has the wrong shape, when the shape says it."""
+    if len(shape) == 1 and got.shape == (n, *shape):
+        return f" ({MISTAKES['batch axis']})"
+    if name in ("dW2", "db2") and n in got.shape and 1 in shape:
+        return (
+            " (did y of shape (n,) broadcast against a2 of shape (n, 1)? reshape it: "
+            "y.reshape(-1, 1))"
+        )
     return ""
 
 
@@ -569,15 +841,46 @@ def _backward_hint(name, got, want, n, case_index):
     "The worked example, quantity by quantity",
 )
 def check_backward(forward, backward):
-    """All four gradients on the lecture's batch (z1 = 0 for one input) and a second case."""
-    lecture, X_all, y_all = _lecture()
-    cases = [(lecture, X_all[:2], y_all[:2]), _second()]
-    for case_index, ((case, want), (params, X, y)) in enumerate(zip(_BACKWARD, cases, strict=True)):
-        cache = _call("forward", forward, _copy(params), X.copy(), hints=_A2_HINTS)
+    """All four gradients on the lecture's batch (z1 = 0 for one input) and a second case.
+
+    ``backward`` gets the right cache (with any extra keys your ``forward`` adds), so a
+    mistake in ``forward`` fails ``forward``'s check only.
+    """
+    cases = list(zip(_BACKWARD, _FORWARD, _BACKWARD_WRONG, _public_cases(), strict=True))
+
+    def run(index):
+        (_, want), (_, right_cache), _, (params, X, y) = cases[index]
+        try:
+            theirs = _call("forward", forward, _copy(params), X.copy(), hints=_A2_HINTS)
+        except (CheckFailed, ErrorInYourCode):  # forward's own check says what
+            theirs = {}
+        cache = {**(theirs if type(theirs) is dict else {})}
+        cache.update({k: np.array(v) for k, v in right_cache.items()})
         grads = _call(
             "backward", backward, _copy(params), cache, X.copy(), y.copy(), hints=_A2_HINTS
         )
-        _dict("backward", grads, want)
+        return _dict("backward", grads, want)
+
+    def variants(index, name):
+        (_, want), _, wrong, (_, X, _) = cases[index]
+        return {
+            **backward_related(name, want[name], len(X)),
+            **{m: grads[name] for m, grads in wrong.items() if name in grads},
+        }
+
+    def elsewhere(index, name):
+        """(got, want, variants) of ``name`` on the other public cases, for diagnose."""
+        for other in range(len(cases)):
+            if other != index:
+                try:
+                    got = run(other)[name]
+                except (CheckFailed, ErrorInYourCode):
+                    continue
+                want = np.array(cases[other][0][1][name])
+                yield np.asarray(got, float), want, variants(other, name)
+
+    for index, ((case, want), _, _, (_, X, _)) in enumerate(cases):
+        grads = run(index)
         for name, values in want.items():
             values = np.array(values)
             shape = values.shape
@@ -585,12 +888,11 @@ def check_backward(forward, backward):
             if isinstance(got, np.ndarray) and got.shape != shape:
                 raise CheckFailed(
                     f"backward: {name} has shape {got.shape} on {case}; it must have the shape "
-                    f"of {name[1:]}, {shape} (did y of shape (n,) broadcast against a2 of "
-                    "shape (n, 1)? reshape it: y.reshape(-1, 1))"
+                    f"of {name[1:]}, {shape}{_backward_shape(name, got, shape, len(X))}"
                 )
             got = _array(f"backward: {name} on {case}", got, shape)
             if not _close(got, values):
-                hint = _backward_hint(name, got, values, len(X), case_index)
+                hint = diagnose(got, values, variants(index, name), others=elsewhere(index, name))
                 raise CheckFailed(f"backward: {name} is wrong on {case}{hint}")
 
 
@@ -610,23 +912,18 @@ def check_sgd_step(sgd_step):
         "dW2": np.array([[2.0], [-0.5]]),
         "db2": np.array([4.0]),
     }
-    new = _dict(
-        "sgd_step", _call("sgd_step", sgd_step, params, grads, 0.1, hints=_A2_HINTS), params
+    hints = dict(
+        _A2_HINTS, modified="return new arrays (v - lr * g) instead of updating them (v -= lr * g)"
     )
-    changed = [k for k in before if not np.array_equal(params[k], before[k])]
-    if changed:
-        raise CheckFailed(
-            f"sgd_step must not modify params in place: params[{changed[0]!r}] changed. Return "
-            "new arrays (v - lr * g) instead of updating them (v -= lr * g)"
-        )
+    new = _dict("sgd_step", _call("sgd_step", sgd_step, params, grads, 0.1, hints=hints), params)
     for name in before:
         want = before[name] - 0.1 * grads["d" + name]
         got = _array(f"sgd_step: {name}", new[name], want.shape)
         if not _close(got, want):
-            uphill = " (it adds the gradient: a descent step subtracts lr * gradient)"
+            ascent = {"ascent": before[name] + 0.1 * grads["d" + name]}
             raise CheckFailed(
                 f"sgd_step: {name} is updated wrongly; the step is phi - lr * dL/dphi"
-                + (uphill if _close(got, before[name] + 0.1 * grads["d" + name]) else "")
+                + diagnose(got, want, ascent)
             )
 
 
@@ -635,15 +932,28 @@ def _cubic_loss(p):
     return float(np.sum(np.asarray(p["W"]) ** 3) + 2 * np.sum(np.asarray(p["b"]) ** 2))
 
 
+def _not_restored(largest: float, eps: float = 1e-6) -> str:
+    """What to do when numerical_gradient left params changed (by about eps: never restored)."""
+    off = (
+        f"its entries are off by up to {largest:.2g}, about eps: each entry you perturb is "
+        "never put back. "
+        if 0.5 * eps <= largest <= 2.5 * eps
+        else ""
+    )
+    return (
+        f"{off}params must hold its original values afterwards: save the entry (old = v[idx]) "
+        "and put it back after the two loss calls (v[idx] = old)"
+    )
+
+
 @_check(A2, "test-gradcheck", "02_forward_backward#gradient-checking", "Gradient checking")
 def check_numerical_gradient(numerical_gradient):
     """Central differences of a cubic loss, whose one-sided differences are measurably off."""
     params = {"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array([0.5])}
     exact = {"W": 3 * params["W"] ** 2, "b": 4 * params["b"]}  # the derivatives of the loss
     one_sided = {"W": exact["W"] + 3 * params["W"] * 1e-6, "b": exact["b"] + 2e-6}
-    got = _call(
-        "numerical_gradient", numerical_gradient, _cubic_loss, _copy(params), hints=_A2_HINTS
-    )
+    hints = dict(_A2_HINTS, modified=_not_restored)
+    got = _call("numerical_gradient", numerical_gradient, _cubic_loss, _copy(params), hints=hints)
     if isinstance(got, dict) and set(got) == {"d" + k for k in params}:
         raise CheckFailed(
             f"numerical_gradient must return the keys of params ({list(params)}), got "
@@ -653,9 +963,10 @@ def check_numerical_gradient(numerical_gradient):
     for name, want in exact.items():
         value = _array(f"numerical_gradient: {name}", got[name], want.shape)
         if not _close(value, want, rtol=0, atol=1e-7):
-            hint = ""
             if _close(value, one_sided[name], rtol=0, atol=2e-7):
-                hint = " (these are one-sided differences: use (f(x + eps) - f(x - eps)) / (2 eps))"
+                hint = f" ({MISTAKES['one-sided']})"
+            else:
+                hint = f" ({differs(value, want, rtol=0, atol=1e-7)})"
             raise CheckFailed(
                 f"numerical_gradient: {name} does not match central differences of "
                 f"sum(W**3) + 2 sum(b**2) at the public params{hint}"

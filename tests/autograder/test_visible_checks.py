@@ -376,12 +376,13 @@ A2_WRONG = {
     "gradient of the sum": (
         _a2_wrong(backward=_backward_of_the_sum),
         "test-backward",
-        "off by the batch size 2: the loss is the mean over the batch",
+        "off by the batch size: the loss is the mean over the batch, divide by n",
     ),
     "ReLU'(0) = 1": (
         _a2_wrong(backward=_backward_relu_prime_zero_is_one),
         "test-backward",
-        r"db1 is wrong on the lecture's batch X\[:2\] \(the input \(0, 0\) has z1 = 0: what is ReLU'\(0\)\?",
+        r"db1 is wrong on the lecture's batch X\[:2\] \(an input of this batch has z1 = 0 "
+        r"exactly: what is ReLU'\(0\)\? This assignment uses 0[^;]*\)\n",
     ),
     "transposed dW1": (
         _a2_wrong(backward=_backward_transposed),
@@ -400,7 +401,8 @@ A2_WRONG = {
     "sgd_step in place": (
         _a2_wrong(sgd_step=_sgd_in_place),
         "test-step",
-        r"sgd_step must not modify params in place: params\['W1'\] changed",
+        r"sgd_step must not modify params in place: params\['W1'\]\[0, 0\] was 0.1, it is now 0;"
+        r".*Inputs must not change: return new arrays \(v - lr \* g\)",
     ),
     "grads indexed by the parameter's name": (
         _a2_wrong(sgd_step=_sgd_wrong_keys),
