@@ -100,6 +100,9 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     )
     COMMANDS["collect"] = "collect"
 
+    from autograder import extensions
+
+    d = _defaults(extensions.grant)
     p = sub.add_parser(
         "extend",
         help="give one student a later due date",
@@ -107,10 +110,26 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
         "--until 2026-12-08T23:59+01:00",
     )
     p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=roster.DEFAULT_COURSE)
-    p.add_argument("--student", required=True)
-    p.add_argument("--until", type=_due, required=True, help="ISO-8601 with a zone")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--student", required=True, help="a student on the roster")
+    p.add_argument(
+        "--until", type=_due, required=True, help="ISO-8601 with a zone, after the due date"
+    )
+    p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
+    p.add_argument("--id-column", default=d["id_column"])
     COMMANDS["extend"] = "extend"
+
+    d = _defaults(extensions.main)
+    p = sub.add_parser(
+        "extensions",
+        help="list an assignment's extensions, or remove one",
+        epilog="example: python -m autograder extensions a1_metrics --remove jdoe",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--remove", default=d["remove"], metavar="STUDENT",
+                   help="take back this student's extension")  # fmt: skip
+    COMMANDS["extensions"] = "extensions"
 
     d = _defaults(export.main)
     p = sub.add_parser(
@@ -251,7 +270,7 @@ def _print_collection(result) -> int:
 
 def dispatch(args) -> int:
     """Run the term command ``args.command``; the exit status."""
-    from autograder import collect, deadlines, export, roster
+    from autograder import collect, export, roster
 
     try:
         if args.command == "roster":
@@ -274,9 +293,30 @@ def dispatch(args) -> int:
             )
             return _print_collection(result)
         if args.command == "extend":
-            policy = deadlines.set_extension(args.course, args.assignment, args.student, args.until)
-            due = policy.due_for(args.student).isoformat()
-            say("{}: {} due {}", args.student, args.assignment, due)
+            from autograder import extensions
+
+            given = extensions.grant(
+                course=args.course,
+                assignment=args.assignment,
+                student=args.student,
+                until=args.until,
+                roster=args.roster,
+                id_column=args.id_column,
+            )
+            print(f"{given.student}: {given.assignment} due {given.until.isoformat()} "
+                  f"(everyone else: {given.due.isoformat()})")  # fmt: skip
+            return 0
+        if args.command == "extensions":
+            from autograder import extensions
+
+            left = extensions.main(
+                assignment=args.assignment, course=args.course, remove=args.remove
+            )
+            if args.remove is not None:
+                print(f"removed {args.remove}'s extension of {args.assignment}")
+            print(f"{args.assignment}: {len(left)} extensions" + (":" if left else ""))
+            for e in left:
+                print(f"  {e.student}: due {e.until.isoformat()} (instead of {e.due.isoformat()})")
             return 0
         if args.command == "export":
             done = export.main(

@@ -535,3 +535,55 @@ def test_collect_refuses_a_download_of_another_assignments_notebooks(tmp_path):
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (course / "submitted").iterdir()) == ["epoe", "jdoe"]
     assert f"roerick_102_2_{A}.ipynb: a notebook of {A}, not {a3}" in done.stdout
+
+
+def test_extend_refuses_nonsense_by_name_and_extensions_lists_and_removes(tmp_path):
+    course = tmp_path / "course"
+    c = str(course)
+    assert cli("roster", "--course", c, "--from", str(canvas_roster(tmp_path / "r.csv", STUDENTS))
+               ).returncode == 0  # fmt: skip
+    deadlines.set_policy(course, A, due=DUE, late_penalty_per_day=0.1)
+    policy_file = course / deadlines.POLICY_FILE
+    before = policy_file.read_text()
+    later = (DUE + timedelta(days=2)).isoformat()
+    refusals = {
+        ("a1_metric", "jdoe", later): "unknown assignment 'a1_metric' (did you mean 'a1_metrics'?)",
+        (A, "jdoee", later): "--student 'jdoee' is not on the roster (did you mean 'jdoe'?)",
+        (A, "jdoe", (DUE - timedelta(hours=1)).isoformat()): "is not after a1_metrics's due date",
+        (A, "jdoe", DUE.isoformat()): "is not after a1_metrics's due date",
+    }
+    for (assignment, who, until), message in refusals.items():
+        done = cli("extend", assignment, "--course", c, "--student", who, "--until", until)
+        assert done.returncode == 2 and message in done.stderr, (message, done.stderr)
+    assert policy_file.read_text() == before  # nothing added, in particular no 'a1_metric'
+    (course / "source" / "a2_backprop").mkdir(parents=True)
+    (course / "source" / "a2_backprop" / "a2_backprop.ipynb").write_bytes(notebook(""))
+    no_due = cli("extend", "a2_backprop", "--course", c, "--student", "jdoe", "--until", later)
+    assert no_due.returncode == 2 and "a2_backprop has no due date" in no_due.stderr
+    for who in ("jdoe", "rroe"):  # honest extensions around the refused ones
+        done = cli("extend", A, "--course", c, "--student", who, "--until", later)
+        assert done.returncode == 0 and f"{who}: {A} due {later}" in done.stdout
+    listed = cli("extensions", A, "--course", c)
+    assert listed.returncode == 0 and "a1_metrics: 2 extensions:" in listed.stdout
+    assert f"  jdoe: due {later}" in listed.stdout and f"  rroe: due {later}" in listed.stdout
+    removed = cli("extensions", A, "--course", c, "--remove", "jdoe")
+    assert removed.returncode == 0 and "removed jdoe's extension" in removed.stdout
+    assert "1 extensions" in removed.stdout and "jdoe: due" not in removed.stdout
+    assert deadlines.load_policy(course).get(A).extensions == {"rroe": DUE + timedelta(days=2)}
+    again = cli("extensions", A, "--course", c, "--remove", "jdoe")
+    assert again.returncode == 2 and "no extension of a1_metrics for them (extensions: rroe)" in (
+        again.stderr
+    )
+    unknown = cli("extensions", "a9", "--course", c)
+    assert unknown.returncode == 2 and "unknown assignment 'a9'" in unknown.stderr
+
+
+def test_extend_without_a_roster_knows_students_by_their_submissions(tmp_path):
+    course = tmp_path / "course"
+    deadlines.set_policy(course, A, due=DUE)
+    later = (DUE + timedelta(days=1)).isoformat()
+    nobody = cli("extend", A, "--course", str(course), "--student", "jdoe", "--until", later)
+    assert nobody.returncode == 2 and "'jdoe' is unknown: no roster is imported" in nobody.stderr
+    submitted(course, "jdoe").mkdir(parents=True)
+    known = cli("extend", A, "--course", str(course), "--student", "jdoe", "--until", later)
+    assert known.returncode == 0, known.stderr
