@@ -290,11 +290,11 @@ def _change(now, before, path: str) -> tuple[str, str, float] | None:
 
 
 def _show(value) -> str:
-    """A value in a message: a real number to 6 digits, anything else by its repr (short)."""
+    """A value in a message: a real number to 10 digits, anything else by its repr (short)."""
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool | np.bool_
     ):
-        return f"{float(value):.6g}"
+        return f"{float(value):.10g}"
     return f"{value!r:.40}"
 
 

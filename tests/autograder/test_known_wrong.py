@@ -4,6 +4,8 @@ Each known-wrong solution is the reference with one classic mistake; the check a
 must fail (and so lose that check's points), while the reference passes every check.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -79,6 +81,52 @@ def _one_sided_difference(loss, params, eps=1e-6):
     return out
 
 
+def _forward_W1_transposed(params, X):
+    z1 = X @ params["W1"].T + params["b1"]
+    a1 = np.maximum(z1, 0.0)
+    z2 = a1 @ params["W2"] + params["b2"]
+    return {"z1": z1, "a1": a1, "z2": z2, "a2": 1 / (1 + np.exp(-z2))}
+
+
+def _backward_with(dz1_of=None, keep_batch_axis=False):
+    """The reference backward pass with one step replaced (a known mistake)."""
+
+    def backward(params, cache, X, y):
+        n = len(y)
+        dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
+        da1 = dz2 @ params["W2"].T
+        dz1 = da1 * (cache["z1"] > 0) if dz1_of is None else dz1_of(da1, cache)
+        sum_ = (lambda d: d) if keep_batch_axis else (lambda d: d.sum(axis=0))
+        return {"dW1": X.T @ dz1, "db1": sum_(dz1), "dW2": cache["a1"].T @ dz2, "db2": sum_(dz2)}
+
+    return backward
+
+
+def _backward_off_in_one_entry(params, cache, X, y):
+    grads = A2["backward"](params, cache, X, y)
+    return {**grads, "dW2": grads["dW2"] + np.array([[0.0], [0.01]])}
+
+
+def _numerical_gradient_never_restores(loss, params, eps=1e-6):
+    out = {}
+    for k, v in params.items():
+        g = np.zeros_like(v)
+        for idx in np.ndindex(v.shape):
+            v[idx] += eps
+            plus = loss(params)
+            v[idx] -= 2 * eps  # and never put back
+            g[idx] = (plus - loss(params)) / (2 * eps)
+        out[k] = g
+    return out
+
+
+def _dropout_in_place(a, rate, rng, training=True):
+    if training:
+        a *= rng.random(a.shape) >= rate
+        a /= 1 - rate
+    return a
+
+
 # -- assignment 3 ---------------------------------------------------------------------------
 
 
@@ -120,6 +168,41 @@ WRONG = {
         lambda: backprop.expect_backward(A2["forward"], _backward_transposed),
         "dW1",
     ),
+    "forward with X @ W1.T": (
+        lambda: backprop.expect_forward(_forward_W1_transposed),
+        r"forward: z1 is wrong on hidden case 1 \(this is X @ W1.T: z1 = X @ W1 \+ b1",
+    ),
+    "dz1 = da1 * a1": (
+        lambda: backprop.expect_backward(
+            A2["forward"], _backward_with(dz1_of=lambda da1, cache: da1 * cache["a1"])
+        ),
+        r"dW1 is wrong on hidden case 1 \(dz1 = da1 \* a1 multiplies by the activation; "
+        r"ReLU'\(z1\) is 1 where z1 > 0 and 0 elsewhere: dz1 = da1 \* \(z1 > 0\)\)$",
+    ),
+    "no ReLU' (told apart from ReLU'(0) = 1 by the other cases)": (
+        lambda: backprop.expect_backward(A2["forward"], _backward_with(dz1_of=lambda d, c: d)),
+        r"db1 is wrong on hidden case 1 \(the ReLU's derivative is missing[^;]*\)$",
+    ),
+    "bias gradients keep the batch axis": (
+        lambda: backprop.expect_backward(A2["forward"], _backward_with(keep_batch_axis=True)),
+        r"backward: db1 has the wrong shape on hidden case 1 \(it keeps the batch axis: a bias "
+        r"gradient sums over the examples, dz.sum\(axis=0\)\)$",
+    ),
+    "a gradient off in one entry (no known mistake)": (
+        lambda: backprop.expect_backward(A2["forward"], _backward_off_in_one_entry),
+        r"dW2 is wrong on hidden case 1 \(1 of its 2 entries differ, the first at \[1, 0\], by "
+        r"up to \d+% of the largest expected entry\)$",
+    ),
+    "numerical_gradient never restores the entry it perturbs": (
+        lambda: backprop.expect_numerical_gradient(_numerical_gradient_never_restores),
+        r"numerical_gradient must not modify params in place: params\['W1'\] changed \(its "
+        r"entries are off by about eps: each entry it perturbs is never put back.*\)\. Inputs "
+        r"must not change",
+    ),
+    "dropout modifies its input in place": (
+        lambda: regularization.expect_dropout(_dropout_in_place),
+        r"must not modify a in place: a changed\. Inputs must not change",
+    ),
     "gradient ascent": (lambda: backprop.expect_sgd_step(_sgd_ascent), "updated wrongly"),
     "update in place": (lambda: backprop.expect_sgd_step(_sgd_in_place), "in place"),
     "one-sided differences": (
@@ -156,8 +239,36 @@ WRONG = {
 @pytest.mark.parametrize("mistake", sorted(WRONG))
 def test_each_known_mistake_fails_the_check_aimed_at_it(mistake):
     run, match = WRONG[mistake]
-    with pytest.raises(AssertionError, match=match):
+    with pytest.raises(AssertionError, match=match) as failure:
         run()
+    # the diagnosis names the mistake, never a hidden input or an expected value
+    assert not re.search(r"\d\.\d{3}", str(failure.value)), str(failure.value)
+
+
+def test_a_wrong_forward_costs_forwards_points_only():
+    """backward is given the right cache: it is graded on its own (no ReLU'(0) blame)."""
+    with pytest.raises(AssertionError, match="this is X @ W1.T"):
+        backprop.expect_forward(_forward_W1_transposed)
+    backprop.expect_backward(_forward_W1_transposed, A2["backward"])
+
+
+def test_rounding_left_by_x_plus_eps_minus_eps_is_no_modification():
+    """Entries put back by arithmetic may differ in their last bits: that is not a change."""
+    backprop.expect_numerical_gradient(_numerical_gradient_restored_by_arithmetic)
+
+
+def _numerical_gradient_restored_by_arithmetic(loss, params, eps=1e-6):
+    out = {}
+    for k, v in params.items():
+        g = np.zeros_like(v)
+        for idx in np.ndindex(v.shape):
+            v[idx] += eps
+            plus = loss(params)
+            v[idx] -= 2 * eps
+            g[idx] = (plus - loss(params)) / (2 * eps)
+            v[idx] += eps
+        out[k] = g
+    return out
 
 
 # -- assignment 4 ---------------------------------------------------------------------------
@@ -202,7 +313,6 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail(a4):
 # zeroes its inputs in place and answers for the zeroed inputs: each must fail the check.
 
 import functools  # noqa: E402
-import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from autograder.hidden import metrics, mlp  # noqa: E402

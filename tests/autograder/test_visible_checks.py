@@ -152,6 +152,23 @@ def test_the_public_expected_values_agree_with_coursekit(monkeypatch):
         )
 
 
+def test_the_known_wrong_tables_are_the_hidden_checks_variants_on_the_public_cases():
+    """The visible diagnosis and the hidden one recognise the same mistakes by the same values."""
+    from autograder.hidden.backprop import known_wrong_backward
+    from coursekit import xor
+
+    for (params, X, y), table in zip(cc._public_cases(), cc._BACKWARD_WRONG, strict=True):
+        right = xor.backward(params, xor.forward(params, X), y, reduction="mean")
+        variants = known_wrong_backward(params, X, y)
+        assert set(table) == set(variants) <= set(cc.MISTAKES)
+        for mistake, grads in variants.items():
+            for name, value in grads.items():
+                if name in table[mistake]:
+                    assert np.allclose(table[mistake][name], value, rtol=1e-9, atol=1e-12)
+                else:  # left out: the same as the right gradient on this case
+                    assert np.allclose(value, right[name], rtol=1e-7, atol=1e-10), (mistake, name)
+
+
 # -- known-wrong variants: each fails the check aimed at it, with a message that teaches -----
 
 
@@ -362,6 +379,46 @@ def _forward_subclass(params, X):
     return {k: v.view(_Matrix) for k, v in A2["forward"](params, X).items()}
 
 
+def _forward_W1_transposed(params, X):
+    z1 = X @ params["W1"].T + params["b1"]
+    a1 = np.maximum(z1, 0.0)
+    z2 = a1 @ params["W2"] + params["b2"]
+    return {"z1": z1, "a1": a1, "z2": z2, "a2": 1 / (1 + np.exp(-z2))}
+
+
+def _backward_with(dz1_of=None, dz2_of=None, keep_batch_axis=False):
+    """The reference backward pass with one step replaced (a known mistake)."""
+
+    def backward(params, cache, X, y):
+        n = len(y)
+        dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
+        dz2 = dz2 if dz2_of is None else dz2_of(dz2, cache)
+        da1 = dz2 @ params["W2"].T
+        dz1 = da1 * (cache["z1"] > 0) if dz1_of is None else dz1_of(da1, cache)
+        sum_ = (lambda d: d) if keep_batch_axis else (lambda d: d.sum(axis=0))
+        return {"dW1": X.T @ dz1, "db1": sum_(dz1), "dW2": cache["a1"].T @ dz2, "db2": sum_(dz2)}
+
+    return backward
+
+
+def _backward_off_in_one_entry(params, cache, X, y):
+    grads = A2["backward"](params, cache, X, y)
+    return {**grads, "dW2": grads["dW2"] + np.array([[0.0], [0.01]])}
+
+
+def _numerical_gradient_never_restores(loss, params, eps=1e-6):
+    out = {}
+    for k, v in params.items():
+        g = np.zeros_like(v)
+        for idx in np.ndindex(v.shape):
+            v[idx] += eps
+            plus = loss(params)
+            v[idx] -= 2 * eps  # and never put back
+            g[idx] = (plus - loss(params)) / (2 * eps)
+        out[k] = g
+    return out
+
+
 A2_WRONG = {
     "forward returns an ndarray subclass": (
         _a2_wrong(forward=_forward_subclass),
@@ -372,6 +429,48 @@ A2_WRONG = {
         _a2_wrong(forward=_forward_no_relu),
         "test-forward",
         r"a1 is wrong .*np.maximum\(z1, 0\)",
+    ),
+    "forward with X @ W1.T": (
+        _a2_wrong(forward=_forward_W1_transposed),
+        "test-forward",
+        r"forward: z1 is wrong on the lecture's batch X\[:2\] \(this is X @ W1.T: z1 = X @ W1 \+ b1",
+    ),
+    "dz1 = da1 * a1": (
+        _a2_wrong(backward=_backward_with(dz1_of=lambda da1, cache: da1 * cache["a1"])),
+        "test-backward",
+        r"dW1 is wrong on the lecture's batch X\[:2\] \(dz1 = da1 \* a1 multiplies by the "
+        r"activation; ReLU'\(z1\) is 1 where z1 > 0 and 0 elsewhere[^;]*\)\n",
+    ),
+    "no ReLU' (told apart from ReLU'(0) = 1 by the second case)": (
+        _a2_wrong(backward=_backward_with(dz1_of=lambda da1, cache: da1)),
+        "test-backward",
+        r"db1 is wrong on the lecture's batch X\[:2\] \(the ReLU's derivative is missing[^;]*\)\n",
+    ),
+    "sigmoid' applied twice": (
+        _a2_wrong(backward=_backward_with(dz2_of=lambda dz2, c: dz2 * c["a2"] * (1 - c["a2"]))),
+        "test-backward",
+        r"dW1 is wrong .*the sigmoid's derivative is counted twice",
+    ),
+    "bias gradients keep the batch axis": (
+        _a2_wrong(backward=_backward_with(keep_batch_axis=True)),
+        "test-backward",
+        r"db1 has shape \(2, 2\) on the lecture's batch X\[:2\]; it must have the shape of b1, "
+        r"\(2,\) \(it keeps the batch axis: a bias gradient sums over the examples, "
+        r"dz.sum\(axis=0\)\)\n",
+    ),
+    "a gradient off in one entry (no known mistake)": (
+        _a2_wrong(backward=_backward_off_in_one_entry),
+        "test-backward",
+        r"dW2 is wrong on the lecture's batch X\[:2\] \(1 of its 2 entries differ: entry "
+        r"\[1, 0\] is -0.0707435 where -0.0807435 is expected; the largest "
+        r"difference is 0.01\)\n",
+    ),
+    "numerical_gradient never restores the entry it perturbs": (
+        _a2_wrong(numerical_gradient=_numerical_gradient_never_restores),
+        "test-gradcheck",
+        r"numerical_gradient must not modify params in place: params\['W'\]\[0, 0\] was 1, it "
+        r"is now 0.999999; 4 of its 4 entries changed. Inputs must not change: its entries are "
+        r"off by up to 1e-06, about eps: each entry you perturb is never put back",
     ),
     "gradient of the sum": (
         _a2_wrong(backward=_backward_of_the_sum),
@@ -461,6 +560,13 @@ def _dropout_keeps_rate(a, rate, rng, training=True):
     return a * (rng.random(a.shape) < rate) / (1 - rate) if training else a
 
 
+def _dropout_in_place(a, rate, rng, training=True):
+    if training:
+        a *= rng.random(a.shape) >= rate
+        a /= 1 - rate
+    return a
+
+
 def _es_keeps_the_last(losses, patience):
     stop, best = A3["early_stopping"](losses, patience)
     return stop, (stop if stop is not None else best)
@@ -524,6 +630,12 @@ A3_WRONG = {
         _a3_wrong(dropout=_dropout_not_rescaled),
         "test-dropout",
         r"scaled by 1 / \(1 - rate\) = 1.25 while training \(they are not rescaled",
+    ),
+    "dropout modifies its input in place": (
+        _a3_wrong(dropout=_dropout_in_place),
+        "test-dropout",
+        r"dropout must not modify a in place: a\[0, \d+\] was 0.5, it is now 0(.625)?; \d+ of its "
+        r"10000 entries changed. Inputs must not change: work on a copy",
     ),
     "dropout on at evaluation": (
         _a3_wrong(dropout=_dropout_on_at_eval),
@@ -590,11 +702,8 @@ def test_each_known_mistake_fails_its_visible_check_with_a_message_that_teaches(
     assert re.search(match, message), message
     assert message.endswith(_lesson_line(assignment, grade_id))  # where to look
     assert cc._OUTCOMES[assignment, grade_id][0] == message  # the summary counts it failed
-    # one mistake fails only the check aimed at it (backward's check also runs forward)
-    others = [
-        g for g in checks if g not in (grade_id, "test-backward" * (grade_id == "test-forward"))
-    ]
-    for other in others:
+    # one mistake fails only the check aimed at it (backward's check gets the right cache)
+    for other in [g for g in checks if g != grade_id]:
         checks[other]()
 
 
