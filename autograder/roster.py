@@ -9,7 +9,9 @@ Two exports are understood, told apart by their header:
   Institution, Department, Email address``, then the grade items.
 
 The course's student id is one chosen column (default ``SIS Login ID`` for Canvas, ``ID number``
-for Moodle). Every id must match :data:`STUDENT_ID` (letters, digits, ``. _ @ -``, at most 64,
+for Moodle). Students without one are left out and listed, with the column that would keep
+them all when there is one (``--id-column 'SIS User ID'``, ``ID``, ``Username``, ...);
+Canvas's "Test Student" is always left out. Every id must match :data:`STUDENT_ID` (letters, digits, ``. _ @ -``, at most 64,
 not starting with ``-`` or ``.``): ids become folder names and command arguments, so anything
 else is refused by name rather than escaped (names are data, never paths or options).
 
@@ -139,6 +141,8 @@ def read_roster(path: Path, *, id_column: str | None = None) -> Roster:
     students: list[Student] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
+    without_id: list[dict[str, str]] = []
+    kept_rows: list[dict[str, str]] = []
     for number, values in enumerate(rows[1:], start=2):
         if not any(v.strip() for v in values):
             continue
@@ -152,8 +156,14 @@ def read_roster(path: Path, *, id_column: str | None = None) -> Roster:
             lms_id = ""
         student_id = row.get(id_column, "")
         if not student_id:
-            problems.append(f"row {number} ({name or 'no name'}): no {id_column}, left out")
+            test = " (Canvas's test student)" if _is_test_student(row, kind) else ""
+            problems.append(f"row {number} ({name or 'no name'}){test}: no {id_column}, left out")
+            without_id.append(row)
             continue
+        if _is_test_student(row, kind):
+            problems.append(f"row {number} ({name}): Canvas's test student, left out")
+            continue
+        kept_rows.append(row)
         check_student_id(
             student_id, where=f"roster {path.name}, row {number} ({name}): {id_column}"
         )
@@ -165,9 +175,39 @@ def read_roster(path: Path, *, id_column: str | None = None) -> Roster:
             continue
         seen[student_id] = name
         students.append(Student(student_id=student_id, name=name, lms_id=lms_id, row=row))
+    dropped = [r for r in without_id if not _is_test_student(r, kind)]
+    hint = _id_column_hint(header, kind, id_column, [*kept_rows, *dropped]) if dropped else ""
     if not students:
-        raise ValueError(f"roster {path} lists no student with a {id_column}")
+        raise ValueError(f"roster {path} lists no student with a {id_column}{hint}")
+    if hint:
+        problems.append(f"{len(dropped)} students have no {id_column} and are left out{hint}")
     return Roster(kind, id_column, tuple(header), tuple(students), tuple(problems))
+
+
+#: Columns that may hold the course's ids instead, in the order they are suggested.
+ALTERNATIVE_ID_COLUMNS: dict[str, tuple[str, ...]] = {
+    "canvas": ("SIS User ID", "SIS Login ID", "Integration ID", "ID"),
+    "moodle": ("ID number", "Username", "Email address"),
+}
+
+
+def _is_test_student(row: dict[str, str], kind: Kind) -> bool:
+    """Canvas's "Test Student" (the student view's account), which has no SIS ids."""
+    return kind == "canvas" and _name_key(row.get("Student", "")) == ("student", "test")
+
+
+def _id_column_hint(header, kind: Kind, id_column: str, rows: list[dict[str, str]]) -> str:
+    """``: use --id-column X`` for the first column that gives every row a unique valid id."""
+    for column in ALTERNATIVE_ID_COLUMNS[kind]:
+        if column == id_column or column not in header:
+            continue
+        values = [r.get(column, "") for r in rows]
+        if all(STUDENT_ID.fullmatch(v) for v in values) and len(set(values)) == len(values):
+            return (
+                f"; every student has a {column!r}: import with --id-column {column!r} to "
+                "keep them all"
+            )
+    return ""
 
 
 def course_roster(course: Path) -> Roster | None:

@@ -587,3 +587,25 @@ def test_extend_without_a_roster_knows_students_by_their_submissions(tmp_path):
     submitted(course, "jdoe").mkdir(parents=True)
     known = cli("extend", A, "--course", str(course), "--student", "jdoe", "--until", later)
     assert known.returncode == 0, known.stderr
+
+
+def test_students_without_the_id_column_are_listed_with_the_column_that_keeps_them(tmp_path):
+    rows = [*STUDENTS, ("Lee, Ann", "104", "", ""), ("Kim, Bo", "105", "", ""),
+            ("Student, Test", "106", "", "")]  # fmt: skip
+    path = canvas_roster(tmp_path / "r.csv", rows)
+    course = str(tmp_path / "course")
+    done = cli("roster", "--course", course, "--from", str(path))
+    assert done.returncode == 0 and "roster: 3 students" in done.stdout
+    assert "2 students have no SIS Login ID and are left out; every student has a 'ID': " \
+        "import with --id-column 'ID' to keep them all" in done.stdout  # fmt: skip
+    assert "(Student, Test) (Canvas's test student): no SIS Login ID" in done.stdout
+    kept = cli("roster", "--course", course, "--from", str(path), "--id-column", "ID")
+    assert kept.returncode == 0 and "roster: 5 students" in kept.stdout  # not the test student
+    assert "--id-column" not in kept.stdout and "Canvas's test student, left out" in kept.stdout
+    nobody = canvas_roster(tmp_path / "n.csv", [("Lee, Ann", "104", "U4", ""),
+                                                ("Kim, Bo", "105", "U5", "")])  # fmt: skip
+    refused = cli("roster", "--course", course, "--from", str(nobody))
+    assert refused.returncode == 2
+    assert "lists no student with a SIS Login ID; every student has a 'SIS User ID'" in (
+        refused.stderr
+    )
