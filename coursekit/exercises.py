@@ -12,8 +12,9 @@ who wants to try replaces its body), and a check::
 :func:`check` calls the reader's function and the reference on private copies of each case
 and compares every returned array with :func:`compare` (exact shape, finite values, then the
 tolerance). It prints one line per case and a summary, and raises :class:`ExerciseFailed`
-(an ``AssertionError``) naming the first case that differs, so a wrong solution in the book
-fails the build.
+(an ``AssertionError``) naming the first case that differs, where (the entry) and what
+(both values, how many entries differ, by how much, and a plain pattern such as a constant
+factor), so a wrong solution in the book fails the build.
 """
 
 from __future__ import annotations
@@ -60,8 +61,43 @@ def compare(got, want, *, rtol: float = 1e-6, atol: float = 1e-9, path: str = "r
     if not np.isfinite(got_a[finite]).all():
         raise ExerciseFailed(f"{path}: contains NaN or inf")
     if not np.allclose(got_a, want_a, rtol=rtol, atol=atol, equal_nan=True):
-        worst = float(np.max(np.abs(got_a - want_a)[finite], initial=0.0))
-        raise ExerciseFailed(f"{path}: differs from the reference by up to {worst:.3g}")
+        raise ExerciseFailed(f"{path}{_where_and_what(got_a, want_a, rtol=rtol, atol=atol)}")
+
+
+def _where_and_what(got: np.ndarray, want: np.ndarray, *, rtol: float, atol: float) -> str:
+    r"""Where ``got`` differs from ``want`` (same shape), by how much, and any plain pattern.
+
+    The first differing entry with both values, how many entries differ and the largest
+    difference; then, when every entry says it: the opposite sign, one constant factor
+    (:math:`got = c \cdot want`), or the transpose.
+    """
+    bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    at = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
+    entry = f"[{', '.join(map(str, at))}]" if at else ""
+    diff = np.abs(got - want)
+    worst = float(np.max(diff[np.isfinite(diff)], initial=0.0))
+    text = f"{entry}: yours is {got[at]:.6g}, the reference gives {want[at]:.6g}"
+    if got.size > 1:
+        text += f"; {int(bad.sum())} of {got.size} entries differ, by up to {worst:.3g}"
+    pattern = _pattern(got, want, rtol=rtol, atol=atol)
+    return text + (f" ({pattern})" if pattern else "")
+
+
+def _pattern(got: np.ndarray, want: np.ndarray, *, rtol: float, atol: float) -> str:
+    def close(a, b):
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+    if close(got, -want):
+        return "the opposite sign of the reference everywhere"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got, want.T):
+        return "the reference transposed"
+    nonzero = np.abs(want) > atol
+    if got.size > 1 and nonzero.any():
+        ratio = got[nonzero] / want[nonzero]
+        c = float(np.median(ratio))
+        if close(got, c * want):
+            return f"every entry is {c:.4g} times the reference's"
+    return ""
 
 
 def check(

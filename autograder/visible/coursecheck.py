@@ -1266,11 +1266,25 @@ def check_accuracy(build_and_train, predict_proba):
 # -- in the notebook: what passed in this session --------------------------------------------
 
 
-def _status(assignment: str, namespace: dict) -> list[tuple[str, str | None]]:
-    """(grade_id, None if passed else why) for each check of ``assignment``, in order."""
+def _status(
+    assignment: str, namespace: dict, history: list[str] | None = None
+) -> list[tuple[str, str | None]]:
+    """(grade_id, None if passed else why) for each check of ``assignment``, in order.
+
+    ``history``: the cells run in this kernel, oldest first (IPython's ``In``). A function
+    whose latest defining cell does not compile is reported with its error, whether or not
+    its check ran (an older definition may have passed; the saved notebook will not run).
+    """
+    history = _history() if history is None else history
     rows = []
     for check in CHECKS[assignment]:
+        body = getattr(check.run, "__wrapped__", check.run).__code__
+        needs = body.co_varnames[: body.co_argcount]
+        broken = [why for why in (_broken(name, namespace, history) for name in needs) if why]
         outcome = _OUTCOMES.get((assignment, check.grade_id))
+        if broken:
+            rows.append((check.grade_id, broken[0]))
+            continue
         if outcome is None:
             rows.append((check.grade_id, "not run yet: run its cell"))
             continue
@@ -1285,6 +1299,39 @@ def _status(assignment: str, namespace: dict) -> list[tuple[str, str | None]]:
         else:
             rows.append((check.grade_id, message and message.splitlines()[0]))
     return rows
+
+
+def _history() -> list[str]:
+    """The cells run in this kernel, oldest first (empty outside IPython)."""
+    shell = _ipython()
+    cells = shell.user_ns.get("In", []) if shell is not None else []
+    return [c for c in cells if isinstance(c, str)]
+
+
+def _broken(name: str, namespace: dict, history: list[str]) -> str | None:
+    """Why ``name`` cannot be checked: its latest defining cell has a SyntaxError, or it is
+    not defined at all; None when it is defined by a cell that compiles."""
+    defines = re.compile(rf"^\s*(def|class)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*=", re.M)
+    for source in reversed(history):
+        if defines.search(source):
+            try:
+                compile(_python(source), "<cell>", "exec")
+            except SyntaxError as exc:
+                line = (exc.text or "").strip()
+                return (
+                    f"the cell defining {name} has a SyntaxError at its line {exc.lineno}: "
+                    f"{line} ({exc.msg}): fix it and run that cell, then this check's cell"
+                )
+            break
+    if name not in namespace:
+        return f"{name} is not defined: run the cell that defines it, then this check's cell"
+    return None
+
+
+def _python(source: str) -> str:
+    """A cell's source as Python (IPython's magics and ! lines transformed), if in IPython."""
+    shell = _ipython()
+    return shell.transform_cell(source) if shell is not None else source
 
 
 def summary(assignment: str) -> bool:

@@ -740,6 +740,17 @@ def test_the_contract_is_in_the_assignment_texts():
         assert f'"{key}": {shape}' in text
 
 
+def test_the_landing_page_gives_students_the_command_they_have(capsys):
+    """Students get the notebook and coursecheck.py, not the repository: the book says so."""
+    intro = (cc.HERE.parents[2] / "book" / "intro.md").read_text()
+    students = intro.split("## Assignments", 1)[1].split("Instructors", 1)[0]
+    assert "\npython coursecheck.py a1_metrics.ipynb\n" in students
+    assert "-m autograder" not in students and ".venv" not in students
+    with pytest.raises(SystemExit):
+        cc.main(["--help"])
+    assert "usage: python coursecheck.py" in capsys.readouterr().out
+
+
 # -- the command line: quiet, with the student's own line ---------------------------------------
 
 
@@ -920,6 +931,44 @@ def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_
     assert "✗ test-backward: backward: db1 is wrong" in last
     assert "3 of 4 visible checks passed" in last
     nbformat.validate(nb)
+
+
+def test_after_a_syntax_error_the_summary_points_at_the_error_not_at_an_unrun_check(tmp_path):
+    """In a kernel: a SyntaxError in an answer cell is named by the summary, with its line."""
+    import os
+
+    from nbclient import NotebookClient
+
+    source = authoring.read_source("a3_regularization")
+    answers = authoring.solutions(source)
+    answers["es"] = "def early_stopping(val_losses, patience)\n    return None"
+    nb = authoring.submission(source, answers)
+    for cell in nb.cells:
+        cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+    env = dict(os.environ, PYTHONPATH=str(cc.HERE.parent))
+    client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=env, stderr=subprocess.DEVNULL)
+    last = next(c for c in nb.cells if c.metadata["nbgrader"].get("grade_id") == "summary")
+    text = last.outputs[0]["text"]
+    assert "✗ test-es: the cell defining early_stopping has a SyntaxError at its line 1: " in text
+    assert "def early_stopping(val_losses, patience)" in text and "not run yet" not in text
+    assert "3 of 4 visible checks passed" in text
+
+
+def test_a_broken_latest_definition_is_reported_even_if_an_older_one_passed():
+    """The check ran an older early_stopping; the cell as it is now would not compile."""
+    cc.check_early_stopping(A3["early_stopping"])
+    history = ["def early_stopping(val_losses, patience):\n    return None, 0", "x = (1,"]
+    rows = dict(cc._status("a3_regularization", dict(A3), history=history))
+    assert rows["test-es"] is None  # the latest defining cell compiles
+    history.append("def early_stopping(val_losses, patience)\n    return None")
+    rows = dict(cc._status("a3_regularization", dict(A3), history=history))
+    assert rows["test-es"].startswith(
+        "the cell defining early_stopping has a SyntaxError at its line 1"
+    )
+    namespace = {k: v for k, v in A3.items() if k != "dropout"}
+    rows = dict(cc._status("a3_regularization", namespace, history=[]))
+    assert rows["test-dropout"].startswith("dropout is not defined: run the cell that defines it")
 
 
 def test_check_saved_runs_the_saved_notebook_once_even_from_its_own_cell(
