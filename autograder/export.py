@@ -13,7 +13,8 @@
   automatic, manual, extra credit, penalty, score, maximum and one column per graded cell.
 
 Every number is the gradebook's (:func:`autograder.gradebook.read_grades`): manual if entered,
-else automatic, plus extra credit, minus the late penalty. A roster student with no submission
+else automatic, plus extra credit, minus the late penalty derived now from the submission time
+and the current due date and extensions (never the one of grading time). A roster student with no submission
 gets an empty grade (the LMS leaves it ungraded), not 0, unless ``missing_as_zero``; a
 submission that could not be graded counts 0 and a stale or pending one is exported as it
 stands; every such case is listed in :attr:`Export.notes`. Text cells starting with ``=``,
@@ -30,7 +31,6 @@ from pathlib import Path
 from typing import Literal
 
 from autograder.config import DEFAULT_COURSE
-from autograder.deadlines import late_penalty, load_policy
 from autograder.roster import Roster, check_student_id, resolve
 
 __all__ = ["FORMATS", "Export", "main", "neutralise"]
@@ -38,6 +38,14 @@ __all__ = ["FORMATS", "Export", "main", "neutralise"]
 Format = Literal["canvas", "moodle", "csv"]
 FORMATS: tuple[str, ...] = ("canvas", "moodle", "csv")
 CANVAS_ROSTER_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+MOODLE_FIXED = (
+    "First name",
+    "Last name",
+    "ID number",
+    "Institution",
+    "Department",
+    "Email address",
+)
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -89,17 +97,51 @@ def _value(grade, course, assignment, missing_as_zero, notes) -> float | None:
     return round(grade.score, 4)
 
 
-def _canvas_column(roster: Roster, assignment: str, column: str | None) -> str:
-    if column:
+def _column_key(text: str) -> str:
+    """ "A1 metrics (901)", "Assignment: a1_metrics (Real)" and "a1_metrics" are one key."""
+    text = re.sub(r"^\s*assignment:\s*", "", text, flags=re.I)
+    text = re.sub(r"\s*\((?:\d+|real|letter|percentage|scale)\)\s*$", "", text, flags=re.I)
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def _lms_column(
+    roster: Roster, assignment: str, column: str | None, new_column: bool, fixed: tuple[str, ...]
+) -> str:
+    """The roster's column the grades go to; a name that matches none is refused by name.
+
+    ``fixed``: the LMS's own columns (not grade items). A ``column``
+    given must be one of the roster's (exactly, or by :func:`_column_key`); without one the
+    assignment's own column is found by its key. ``new_column`` lets the LMS create a column
+    the roster does not have (``column``, else the assignment's name).
+    """
+    items = [h for h in roster.columns if h not in fixed]
+    if roster.kind == "canvas":  # Canvas names a grade item "NAME (ID)"; the rest are totals
+        items = [h for h in items if re.search(r"\(\d+\)\s*$", h)]
+    listed = ", ".join(repr(h) for h in items) or "none"
+    wanted = column or assignment
+    if column and column in roster.columns:
         return column
-
-    def key(text: str) -> str:  # "A1 metrics (901)" and "a1_metrics" are one assignment
-        return re.sub(r"[\W_]+", "", re.sub(r"\s*\(\d+\)$", "", text)).casefold()
-
-    for header in roster.columns[len(CANVAS_ROSTER_COLUMNS) :]:
-        if key(header) == key(assignment):
-            return header
-    return assignment
+    found = [h for h in items if _column_key(h) == _column_key(wanted)]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise ValueError(
+            f"{'--column ' + repr(column) if column else repr(assignment)} matches several "
+            f"columns of the roster ({', '.join(map(repr, found))}): name one with --column"
+        )
+    if new_column:
+        return wanted
+    if column:
+        raise ValueError(
+            f"--column {column!r} matches no column of the roster (its grade columns: "
+            f"{listed}): check the spelling, or add --new-column to have the "
+            f"{roster.kind.capitalize()} import create {column!r}"
+        )
+    raise ValueError(
+        f"the roster has no column for {assignment!r} (its grade columns: {listed}): name it "
+        f"with --column, or add --new-column to have the {roster.kind.capitalize()} import "
+        f"create {assignment!r}"
+    )
 
 
 def _write(path: Path, header: list[str], rows: list[list]) -> None:
@@ -124,11 +166,14 @@ def main(
     column: str | None = None,
     missing_as_zero: bool = False,
     db_url: str | None = None,
+    new_column: bool = False,
 ) -> Export:
     """Write ``assignment``'s grades to ``out`` in ``format``; return what was written.
 
     Raises ``ValueError`` naming the bad input: an unknown format, a canvas or moodle export
-    without a roster (or with the other LMS's), an assignment never released.
+    without a roster (or with the other LMS's), an assignment never released, a ``column``
+    that is none of the roster's and a Canvas roster without the assignment's column (unless
+    ``new_column``: the LMS creates it).
     """
     check_student_id(assignment, where="assignment")
     if format not in FORMATS:
@@ -148,6 +193,10 @@ def main(
                 f"--format {format} needs a {format} roster, but the roster is a "
                 f"{the_roster.kind} export"
             )
+    name = assignment  # Moodle's import maps a column to a grade item by hand
+    if format == "canvas" or (format == "moodle" and column):
+        fixed = (*CANVAS_ROSTER_COLUMNS, "Integration ID") if format == "canvas" else MOODLE_FIXED
+        name = _lms_column(the_roster, assignment, column, new_column, fixed)
     notes: list[str] = []
     graded = _grades(course, assignment, db_url, None)
     listed = the_roster.ids if the_roster else []
@@ -157,7 +206,6 @@ def main(
         graded = {**_grades(course, assignment, db_url, listed), **graded}
     out = Path(out)
     if format == "canvas":
-        name = _canvas_column(the_roster, assignment, column)
         header = [*CANVAS_ROSTER_COLUMNS, name]
         rows = [
             [
@@ -168,7 +216,7 @@ def main(
         ]
     elif format == "moodle":
         extra = ["Email address"] if "Email address" in the_roster.columns else []
-        header = [the_roster.id_column, *extra, column or assignment]
+        header = [the_roster.id_column, *extra, name]
         rows = [
             [
                 s.student_id,
@@ -181,7 +229,6 @@ def main(
         from autograder.authoring import graded_cells
 
         cell_ids = [c["grade_id"] for c in graded_cells(course, assignment)]
-        policy = load_policy(course)
         students = listed + sorted(set(graded) - set(listed)) if the_roster else sorted(graded)
         header = [
             "student_id", "status", "reason", "submitted_at", "days_late", "auto", "manual",
@@ -198,8 +245,8 @@ def main(
                 rows.append([student, status, reason, *blank[:6], value, "", *blank[6:]])
                 continue
             cells = [g.cells[c].score if c in g.cells else None for c in cell_ids]
-            # days late under the course's policy, the student's extension included
-            days = late_penalty(policy, assignment, student, g.timestamp, 0.0, 0.0).days_late
+            # derived when read: the current due date and the student's extension
+            days = g.days_late
             stamp = g.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if g.timestamp else ""
             rows.append(
                 [

@@ -143,7 +143,17 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
     p.add_argument("--id-column", default=d["id_column"])
-    p.add_argument("--column", default=d["column"], help="the LMS's column for the assignment")
+    p.add_argument(
+        "--column",
+        default=d["column"],
+        help="the roster's column for the assignment (default: the one named like it)",
+    )
+    p.add_argument(
+        "--new-column",
+        action="store_true",
+        default=d["new_column"],
+        help="let the LMS import create the column (--column, else the assignment's name)",
+    )
     p.add_argument(
         "--missing-as-zero",
         action="store_true",
@@ -329,6 +339,7 @@ def dispatch(args) -> int:
                 column=args.column,
                 missing_as_zero=args.missing_as_zero,
                 db_url=args.db_url,
+                new_column=args.new_column,
             )
             print(f"wrote {done.rows} rows ({done.format}) to {done.path}")
             for note in done.notes:

@@ -138,3 +138,52 @@ def test_export_refuses_bad_input_by_name(course, graded, tmp_path):
 def test_neutralise_prefixes_every_formula_start(cell):
     assert export.neutralise(cell) == "'" + cell
     assert export.neutralise(-1.5) == "-1.5"  # numbers stay numbers
+
+
+def test_an_export_column_that_matches_nothing_is_refused_by_name(course, graded, tmp_path):
+    """Canvas: a roster without the assignment's column, or a ``--column`` typo, is refused
+    (through the command line, before anything is written); the matching column, an exact
+    ``--column`` and ``--new-column`` are exported as asked."""
+    import os
+    import subprocess
+    import sys
+
+    def cli(*args):
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        return subprocess.run([sys.executable, "-m", "autograder", "export", A, "--course",
+                               str(course), *args], capture_output=True, text=True, env=env)  # fmt: skip
+
+    other = tmp_path / "other.csv"  # a roster whose grade column is another assignment's
+    with other.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "A4 MLP (904)",
+                    "Current Score"])  # fmt: skip
+        w.writerow(["Doe, Jane", "101", "S1", "jdoe", "Section 1", "", "90"])
+    out = tmp_path / "out.csv"
+    nothing = cli("--format", "canvas", "--out", str(out), "--roster", str(other))
+    assert nothing.returncode == 2
+    assert "the roster has no column for 'a1_metrics' (its grade columns: 'A4 MLP (904)')" in (
+        nothing.stderr
+    )
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    typo = cli("--format", "canvas", "--out", str(out), "--roster", str(r),
+               "--column", "A1 metric (901)")  # fmt: skip
+    assert typo.returncode == 2
+    assert "--column 'A1 metric (901)' matches no column of the roster" in typo.stderr
+    assert "'A1 metrics (901)'" in typo.stderr and not out.exists()
+    m = moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "jdoe", "j@x.org")])
+    moodle_typo = cli("--format", "moodle", "--out", str(out), "--roster", str(m),
+                      "--column", "Assignment: a1_metrix (Real)")  # fmt: skip
+    assert moodle_typo.returncode == 2 and "matches no column" in moodle_typo.stderr
+    # the honest controls, in process (the gradebook is the fixture's)
+    for column, expected in ((None, "A1 metrics (901)"), ("A1 metrics (901)", "A1 metrics (901)"),
+                             ("a1 METRICS", "A1 metrics (901)")):  # fmt: skip
+        done = export.main(assignment=A, format="canvas", out=out, course=course, roster=r,
+                           column=column)  # fmt: skip
+        assert read(done.path)[0][-1] == expected
+    created = export.main(assignment=A, format="canvas", out=out, course=course, roster=other,
+                          new_column=True)  # fmt: skip
+    assert read(created.path)[0][-1] == A and read(created.path)[1][-1] == "9.5"
+    moodle = export.main(assignment=A, format="moodle", out=out, course=course, roster=m,
+                         column="Assignment: a1_metrics (Real)")  # fmt: skip
+    assert read(moodle.path)[0][-1] == "Assignment: a1_metrics (Real)"
