@@ -20,7 +20,8 @@
 # What your functions receive: `y_true` and `y_pred` are lists or 1-D int arrays of 0s and 1s,
 # of one length `n`; `scores` a list or 1-D float array of length `n` (higher means more
 # likely positive); `x` and `y` of `auc_trapezoid` 1-D float arrays of one length, `x`
-# non-decreasing (as an ROC curve's fpr). No function may modify its inputs.
+# non-decreasing (as an ROC curve's fpr). No function may modify its inputs: the checks
+# compare them before and after each call, and a function that changes one fails its check.
 #
 # The check cell under each function runs its visible checks on public examples (they come
 # from `coursecheck.py`, which must sit beside this notebook); the hidden checks run at grading,

@@ -26,11 +26,12 @@
 # | `params` | dict | `"W1"` `(2, 2)`, `"b1"` `(2,)`, `"W2"` `(2, 1)`, `"b2"` `(1,)` |
 # | `grads` | dict | `"dW1"`, `"db1"`, `"dW2"`, `"db2"`: a `d` before the parameter's name, each of its parameter's shape |
 #
-# No function may modify the arrays or dicts it receives. The check cell under each function
-# runs its visible checks on public examples (they come from `coursecheck.py`, which must sit
-# beside this notebook); the hidden checks run at grading, on other inputs. The last cell says
-# which visible checks passed; from a terminal, `python coursecheck.py a2_backprop.ipynb` runs
-# the notebook as saved in a fresh kernel.
+# No function may modify the arrays or dicts it receives: the checks compare them before and
+# after each call, and a function that changes one fails its check. The check cell under each
+# function runs its visible checks on public examples (they come from `coursecheck.py`, which
+# must sit beside this notebook); the hidden checks run at grading, on other inputs. The last
+# cell says which visible checks passed; from a terminal, `python coursecheck.py
+# a2_backprop.ipynb` runs the notebook as saved in a fresh kernel.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -128,7 +129,8 @@ expect_backward(forward, backward)
 # dict of float arrays (any keys, any shapes), and returns a dict with **the same keys as
 # `params`** (`"W1"`, not `"dW1"`), each array of its parameter's shape, holding the central
 # differences $(L(\phi + \varepsilon) - L(\phi - \varepsilon)) / (2\varepsilon)$ for every
-# entry; `params` holds its original values afterwards.
+# entry; `params` holds its original values afterwards (put each entry back after its two
+# loss calls, or perturb a copy of `params`).
 
 
 # %% nbgrader={"grade": false, "grade_id": "step", "locked": false, "schema_version": 3, "solution": true, "task": false}

@@ -19,7 +19,9 @@
 # `"W1"`, `"b1"`, ...): the weight matrices are its 2-D arrays, the biases its 1-D ones; `lam`
 # a float >= 0. `a` of `dropout` is a float array of any shape, `rng` a
 # `numpy.random.Generator`. `val_losses` is a list of floats, one per epoch (epoch 0 first),
-# `patience` an int >= 1. No function may modify its inputs.
+# `patience` an int >= 1. No function may modify its inputs: the checks compare them before
+# and after each call, and a function that changes one fails its check (`dropout` returns a
+# new array; it does not zero `a` in place).
 #
 # The check cell under each function runs its visible checks on public examples (they come
 # from `coursecheck.py`, which must sit beside this notebook); the hidden checks run at grading,

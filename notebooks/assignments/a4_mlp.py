@@ -38,6 +38,9 @@
 # | `build_and_train` returns | the trained `torch.nn.Module` or `keras.Model` (dense layers only count: 30 → 16 → 8 → 1) |
 # | `predict_proba(model, X)` returns | a 1-D float numpy array `(n,)` of probabilities in [0, 1] |
 #
+# Neither function may modify the arrays it receives (standardize or convert into new arrays):
+# the checks compare them before and after each call.
+#
 # The check cells run their visible checks on the public split below (they come from
 # `coursecheck.py`, which must sit beside this notebook); the grader uses its own split.
 # The last cell says which visible checks passed; from a terminal,
