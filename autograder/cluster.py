@@ -51,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from autograder.pool import _BOOT, WorkerPool, _Worker, code_roots
-from autograder.records import GradeResult
+from autograder.records import Fault, GradeResult
 from autograder.worker import GradeTask, graded_notebook
 
 __all__ = ["ClusterError", "DaskPool", "code_digest", "worker_report"]
@@ -272,7 +272,7 @@ def grade_remote(job: dict, bundle: dict) -> tuple[GradeResult, bytes | None]:
     report = worker_report(job["required"], job["code"])
     if report["refused"]:
         reason = f"grader error: the Dask worker {address} refused to grade: {report['refused']}"
-        return GradeResult(job["student"], "failed", reason[:300]), None
+        return GradeResult(job["student"], "failed", reason[:300], fault=Fault.GRADER), None
     here = _here(threads)
     source = _staged(here, bundle)
     folder = Path(tempfile.mkdtemp(prefix="task-", dir=here["stage"]))
@@ -422,11 +422,11 @@ class DaskPool:
                 )
                 return GradeResult(task.student, "failed", why)
             why = f"grader error: on the Dask cluster: {type(exc).__name__}: {exc}"
-            return GradeResult(task.student, "failed", why[:300])
+            return GradeResult(task.student, "failed", why[:300], fault=Fault.GRADER)
         result, notebook = future.result()
         if result.student_id != task.student:
             why = "grader error: the Dask worker answered for another student"
-            return GradeResult(task.student, "failed", why)
+            return GradeResult(task.student, "failed", why, fault=Fault.GRADER)
         if notebook is not None:
             target = graded_notebook(task)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ from autograder.config import (
 )
 from autograder.gradebook import Book, StudentGrade, quiet, read_grades
 from autograder.options import GradingOptions
-from autograder.records import GradedRecord, GradeResult
+from autograder.records import Fault, GradedRecord, GradeResult
 from autograder.worker import GradeTask, graded_notebook
 
 __all__ = ["Batch", "main", "plan", "record"]
@@ -104,7 +104,7 @@ def plan(
             old is not None
             and old.submission_digest == digest
             and old.assignment_digest == version
-            and not old.result.reason.startswith("grader error")
+            and not old.result.grader_fault  # decided by type: the grader's fault is regraded
         )
         if (entry.name in students) if students else (force or not unchanged):
             todo.append(Submission(entry.name, folder, digest))
@@ -187,6 +187,8 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
             _strip_hidden_tests(target / produced.name)
             # the late penalty is set once for the whole run by _apply_late_policy
             book.write(result, timestamp=_timestamp(Path(task.submission)))
+        else:  # the gradebook shows what the CSV shows: no earlier automatic score
+            book.withdraw(result.student_id)
         entry = GradedRecord(
             result=result,
             submission_digest=batch.digests.get(result.student_id) or "absent",
@@ -199,7 +201,7 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
     except Exception as exc:  # one student's recording fails alone, visibly
         reason = f"grader error while recording: {type(exc).__name__}: {exc}"[:300]
         state.remove_record(batch.course, batch.assignment, result.student_id)
-        return GradeResult(result.student_id, "failed", reason)
+        return GradeResult(result.student_id, "failed", reason, fault=Fault.GRADER)
 
 
 def _tasks(batch: Batch, template: Path, scratch: Path, options: GradingOptions, secret: bytes):

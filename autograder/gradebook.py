@@ -154,6 +154,27 @@ class Book:
         """Write one graded submission (see :func:`write_result`) and commit."""
         _write(self.gb, self.assignment, result, timestamp, penalty)
 
+    def withdraw(self, student: str) -> None:
+        """A run could not grade ``student`` (the row says failed, 0): no automatic score of
+        an earlier run stays in the gradebook to be shown as current (formgrader, exports);
+        hand-entered scores and comments are kept."""
+        from nbgrader.api import MissingEntry
+
+        with quiet():
+            try:
+                submission = self.gb.find_submission(self.assignment, student)
+            except MissingEntry:
+                return
+            try:
+                for nb in submission.notebooks:
+                    for grade in nb.grades:
+                        if grade.auto_score:
+                            grade.auto_score = 0.0
+                self.gb.db.commit()
+            except Exception:
+                self.gb.db.rollback()
+                raise
+
     def grade(self, student: str) -> StudentGrade:
         """This student's grade: the gradebook's numbers and the grader's record."""
         from nbgrader.api import MissingEntry

@@ -13,24 +13,48 @@ carry the *why*: the kind of each outcome and a message safe to show the student
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-__all__ = ["KINDS", "CheckOutcome", "GradeResult", "GradedRecord"]
+__all__ = ["KINDS", "CheckOutcome", "Fault", "GradeResult", "GradedRecord", "Kind"]
 
-Kind = Literal[
-    "passed",
-    "failed",  # the check's verdict: the values were wrong
-    "student_error",  # the student's function raised, returned something unreadable, ...
-    "grader_error",  # the instructor's check itself broke: not the student's fault
-    "timeout",
-    "memory",
-    "crash",
-    "not_run",  # the notebook's time ran out before this check
-    "pending",  # a cell graded by hand, not graded yet
-]
-KINDS: tuple[str, ...] = Kind.__args__
+
+class Fault(enum.StrEnum):
+    """Whose doing an outcome is."""
+
+    NONE = "none"  # passed, or waiting for a person
+    STUDENT = "student"  # the submission's code or values
+    GRADER = "grader"  # the instructor's check: fix it, then regrade
+
+
+class Kind(enum.StrEnum):
+    """The kind of one check's outcome, decided by the trusted side (never read from text)."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # the check's verdict: the values were wrong (or unreadable)
+    STUDENT_ERROR = "student_error"  # the student's function raised, sent something unreadable
+    GRADER_ERROR = "grader_error"  # the check's own code raised on valid inputs
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    CRASH = "crash"
+    NOT_RUN = "not_run"  # the notebook's time ran out before this check
+    PENDING = "pending"  # a cell graded by hand, not graded yet
+
+    @property
+    def fault(self) -> Fault:
+        if self in (Kind.PASSED, Kind.PENDING):
+            return Fault.NONE
+        return Fault.GRADER if self is Kind.GRADER_ERROR else Fault.STUDENT
+
+    @property
+    def words(self) -> str:
+        """How the CSV reason names the kind."""
+        return KIND_WORDS.get(self.value, self.value)
+
+
+KINDS: tuple[str, ...] = tuple(k.value for k in Kind)
 
 #: how the CSV reason names a kind that cost points
 KIND_WORDS = {
@@ -52,12 +76,13 @@ class CheckOutcome:
     grade_id: str
     earned: float
     possible: float
-    kind: str
+    kind: Kind
     message: str = ""  # safe to show the student: no hidden input, no expected value
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"outcome kind must be one of {KINDS}, got {self.kind!r}")
+        object.__setattr__(self, "kind", Kind(self.kind))
         if not 0 <= self.earned <= self.possible:
             raise ValueError(f"earned {self.earned!r} is not within 0..{self.possible!r}")
 
@@ -71,6 +96,10 @@ class GradeResult:
     reason: str = ""
     outcomes: tuple[CheckOutcome, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. what the repair step restored
+    fault: Fault = Fault.NONE  # of a failed result: GRADER (regraded at every run until fixed)
+
+    def __post_init__(self):
+        object.__setattr__(self, "fault", Fault(self.fault))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -84,6 +113,14 @@ class GradeResult:
             reason=str(data.get("reason", "")),
             outcomes=outcomes,
             notes=tuple(str(n) for n in data.get("notes", ())),
+            fault=Fault(data.get("fault", Fault.NONE)),
+        )
+
+    @property
+    def grader_fault(self) -> bool:
+        """Whether the grader is to blame: its result is not kept as final (regraded)."""
+        return self.fault is Fault.GRADER or any(
+            o.kind.fault is Fault.GRADER for o in self.outcomes
         )
 
     @property
@@ -103,7 +140,7 @@ class GradeResult:
         for kind, found in by_kind.items():
             ids = ", ".join(o.grade_id for o in found)
             why = f" ({found[0].message})" if found[0].message and kind != "pending" else ""
-            parts.append(f"{KIND_WORDS[kind]}: {ids}{why}")
+            parts.append(f"{Kind(kind).words}: {ids}{why}")
         return "; ".join(parts)[:500]
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from autograder.options import GradingOptions
-from autograder.records import CheckOutcome, GradeResult
+from autograder.records import CheckOutcome, Fault, GradeResult, Kind
 
 __all__ = ["GradeTask", "Refused", "grade_submission", "serve"]
 
@@ -63,6 +63,10 @@ class GradeTask:
 
 class Refused(Exception):
     """This submission cannot be graded; the message is the reason its row shows."""
+
+    def __init__(self, message: str, fault: Fault = Fault.STUDENT):
+        super().__init__(message)
+        self.fault = fault
 
 
 # -- the steps --------------------------------------------------------------------------------
@@ -169,7 +173,9 @@ def autograde(task: GradeTask) -> tuple[list[CheckOutcome], tuple[str, ...]]:
         answer = api.autograde(task.assignment, task.student, force=True, create=True)
     written = json.loads(outcomes_path.read_text()) if outcomes_path.exists() else None
     if isinstance(written, dict) and "unavailable" in written:
-        raise Refused(f"grader error: SandboxUnavailable: {written['unavailable']}"[:300])
+        raise Refused(
+            f"grader error: SandboxUnavailable: {written['unavailable']}"[:300], Fault.GRADER
+        )
     if not answer.get("success") or not isinstance(written, dict):
         errors = [ln for ln in answer.get("log", "").splitlines() if "[ERROR]" in ln][-1:]
         detail = errors[0].split("[ERROR]", 1)[1].strip() if errors else "nbgrader stopped"
@@ -180,10 +186,12 @@ def autograde(task: GradeTask) -> tuple[list[CheckOutcome], tuple[str, ...]]:
 
 def collect(task: GradeTask, outcomes: list[CheckOutcome], notes: tuple[str, ...]) -> GradeResult:
     """The submission's result; a check the instructor's code broke fails the whole row."""
-    broken = [o for o in outcomes if o.kind == "grader_error"]
+    broken = [o for o in outcomes if o.kind is Kind.GRADER_ERROR]
     if broken:
         reason = f"grader error: {broken[0].message} (fix the check, then regrade)"
-        return GradeResult(task.student, "failed", reason[:300], tuple(outcomes), notes)
+        return GradeResult(
+            task.student, "failed", reason[:300], tuple(outcomes), notes, fault=Fault.GRADER
+        )
     return GradeResult(task.student, "graded", "", tuple(outcomes), notes)
 
 
@@ -196,10 +204,13 @@ def grade_submission(task: GradeTask) -> GradeResult:
         outcomes, limits = autograde(task)
         return collect(task, outcomes, notes + limits)
     except Refused as exc:
-        return GradeResult(task.student, "failed", str(exc))
+        return GradeResult(task.student, "failed", str(exc), fault=exc.fault)
     except Exception as exc:  # a bug of the grader: said as such, never scored 0 silently
         return GradeResult(
-            task.student, "failed", f"grader error: {type(exc).__name__}: {exc}"[:300]
+            task.student,
+            "failed",
+            f"grader error: {type(exc).__name__}: {exc}"[:300],
+            fault=Fault.GRADER,
         )
 
 

@@ -220,13 +220,47 @@ class _Loss:
         self.refused = self.refused or message
         raise AssertionError(message)
 
-    def __call__(self, *args, **kwargs) -> float:
+    def _count(self) -> None:
         self.calls += 1
         if self.calls > self.max_calls:
             self._refuse(
                 f"loss was called more than {self.max_calls} times (central differences need "
                 "two calls per entry)"
             )
+
+    def accepts_wire(self, args, kwargs) -> bool:
+        """The same rules on a call from the sandbox, read from the message form *before* it
+        is decoded (an array's dtype and shape are in its header; its data is not decoded)."""
+        try:
+            self._count()
+            items = args[0].get("__dict__") if type(args) is list and len(args) == 1 else None
+            if kwargs != {"__dict__": {}} or type(items) is not dict:
+                self._refuse("loss takes exactly one argument, the parameter dict")
+            if set(items) != set(self.shapes):
+                self._refuse(
+                    f"loss was called with something other than a dict of {sorted(self.shapes)}"
+                )
+            for key, shape in self.shapes.items():
+                v = items[key] if type(items[key]) is dict else {}
+                header = (v.get("dtype"), v.get("shape"))
+                if "__array__" not in v or header != (np.dtype(np.float64).str, list(shape)):
+                    self._refuse(self._wrong(key, shape))
+        except (AssertionError, AttributeError):
+            return False
+        self.calls -= 1  # counted again when the decoded call arrives
+        return True
+
+    @staticmethod
+    def _wrong(key: str, shape: tuple) -> str:
+        """In fixed words: the student's shape and dtype are not repeated (they could carry a
+        hidden input out)."""
+        return (
+            f"loss was called with the wrong kind of value for {key!r} (a float64 array of "
+            f"shape {shape} is expected)"
+        )
+
+    def __call__(self, *args, **kwargs) -> float:
+        self._count()
         if len(args) != 1 or kwargs:
             self._refuse("loss takes exactly one argument, the parameter dict")
         (p,) = args
@@ -237,15 +271,7 @@ class _Loss:
         for key, shape in self.shapes.items():
             v = p[key]
             if type(v) is not np.ndarray or v.shape != shape or v.dtype != np.float64:
-                got = (
-                    f"an array of shape {v.shape} and dtype {v.dtype.name}"
-                    if isinstance(v, np.ndarray)
-                    else "a non-array"
-                )
-                self._refuse(
-                    f"loss was called with {got} for {key!r} where a float64 array of shape "
-                    f"{shape} is expected"
-                )
+                self._refuse(self._wrong(key, shape))
             if not np.isfinite(v).all():
                 self._refuse(f"loss was called with a non-finite value in {key!r}")
         return self.value(p)

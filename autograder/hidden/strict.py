@@ -15,10 +15,19 @@ A returned value is judged in this order, and the first thing wrong is the failu
 
 Every failure is an :class:`AssertionError` whose message names the function, what was wrong
 and which hidden case (by number), never a hidden input or an expected value: the grader shows it
-to the student. Anything else escaping a check is the instructor's bug and reported as such.
+to the student. Messages come from a fixed vocabulary: they name *kinds* ("an array of the wrong
+shape", "a tuple of the wrong length", "an array of integers"), never data the student's value
+chose (its shape, its length, a class name, a text), which could carry a hidden input out.
+
+Reading a student's value never raises anything but :class:`AssertionError`: a value the
+comparison cannot handle (an int too large for a float, say) fails the check
+(:func:`reading`), so that an exception escaping a check is the check's own code failing on
+valid inputs: the instructor's bug, reported as such.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -30,6 +39,7 @@ __all__ = [
     "expect_equal",
     "expect_scalar",
     "expect_sequence",
+    "reading",
 ]
 
 _INTEGERS = frozenset({int, *(np.dtype(c).type for c in "bBhHiIlLqQ")})
@@ -37,10 +47,19 @@ _NUMBERS = _INTEGERS | {float, *(np.dtype(c).type for c in "efdg")}
 _KINDS = {"f": "fiu", "i": "iu"}  # the dtype kinds accepted where floats / integers are due
 
 
+_DTYPE_WORDS = {"b": "booleans", "i": "integers", "u": "integers", "f": "real numbers"}
+
+
+def dtype_words(dtype) -> str:
+    """The kind of numbers an array holds, in fixed words (``complex numbers``, ...)."""
+    return _DTYPE_WORDS.get(dtype.kind, "complex numbers" if dtype.kind == "c" else "other values")
+
+
 def describe(value) -> str:
-    """What ``value`` is, in words that hold nothing the student's code chose (no class names)."""
+    """What ``value`` is, in fixed words that hold nothing the student's code chose: no class
+    names, shapes, lengths or texts (each could carry a hidden input)."""
     if type(value) is np.ndarray:
-        return f"an array of dtype {value.dtype.name} and shape {value.shape}"
+        return f"an array of {dtype_words(value.dtype)}"
     if isinstance(value, np.ndarray):
         return "a subclass of numpy.ndarray (a plain array is asked for)"
     if value is None:
@@ -49,12 +68,24 @@ def describe(value) -> str:
         return "a bool"
     for kind, words in ((dict, "a dict"), (tuple, "a tuple"), (list, "a list"), (str, "a str")):
         if type(value) is kind:
-            return f"{words} of length {len(value)}" if kind is not str else words
+            return words
         if isinstance(value, kind):
             return f"a subclass of {kind.__name__}"
     if type(value) in _NUMBERS:
         return "a number"
     return "an object of another type"
+
+
+@contextlib.contextmanager
+def reading(name: str, where: str = ""):
+    """Around the conversion of a student's value (and nothing of the check's own): an
+    exception there (``float(10**400)``: OverflowError) fails the check, in fixed words."""
+    try:
+        yield
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        raise AssertionError(
+            f"{name} returned a value the check cannot read{_where(where)}"
+        ) from None
 
 
 def _where(where: str) -> str:
@@ -76,28 +107,26 @@ def as_array(
     if type(got) in (list, tuple):
         if len(shape) == 0 or len(got) != shape[0]:
             raise AssertionError(
-                f"{name} returned {describe(got)}{_where(where)} where {what} of shape "
-                f"{shape} is asked for"
+                f"{name} returned {describe(got)} of the wrong length{_where(where)} where "
+                f"{what} is asked for"
             )
         if not all(type(v) in _NUMBERS or type(v) in (list, tuple) for v in got):
             raise AssertionError(f"{name} must return {what} of numbers{_where(where)}")
         try:
             got = np.asarray(got)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise AssertionError(f"{name} must return {what} of numbers{_where(where)}") from None
     if type(got) is not np.ndarray:
         raise AssertionError(f"{name} returned {describe(got)}{_where(where)}, not {what}")
     if got.dtype.kind not in _KINDS[kind] or got.dtype.fields is not None:
         due = "real numbers" if kind == "f" else "integers"
         raise AssertionError(
-            f"{name} returned an array of dtype {got.dtype.name}{_where(where)} where {due} "
-            "are asked for"
+            f"{name} returned {describe(got)}{_where(where)} where {due} are asked for"
         )
     if got.shape != shape:
-        raise AssertionError(
-            f"{name} returned an array of shape {got.shape}{_where(where)}, not the shape asked for"
-        )
-    value = np.array(got, dtype=np.float64 if kind == "f" else np.int64, copy=True)
+        raise AssertionError(f"{name} returned an array of the wrong shape{_where(where)}")
+    with reading(name, where):
+        value = np.array(got, dtype=np.float64 if kind == "f" else np.int64, copy=True)
     if kind == "f":
         if np.isnan(value).any():
             raise AssertionError(f"{name} returned NaN{_where(where)}")
@@ -145,7 +174,8 @@ def expect_scalar(
         got = got[()]
     if type(got) not in _NUMBERS:
         raise AssertionError(f"{name} returned {describe(got)}{_where(where)}, not a number")
-    value = float(got)
+    with reading(name, where):
+        value = float(got)
     if np.isnan(value):
         raise AssertionError(f"{name} returned NaN{_where(where)}")
     if finite and not np.isfinite(value):
@@ -163,24 +193,35 @@ def expect_equal(got, want: tuple, *, name: str, where: str = "", hint: str = ""
     what = what or f"{len(want)} values"
     if type(got) is np.ndarray and got.ndim == 1 and got.dtype.kind in "iu" and None not in want:
         got = tuple(got.tolist())
-    if type(got) not in (tuple, list) or len(got) != len(want):
+    if type(got) not in (tuple, list):
         raise AssertionError(f"{name} returned {describe(got)}{_where(where)}, not {what}")
+    if len(got) != len(want):
+        raise AssertionError(
+            f"{name} returned {describe(got)} of the wrong length{_where(where)}, not {what}"
+        )
     for value in got:
         if value is not None and type(value) not in _INTEGERS:
             raise AssertionError(
                 f"{name} returned {describe(value)} in its result{_where(where)} where an int "
                 f"{'or None ' if None in want else ''}is asked for"
             )
-    if tuple(None if v is None else int(v) for v in got) != tuple(want):
+    with reading(name, where):
+        same = tuple(None if v is None else int(v) for v in got) == tuple(want)
+    if not same:
         raise AssertionError(f"{name} is wrong{_where(where)}{hint}")
     return tuple(got)
 
 
 def expect_sequence(got, n: int, *, name: str, what: str, where: str = "") -> tuple:
     """``got`` as a tuple of ``n`` items (a plain tuple or list), else fail."""
-    if type(got) not in (tuple, list) or len(got) != n:
+    if type(got) not in (tuple, list):
         raise AssertionError(
             f"{name} must return {what}; it returned {describe(got)}{_where(where)}"
+        )
+    if len(got) != n:
+        raise AssertionError(
+            f"{name} must return {what}; it returned {describe(got)} of the wrong length"
+            f"{_where(where)}"
         )
     return tuple(got)
 

@@ -33,10 +33,12 @@ from __future__ import annotations
 from autograder.sandbox import wire
 from autograder.sandbox.base import (
     CAUSES,
+    MAX_NOTEBOOK_OUTPUT,
     MAX_OUTPUT,
     Cause,
     Limits,
     Observed,
+    OutputBudget,
     Sandbox,
     SandboxDied,
     SandboxTimeout,
@@ -48,10 +50,12 @@ from autograder.sandbox.capabilities import capabilities
 
 __all__ = [
     "CAUSES",
+    "MAX_NOTEBOOK_OUTPUT",
     "MAX_OUTPUT",
     "Cause",
     "Limits",
     "Observed",
+    "OutputBudget",
     "Sandbox",
     "SandboxDied",
     "SandboxTimeout",

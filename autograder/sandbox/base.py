@@ -7,10 +7,14 @@ the mode :func:`~autograder.sandbox.capabilities.capabilities` chose
 :class:`~autograder.sandbox.rlimits.RlimitSandbox`), which only says how to launch the harness.
 Everything the grader trusts is decided here, from what it observes itself:
 
-- **answers are capped where they are received**: a message over ``wire.MAX_MESSAGE`` is
-  refused from its header (nothing more is read), a cell's printed output is cut at
-  ``MAX_OUTPUT`` characters and error texts at a few thousand, whatever the harness (which the
-  submission can patch) says;
+- **answers are capped where they are received**: a message over ``wire.MAX_MESSAGE`` (over
+  ``MAX_RUN_ANSWER`` for the answer to a cell) is refused from its header (nothing more is
+  read), one of more than ``wire.MAX_VALUES`` values before it is parsed; a cell's printed
+  output is cut at ``MAX_OUTPUT`` characters and error texts at a few thousand, and what a
+  whole notebook keeps at ``MAX_NOTEBOOK_OUTPUT`` bytes (:class:`OutputBudget`), whatever the
+  harness (which the submission can patch) says;
+- **a callback's arguments are measured before they are decoded** (``MAX_CALLBACK_VALUES``
+  values, and what the grader's function declares it accepts, :func:`accepts`);
 - **the cause of a death** (:class:`SandboxDied`'s ``cause``) comes from the exit status or
   signal the grader's ``wait4`` sees, the CPU time the kernel counted, the control group's OOM
   kills, and the grader's clock (:class:`SandboxTimeout`) — never from a name or a message
@@ -34,10 +38,12 @@ from autograder.sandbox import wire
 from autograder.sandbox.cgroups import CGroup, Observed
 
 __all__ = [
+    "MAX_NOTEBOOK_OUTPUT",
     "MAX_OUTPUT",
     "Cause",
     "Limits",
     "Observed",
+    "OutputBudget",
     "Sandbox",
     "SandboxDied",
     "SandboxTimeout",
@@ -49,6 +55,14 @@ HERE = Path(__file__).resolve().parent
 MAX_OUTPUT = 100_000  # characters of printed output kept per cell (the trusted side's count)
 CUT = "\n[output cut at 100,000 characters]"
 _ERROR_TEXT = {"ename": 100, "evalue": 2000, "traceback": 5000}  # characters kept
+#: bytes of printed output and error text one notebook keeps, all its cells together
+MAX_NOTEBOOK_OUTPUT = 2_000_000
+NOTEBOOK_CUT = "\n[output not kept: the notebook's output limit (2,000,000 bytes) was reached]"
+#: bytes of the answer to one cell: its output (JSON escapes a character in at most 12 bytes)
+#: and error texts; a larger one is refused from its header
+MAX_RUN_ANSWER = 12 * (MAX_OUTPUT + len(CUT) + sum(_ERROR_TEXT.values())) + 4096
+#: values the arguments of one callback may hold (counted before they are decoded)
+MAX_CALLBACK_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -131,8 +145,48 @@ def environment() -> dict:
     }
 
 
-def cap_answer(answer: dict) -> dict:
-    """An answer with its printed output and error texts cut to what the grader keeps."""
+class OutputBudget:
+    """What one notebook may still keep of printed output and error text, in UTF-8 bytes."""
+
+    def __init__(self, total: int = MAX_NOTEBOOK_OUTPUT):
+        self.left, self.cut = total, False
+
+    def take(self, text: str) -> str:
+        """The part of ``text`` that fits (all of it while the budget lasts), charged."""
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size <= self.left:
+            self.left -= size
+            return text
+        kept = text.encode("utf-8", "surrogatepass")[: self.left].decode("utf-8", "ignore")
+        self.left = 0
+        if self.cut:
+            return kept
+        self.cut = True
+        return kept + NOTEBOOK_CUT
+
+
+def accepts(fn, args, kwargs) -> bool:
+    """Whether the grader's function ``fn`` takes these *undecoded* arguments: a function may
+    declare ``fn.accepts_wire(args, kwargs)``, which sees the message form only (shapes and
+    dtypes of arrays, never their data decoded)."""
+    check = getattr(fn, "accepts_wire", None)
+    return True if check is None else bool(check(args, kwargs))
+
+
+def _budgeted(answer: dict, budget: OutputBudget) -> dict:
+    if "stdout" in answer:
+        answer["stdout"] = budget.take(answer["stdout"])
+    error = answer.get("error")
+    if isinstance(error, dict):
+        for key in _ERROR_TEXT:
+            if isinstance(error.get(key), str):
+                error[key] = budget.take(error[key])
+    return answer
+
+
+def cap_answer(answer: dict, budget: OutputBudget | None = None) -> dict:
+    """An answer with its printed output and error texts cut to what the grader keeps (and to
+    what ``budget``, the notebook's, has left)."""
     if "stdout" in answer:
         out = answer["stdout"] if isinstance(answer["stdout"], str) else ""
         if len(out) > MAX_OUTPUT + len(CUT):
@@ -150,7 +204,7 @@ def cap_answer(answer: dict) -> dict:
                 text = text[-most:] if key == "traceback" else text[:most]
             if key in error:
                 error[key] = text
-    return answer
+    return answer if budget is None else _budgeted(answer, budget)
 
 
 class Sandbox:
@@ -351,26 +405,46 @@ class Sandbox:
 
     # -- requests --------------------------------------------------------------------------
 
-    def request(self, message: dict, timeout: float, callbacks: dict | None = None) -> dict:
+    def request(
+        self,
+        message: dict,
+        timeout: float,
+        callbacks: dict | None = None,
+        budget: OutputBudget | None = None,
+    ) -> dict:
         """Send one request and return its answer, serving callbacks meanwhile.
 
         Raises :class:`SandboxTimeout` (after killing the sandbox) when no answer comes within
         ``timeout`` seconds, :class:`SandboxDied` when the sandbox ends or answers nonsense.
-        The answer's printed output and error texts are cut to the grader's limits.
+        The answer's printed output and error texts are cut to the grader's limits and
+        charged to ``budget`` (the notebook's); the answer to a cell may hold at most
+        ``MAX_RUN_ANSWER`` bytes.
         """
         deadline = time.monotonic() + timeout
         self._write(message, deadline)
+        limit = MAX_RUN_ANSWER if message.get("op") == "run" else wire.MAX_MESSAGE
         while True:
+            self._frames.limit = limit
             answer = self._read(deadline)
             if answer.get("op") != "callback":
-                return cap_answer(answer)
+                return cap_answer(answer, budget)
             self._write(self._serve_callback(answer, callbacks or {}), deadline)
 
     def _serve_callback(self, message: dict, callbacks: dict) -> dict:
         try:
-            fn = callbacks[int(message["ref"])]
-            args = wire.decode(message.get("args", []))
-            kwargs = wire.decode(message.get("kwargs", {"__dict__": {}}))
+            ref = message.get("ref")
+            fn = callbacks[ref] if type(ref) is int else None
+            raw_args = message.get("args", [])
+            raw_kwargs = message.get("kwargs", {"__dict__": {}})
+            measured = wire.count_parsed([raw_args, raw_kwargs], MAX_CALLBACK_VALUES)
+            if fn is None or measured > MAX_CALLBACK_VALUES:
+                return {"op": "raise", "message": "the grader's function refused its arguments"}
+            if not accepts(fn, raw_args, raw_kwargs):
+                return {"op": "raise", "message": "the grader's function refused its arguments"}
+            args = wire.decode(raw_args)
+            kwargs = wire.decode(raw_kwargs)
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                return {"op": "raise", "message": "the grader's function refused its arguments"}
             return {"op": "return", "value": wire.encode(fn(*args, **kwargs))}
         except Exception as exc:
             return {"op": "raise", "message": f"{type(exc).__name__}: {exc}"[:500]}

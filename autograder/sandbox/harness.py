@@ -10,7 +10,7 @@ messages:
   namespace; answer its printed output and, if it raised, the error;
 - ``{"op": "call", "target": name or handle, "args": [...], "kwargs": {...}}``: call a function
   the notebook defined; answer the value it returns, and the arguments as they are after the
-  call (so the grader sees in-place changes). While it runs, the function may call back
+  call when ``"observe"`` is set (so the grader sees in-place changes). While it runs, the function may call back
   functions the grader passed (``{"op": "callback"}`` / ``{"op": "return"}``);
 - ``{"op": "weights", "target": handle}``: the weight arrays of a Keras or PyTorch model.
 
@@ -175,12 +175,11 @@ def _call(shell, request) -> dict:
         args = wire.decode(request.get("args", []), _handles, callback=_callback)
         kwargs = wire.decode(request.get("kwargs", {"__dict__": {}}), _handles, callback=_callback)
         value = fn(*args, **kwargs)
-        return {
-            "ok": True,
-            "value": wire.encode(value, _handles),
-            "args_after": wire.encode(list(args), _handles),
-            "kwargs_after": wire.encode(kwargs, _handles),
-        }
+        answer = {"ok": True, "value": wire.encode(value, _handles)}
+        if request.get("observe"):  # only a check that looks at the arguments asks for them
+            answer["args_after"] = wire.encode(list(args), _handles)
+            answer["kwargs_after"] = wire.encode(kwargs, _handles)
+        return answer
     except BaseException as exc:  # the student's exception is the answer, not the harness's end
         return {"ok": False, "error": _error(exc)}
     finally:

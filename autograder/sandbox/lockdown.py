@@ -4,7 +4,10 @@
   ``socketpair`` of every family but ``AF_UNIX`` fail with ``EAFNOSUPPORT`` — ``AF_INET``,
   ``AF_INET6``, ``AF_NETLINK``, ``AF_PACKET`` and ``AF_VSOCK`` (which a network namespace does
   not isolate: it reaches the virtual machine's host) alike — ``io_uring`` (which can open
-  sockets without the ``socket`` system call) is refused with ``ENOSYS``, and a system call of
+  sockets without the ``socket`` system call) is refused with ``ENOSYS``, and so are the kernel
+  keyring calls ``add_key``, ``request_key`` and ``keyctl`` (a keyring is a store outside every
+  namespace: a *named* keyring with open permissions, linked into a uid's user keyring, outlives
+  the sandbox and can be joined by name from any later one), and a system call of
   another ABI (32-bit, x32) fails with ``EPERM``. The filter is inherited by every process the
   submission starts and cannot be removed (``PR_SET_NO_NEW_PRIVS`` is set with it).
 - :func:`fresh_session_keyring`: a new, empty session keyring, so that the grader's is out of
@@ -32,6 +35,8 @@ _ARCH = {
     "x86_64": (0xC000003E, 41, 53, 425, 250, 0x40000000),  # x32 calls have bit 30 set
     "aarch64": (0xC00000B7, 198, 199, 425, 219, None),
 }
+# machine -> (add_key, request_key, keyctl): refused like io_uring
+_KEYRING_CALLS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 _RET_ALLOW, _RET_ERRNO = 0x7FFF0000, 0x00050000
 _LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ/JGE|K, BPF_RET|K
 
@@ -69,7 +74,8 @@ def _assemble(lines) -> bytes:
 
 def program(machine: str | None = None) -> bytes:
     """The filter's instructions for ``machine`` (default: this one)."""
-    arch, socket, socketpair, io_uring, _, foreign = _ARCH[machine or platform.machine()]
+    machine = machine or platform.machine()
+    arch, socket, socketpair, io_uring, _, foreign = _ARCH[machine]
     lines = [
         (_LD_ABS, 4, None, None),  # seccomp_data.arch
         (_JEQ, arch, None, "other-abi"),
@@ -81,6 +87,7 @@ def program(machine: str | None = None) -> bytes:
         (_JEQ, socket, "family", None),
         (_JEQ, socketpair, "family", None),
         (_JEQ, io_uring, "no-such-call", None),
+        *((_JEQ, nr, "no-such-call", None) for nr in _KEYRING_CALLS[machine]),
         (_RET, _RET_ALLOW, None, None),
         "family",
         (_LD_ABS, 16, None, None),  # low 32 bits of args[0] (an int: the family)

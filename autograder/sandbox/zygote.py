@@ -30,7 +30,8 @@ Protocol on ``FD``, a ``SOCK_SEQPACKET`` socket, one JSON object per packet:
 
 Each fork does what ``unshare --mount --net --pid --ipc --uts --fork --kill-child`` does for the
 executed harness (plus ``--user --map-root-user`` when the grader is not root): it leads a
-session of its own, dies with the zygote, joins the sandbox's control group, unshares the
+session of its own (and joins a fresh session keyring, as a new process of ``unshare`` would
+not share the zygote's), dies with the zygote, joins the sandbox's control group, unshares the
 namespaces, and forks PID 1 of the new PID namespace, which is ``enter.become`` with the
 harness served in process; it exits as that init did (its signal raised again).
 """
@@ -109,6 +110,12 @@ def sandbox(fds: list[int], zygote: int) -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != zygote:  # the zygote ended before the line above
             os._exit(1)
+        import lockdown
+
+        # a session keyring of this fork's own, at once: not the zygote's (the grader's), which
+        # every fork would otherwise share; enter.become joins another once the uid is the
+        # sandbox's (so that keyring is owned by it)
+        lockdown.fresh_session_keyring()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
@@ -287,6 +294,7 @@ def main(argv) -> None:
     listener = socket.socket(fileno=int(argv[3])) if len(argv) > 3 else None
     import enter  # noqa: F401  -- the sandbox's own code, imported once
     import harness
+    import lockdown  # noqa: F401
 
     harness.preload()
     loaded, skipped = preload(json.loads(argv[2]))

@@ -18,9 +18,22 @@ Each graded cell gets one :class:`~autograder.records.CheckOutcome`, written onc
 ``outcomes_path``; the graded notebook's outputs say the same in words for the student
 (nbgrader's ``SaveAutoGrades`` scores them). Kinds come from what the grader observed: its
 own clock (timeout), the sandbox's end as seen from outside (crash, memory), the check's own
-assertion (failed), an exception of the student's function (student_error, named by its type
-only: its message could carry hidden inputs) or of the instructor's check (grader_error,
-never the student's fault).
+assertion (failed), an exception of the student's function or a value the grader could not
+read (student_error), or an exception of the instructor's check on valid inputs (grader_error,
+never the student's fault): a value the student's function returned is either refused by the
+wire decoder (:class:`~autograder.sandbox.wire.WireError`: a student error) or read by
+:mod:`autograder.hidden.strict`, which fails the check for anything it cannot read, so it can
+never surface as the check's own exception.
+
+What the grader says about the student's code comes from a fixed vocabulary: the function's
+name (the instructor's), "raised an exception" (not its type or message: either could carry a
+hidden input), "the object your function returned" (not its class name: the student's text).
+
+Bounds on what comes back: the answer to a cell at most ``MAX_RUN_ANSWER`` bytes, the whole
+notebook's kept output and error text at most ``MAX_NOTEBOOK_OUTPUT`` bytes
+(:class:`~autograder.sandbox.base.OutputBudget`, charged where answers are received), and a
+call's arguments as they are after the call are asked for and decoded only by a check that
+looks at them (:meth:`Remote.call_observed`).
 
 Hidden inputs stay hidden: what the student's function prints during a check is dropped, and
 once a check has run, the output of the student's later cells is not kept in the graded notebook
@@ -46,6 +59,7 @@ from autograder import cells
 from autograder.options import GradingOptions
 from autograder.records import CheckOutcome
 from autograder.sandbox import (
+    OutputBudget,
     Sandbox,
     SandboxDied,
     SandboxTimeout,
@@ -57,12 +71,11 @@ from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 
 __all__ = ["ObservedCall", "Remote", "SandboxedExecute", "defined_names", "imported_modules"]
 
-#: exception names a message may show (a class the student made up could spell anything)
-_SHOWN_EXCEPTIONS = frozenset(
-    name
-    for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, BaseException)
-)
+#: how a message names an object the student's function returned (never its class's name)
+RETURNED_OBJECT = "the object your function returned"
+#: values the arguments after a call may hold beyond those sent (an entry of a dict or list
+#: replaced by a small container, say) before they are read as changed without being decoded
+_SLACK = 64
 
 
 class StudentError(AssertionError):
@@ -91,11 +104,11 @@ class Remote:
         return f"<{self._label} in the sandbox>"
 
     def __call__(self, *args, **kwargs):
-        return self._runner.call(self, args, kwargs).value
+        return self._runner.call(self, args, kwargs, observe=False).value
 
     def call_observed(self, *args, **kwargs) -> ObservedCall:
         """Call, and also return the sandbox's copies of the arguments after the call."""
-        return self._runner.call(self, args, kwargs)
+        return self._runner.call(self, args, kwargs, observe=True)
 
     def weights(self) -> tuple[str | None, list]:
         """``(framework, [kernel, bias, ...])`` as the sandbox reports them: evidence only."""
@@ -212,11 +225,6 @@ def prepare_checks(blocks, background: bool = True) -> Callable[[], None]:
     return thread.join
 
 
-def _exception_name(error: dict) -> str:
-    name = str(error.get("ename", ""))
-    return name if name in _SHOWN_EXCEPTIONS else "an exception"
-
-
 class _Runner:
     """One submission's sandbox, restarted (with the earlier cells replayed) after a kill."""
 
@@ -238,6 +246,7 @@ class _Runner:
         self.sandbox: Sandbox | None = None
         self.replay: list[str] = []  # cells that ran to their end (with or without an error)
         self.check_deadline = deadline
+        self.budget = OutputBudget()  # the notebook's kept output, across restarts
 
     def _ensure(self) -> Sandbox:
         if self.sandbox is None:
@@ -251,9 +260,11 @@ class _Runner:
                 self.fork_server,
             )
             self.sandbox.start(timeout=max(1.0, self.deadline - time.monotonic()))
-            for code in self.replay:
+            for code in self.replay:  # (their output was kept the first time)
                 left = self.deadline - time.monotonic()
-                self.sandbox.request({"op": "run", "code": code}, timeout=max(left, 0.1))
+                self.sandbox.request(
+                    {"op": "run", "code": code}, timeout=max(left, 0.1), budget=OutputBudget(0)
+                )
         return self.sandbox
 
     def close(self) -> None:
@@ -261,19 +272,27 @@ class _Runner:
             self.sandbox.close()
             self.sandbox = None
 
-    def _request(self, message: dict, timeout: float, callbacks=None) -> dict:
+    def _request(self, message: dict, timeout: float, callbacks=None, budget=None) -> dict:
         try:
-            return self._ensure().request(message, timeout=max(timeout, 0.1), callbacks=callbacks)
+            return self._ensure().request(
+                message, timeout=max(timeout, 0.1), callbacks=callbacks, budget=budget
+            )
         except (SandboxTimeout, SandboxDied):
             self.close()  # the next request starts a fresh sandbox and replays
             raise
 
-    def run(self, code: str, timeout: float) -> dict:
-        answer = self._request({"op": "run", "code": code}, timeout)
+    def run(self, code: str, timeout: float, keep: bool = True) -> dict:
+        """Run a cell; its output and error texts are charged to the notebook's budget when
+        ``keep`` (else they are dropped)."""
+        budget = self.budget if keep else OutputBudget(0)
+        answer = self._request({"op": "run", "code": code}, timeout, budget=budget)
         self.replay.append(code)
         return answer
 
-    def call(self, remote: Remote, args: tuple, kwargs: dict) -> ObservedCall:
+    def call(self, remote: Remote, args: tuple, kwargs: dict, observe: bool) -> ObservedCall:
+        """Call ``remote``; the arguments after the call are asked for (and decoded) only when
+        ``observe``: a plain call never reads them, and an observed one decodes them only if
+        they hold no more values than were sent (plus ``_SLACK``), counted before decoding."""
         callbacks: dict = {}
         target = remote._target
         message = {
@@ -281,9 +300,10 @@ class _Runner:
             "target": target if isinstance(target, str) else wire.encode(target),
             "args": wire.encode(_unwrap(list(args)), callbacks=callbacks),
             "kwargs": wire.encode(_unwrap(kwargs), callbacks=callbacks),
+            "observe": observe,
         }
         left = self.check_deadline - time.monotonic()
-        answer = self._request(message, left, callbacks)
+        answer = self._request(message, left, callbacks, budget=OutputBudget(0))
         if not answer.get("ok"):
             error = answer.get("error") or {}
             if error.get("ename") == "ReferenceUsed":
@@ -291,30 +311,42 @@ class _Runner:
                     f"{remote._label} calls the course's reference implementation (coursekit): "
                     "graded functions must be your own code"
                 )
-            raise StudentError(f"{remote._label} raised {_exception_name(error)}")
+            raise StudentError(f"{remote._label} raised an exception")
         try:
             value = self._plain(wire.decode(answer.get("value")))
-            args_after = wire.decode(answer.get("args_after", []))
+            if not observe:
+                return ObservedCall(value, [], {})
+            raw_after = answer.get("args_after", [])
+            most = wire.count_parsed(message["args"], wire.MAX_VALUES) + _SLACK
+            if wire.count_parsed(raw_after, most) > most:  # grown past what was sent: changed
+                return ObservedCall(value, [], {})  # (read back as nothing: not decoded)
+            args_after = wire.decode(raw_after)
             kwargs_after = wire.decode(answer.get("kwargs_after", {"__dict__": {}}))
-        except (wire.WireError, ValueError, TypeError, KeyError):
+        except wire.WireError:
             raise StudentError(f"{remote._label} returned something unreadable") from None
         if not isinstance(args_after, list) or not isinstance(kwargs_after, dict):
             raise StudentError(f"{remote._label} returned something unreadable")
         return ObservedCall(value, [self._plain(a) for a in args_after], kwargs_after)
 
     def weights(self, remote: Remote):
-        answer = self._request({"op": "weights", "target": wire.encode(remote._target)}, 60)
+        answer = self._request(
+            {"op": "weights", "target": wire.encode(remote._target)}, 60, budget=OutputBudget(0)
+        )
         if not answer.get("ok"):
             raise StudentError(f"could not read the weights of {remote._label}")
-        arrays = wire.decode(answer.get("value", []))
+        try:
+            arrays = wire.decode(answer.get("value", []))
+        except wire.WireError:
+            raise StudentError(f"could not read the weights of {remote._label}") from None
         if not isinstance(arrays, list) or not all(hasattr(a, "shape") for a in arrays):
             raise StudentError(f"could not read the weights of {remote._label}")
         return answer.get("framework"), arrays
 
     def _plain(self, value):
-        """Replace handles (objects left in the sandbox) by :class:`Remote` stand-ins."""
+        """Replace handles (objects left in the sandbox) by :class:`Remote` stand-ins, named
+        in fixed words (the class name is the student's text)."""
         if isinstance(value, wire.Handle):
-            return Remote(self, value, f"a {value.type_name}")
+            return Remote(self, value, RETURNED_OBJECT)
         if isinstance(value, list):
             return [self._plain(v) for v in value]
         if isinstance(value, tuple):
@@ -421,6 +453,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         self._manual = {
             cells.grade_id(c): cells.points(c) for c in source.cells if cells.is_manual(c)
         }
+        self._known = frozenset(cells.grade_id(c) for c in source.cells) - {None, ""}
         self._options = options
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         workdir = folder.parent / ".sandbox"  # beside the graded copy, in the private course
@@ -477,9 +510,9 @@ class SandboxedExecute(NbGraderPreprocessor):
     def _run(self, cell, runner: _Runner, grade_id, keep_output: bool) -> list:
         limit = self._options.cell_timeout
         left = runner.deadline - time.monotonic()
-        where = grade_id or "a cell"
+        where = grade_id if grade_id in self._known else "a cell"  # (ids a submission made up)
         try:
-            answer = runner.run(cell.source, min(limit, left))
+            answer = runner.run(cell.source, min(limit, left), keep=keep_output)
         except SandboxTimeout:
             if left < limit:
                 limit_s = self._options.notebook_timeout

@@ -211,7 +211,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-roc", "shape (0, 1)"),
+                ("test-roc", "the wrong shape"),
             ),
         },
         "a2_backprop": {
@@ -274,7 +274,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-step", "shape (0, 1, 1)"),
+                ("test-step", "the wrong shape"),
             ),
             "numerical-gradient-empty": (
                 {
@@ -287,18 +287,18 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-gradcheck", "shape (0, 1, 1)"),
+                ("test-gradcheck", "the wrong shape"),
             ),
             # 8. grader-side callbacks: refused before anything is computed
             "loss-called-with-huge-arrays": (
                 {"step": _after(a2["step"], huge.format(dtype="float", n=3000))},
                 8,
-                ("test-gradcheck", "loss was called with an array of shape (3000, 1, 2)"),
+                ("test-gradcheck", "loss was called with the wrong kind of value"),
             ),
             "loss-called-with-long-doubles": (
                 {"step": _after(a2["step"], huge.format(dtype="np.longdouble", n=1500))},
                 8,
-                ("test-gradcheck", "dtype float128"),
+                ("test-gradcheck", "loss was called with the wrong kind of value"),
             ),
             # 8, one more: arguments fine, but endlessly many calls
             "loss-called-endlessly": (
@@ -356,7 +356,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-l2", "shape (0, 1, 1)"),
+                ("test-l2", "the wrong shape"),
             ),
         },
         "a4_mlp": {

@@ -141,19 +141,16 @@ print(json.dumps({**result, "grew_mb": (after - before) / 1024}))
 
 @pytest.mark.parametrize("count", [100, 15], ids=["100x4MB", "15x4MB"])
 def test_printed_output_is_capped_by_the_grader_whatever_the_harness_says(tmp_path, count):
-    """After raising the harness's own limits, 100 x 4 MB is one message over the limit
-    (refused from its header), 15 x 4 MB (60 MB) one under it, cut to 100,000 characters;
-    the grader's process grows by a bounded amount either way."""
+    """After raising the harness's own limits, 100 x 4 MB (over the 64 MB of any message) and
+    15 x 4 MB (over the answer to a cell, ``MAX_RUN_ANSWER``) are both refused from their
+    header, before the body is read: the grader's process grows by a bounded amount."""
     run = subprocess.run(
         [sys.executable, "-c", _FLOOD, str(count)], capture_output=True, text=True, timeout=600
     )
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    if count == 100:
-        assert result.get("died") == "output", result
-    else:
-        assert result["stdout"] <= 100_000 + 100 and result["cut"], result
-    assert result["grew_mb"] <= 3 * 64, result  # one message under 64 MB, two copies at most
+    assert result.get("died") == "output", result
+    assert result["grew_mb"] <= 64, result  # not one message's body was read
 
 
 def test_error_texts_are_capped_by_the_grader(tmp_path):
@@ -273,7 +270,8 @@ def test_no_kernel_keyring_is_shared_with_another_sandbox_or_the_grader(tmp_path
     try:
         code = _KEYS + "print(add(USER, b'left-by-first'), add(SESSION, b'left-by-first-s'))"
         added = _run(first, code)["stdout"].split()
-        assert all(int(k) > 0 for k in added), added
+        # added, or refused outright by the filter (ENOSYS: keyring calls are refused)
+        assert all(int(k) > 0 or (CAPS["seccomp"] and int(k) == -38) for k in added), added
         with _box(tmp_path, "concurrent", slot=1) as concurrent:
             probe = _KEYS + (
                 "print(find(USER, b'left-by-first'), find(SESSION, b'left-by-first-s'),"

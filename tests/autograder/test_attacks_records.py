@@ -185,7 +185,7 @@ def test_hidden_inputs_reach_no_handed_back_file(batch):
         assert LEAK not in batch["rows"][student]["reason"]
         assert _score(batch, student) == FULL - 2  # only the AUC check is lost
     page = (course / "feedback" / "m4-leaky" / A / "feedback.html").read_text()
-    assert "auc_trapezoid raised ValueError" in page  # the function and the exception's type
+    assert "auc_trapezoid raised an exception" in page  # the function, never the type
     assert LEAK not in (batch["root"] / "grades.csv").read_text()
 
 
