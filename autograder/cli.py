@@ -60,9 +60,10 @@ def _parser() -> argparse.ArgumentParser:
         "--book-url",
         default=None,
         help="the published book lesson links point to: an http(s):// or file:// URL, or the "
-        "folder of a built book (default: $AUTOGRADER_BOOK_URL, else the locally built "
-        "book/_build/html)",
+        "folder of a built book (default: $AUTOGRADER_BOOK_URL, else html.baseurl of "
+        "book/_config.yml, else the locally built book/_build/html, with a warning)",
     )
+    _db_option(feedback)
     report = sub.add_parser(
         "report",
         help="score distribution and per-question difficulty (table + plot)",
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("assignment")
     report.add_argument("--course", type=Path, default=DEFAULT_COURSE)
+    _db_option(report)
     check = sub.add_parser(
         "check",
         help="run a notebook's visible checks and say what passed",
@@ -81,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
 
     term_cli.add_parsers(sub, release)
     return parser
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db``, as every command that opens the gradebook takes it."""
+    parser.add_argument(
+        "--db",
+        dest="db_url",
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy URL of the gradebook (default: COURSE/gradebook.db, which must exist)",
+    )
 
 
 def _grade_options(parser: argparse.ArgumentParser) -> None:
@@ -201,11 +214,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.command == "feedback":
                 pages = feedback.main(
-                    assignment=args.assignment, course=args.course, book=args.book_url
+                    assignment=args.assignment,
+                    course=args.course,
+                    book=args.book_url,
+                    db_url=args.db_url,
                 )
                 say("wrote {} feedback pages under {}", len(pages), Path(args.course) / "feedback")
             else:
-                folder = report.main(assignment=args.assignment, course=args.course)
+                folder = report.main(
+                    assignment=args.assignment, course=args.course, db_url=args.db_url
+                )
                 say("wrote {} and {}", folder / "report.md", folder / "scores.png")
         except ValueError as exc:
             say("error: {}", exc, file=sys.stderr)

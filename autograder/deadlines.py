@@ -13,11 +13,15 @@ with :math:`f` the fraction per day, :math:`P` the points, :math:`t` the submiss
 :math:`d` the student's due date and :math:`c` the cap: one second late is one started day. No
 late policy is ``f = 0``; "late means zero" is ``f = 1``.
 
-The same rule reaches nbgrader's own tools through :class:`LatePenalty`, a
-``LateSubmissionPlugin`` (``c.AssignLatePenalties.plugin_class =
-"autograder.deadlines.LatePenalty"``), and the autograder's gradebook through
-:func:`apply_penalties`. Submission times are nbgrader's ``timestamp.txt``
-(:func:`read_timestamp`, :func:`write_timestamp`).
+The rule is applied when a grade is *read* (:mod:`autograder.gradebook`), to the gradebook's
+current scores and the policy as it is now: nothing here is frozen at grading time, so an
+extension, a hand grade or a new due date changes every page and export at once, whatever the
+order of the commands. The same rule reaches nbgrader's own tools through :class:`LatePenalty`,
+a ``LateSubmissionPlugin`` (``c.AssignLatePenalties.plugin_class =
+"autograder.deadlines.LatePenalty"``). Submission times are nbgrader's ``timestamp.txt``
+(:func:`read_timestamp`, :func:`write_timestamp`); a submission an LMS marked late without
+saying when carries :data:`LATE_MARK` instead, and counts as submitted one second after the
+student's due date *as it is when read* (:func:`submission_time`).
 """
 
 from __future__ import annotations
@@ -31,16 +35,19 @@ from pathlib import Path
 from autograder.config import COURSE_ID, DEFAULT_COURSE, default_db_url
 
 __all__ = [
+    "LATE_MARK",
     "AssignmentPolicy",
     "CoursePolicy",
     "Penalty",
-    "apply_penalties",
+    "has_late_mark",
     "late_penalty",
     "load_policy",
     "parse_time",
     "read_timestamp",
     "set_extension",
     "set_policy",
+    "submission_time",
+    "write_late_mark",
     "write_timestamp",
 ]
 
@@ -48,6 +55,8 @@ POLICY_FILE = "autograder_course.json"
 #: nbgrader's ``Exchange.timestamp_format``, written in UTC: what ``nbgrader submit`` writes.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 DAY = timedelta(days=1)
+#: In a submission folder: the LMS marked it late but did not say when (Canvas's ``_late_``).
+LATE_MARK = "late_without_time.txt"
 
 
 def parse_time(value: str | datetime, *, name: str = "due") -> datetime:
@@ -266,41 +275,32 @@ def set_gradebook_due(course: Path, assignment: str, db_url: str | None = None) 
         gb.update_or_create_assignment(assignment, duedate=naive_utc)
 
 
-def apply_penalties(
-    course: Path = DEFAULT_COURSE,
-    assignment: str = "",
-    *,
-    db_url: str | None = None,
-    submitted: Path | None = None,
-) -> dict[str, Penalty]:
-    """Write each submission's time and late penalty into the gradebook; return them by student.
+def write_late_mark(folder: Path) -> Path:
+    """Mark ``folder`` as submitted late at an unknown time (see :func:`submission_time`)."""
+    path = Path(folder) / LATE_MARK
+    path.write_text("marked late by the LMS, without a time\n")
+    return path
 
-    The time is ``submitted/STUDENT/ASSIGNMENT/timestamp.txt`` (default ``course/submitted``);
-    the penalty goes on the submission's notebooks (nbgrader's ``late_submission_penalty``,
-    which its ``score`` subtracts), computed from nbgrader's score (manual if set, else automatic, plus extra credit).
-    Idempotent: a rerun after hand grading recomputes the cap on the new score.
-    """
-    from nbgrader.api import Gradebook
 
-    course = Path(course).resolve()
-    submitted = Path(submitted) if submitted else course / "submitted"
-    policy = load_policy(course).get(assignment)
-    set_gradebook_due(course, assignment, db_url)
-    out: dict[str, Penalty] = {}
-    with Gradebook(db_url or default_db_url(course), course_id=COURSE_ID) as gb:
-        points = gb.find_assignment(assignment).max_score
-        for submission in gb.find_assignment(assignment).submissions:
-            student = submission.student.id
-            moment = read_timestamp(submitted / student / assignment)
-            submission.timestamp = moment.astimezone(UTC).replace(tzinfo=None) if moment else None
-            # nbgrader's Grade.score: the manual score if set, else the automatic one, + extra
-            earned = sum((g.score or 0.0) for nb in submission.notebooks for g in nb.grades)
-            result = late_penalty(policy, assignment, student, moment, earned, points)
-            for index, nb in enumerate(submission.notebooks):
-                nb.late_submission_penalty = result.penalty if index == 0 else None
-            out[student] = result
-        gb.db.commit()
-    return out
+def has_late_mark(folder: Path) -> bool:
+    """Whether ``folder`` holds :data:`LATE_MARK` (a regular file, never a link)."""
+    path = Path(folder) / LATE_MARK
+    return path.is_file() and not path.is_symlink()
+
+
+def submission_time(
+    policy: AssignmentPolicy, student: str, stored: datetime | None, late_mark: bool
+) -> datetime | None:
+    """When the submission counts as made: its stored time, else for a late mark without a
+    time one second after the student's due date under the policy *now* (one started day
+    late, the least the mark says; an extension given before or after collecting counts
+    alike), else unknown (on time). A naive stored time is UTC (nbgrader's convention)."""
+    if stored is not None:
+        return _aware(stored).astimezone(UTC)
+    due = policy.due_for(student)
+    if late_mark and due is not None:
+        return (due + timedelta(seconds=1)).astimezone(UTC)
+    return None
 
 
 def _late_penalty_class():

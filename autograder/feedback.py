@@ -7,24 +7,45 @@ and for a failed check the message of its typed outcome: written by the grader, 
 expected value, a hidden input or a traceback; an exception of the student's code is named by
 its type only.
 
-Lesson links point at the book: by default the locally built one (``book/_build/html``), or
-the published one given as ``book`` (a folder, or an ``http(s)://`` or ``file://`` URL; the
-``AUTOGRADER_BOOK_URL`` environment variable sets the default).
+Lesson links point at the book given as ``book`` (a folder, or an ``http(s)://`` or ``file://``
+URL), else ``$AUTOGRADER_BOOK_URL``, else the book's published address (``html.baseurl`` in
+``book/_config.yml``, Jupyter Book's setting for it), else the locally built book
+(``book/_build/html``), with a warning: a ``file://`` link on the instructor's disk opens for
+nobody else.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, REPO
+from autograder.safe_html import PAGE_CSP_META
 
 __all__ = ["main"]
 
 BOOK = REPO / "book" / "_build" / "html"
+BOOK_CONFIG = REPO / "book" / "_config.yml"
+
+
+def published_book(config: Path = BOOK_CONFIG) -> str | None:
+    """The book's published address, ``html.baseurl`` of its ``_config.yml`` (None if unset)."""
+    import yaml
+
+    if not Path(config).is_file():
+        return None
+    data = yaml.safe_load(Path(config).read_text()) or {}
+    url = (data.get("html") or {}).get("baseurl") if isinstance(data, dict) else None
+    return str(url).strip() or None if url else None
+
+
+def days(n: int) -> str:
+    """``1 day``, ``2 days``."""
+    return f"{n} day" if n == 1 else f"{n} days"
 
 
 def book_base(book: str | Path) -> str:
@@ -109,7 +130,8 @@ def render(assignment: str, grade, checks: list[dict], base: str) -> str:
     if grade.status == "graded":
         summary = f"{grade.score:g} of {grade.max_score:g} points"
         if grade.penalty:
-            summary += f" (after a late penalty of {grade.penalty:g}: {grade.days_late} days late)"
+            late = days(grade.days_late)
+            summary += f" (after a late penalty of {grade.penalty:g}: {late} late)"
         if grade.pending:
             summary += f"; {len(grade.pending)} answers still to be graded by hand"
         rows = [_cell_row(c, grade.cells.get(c["grade_id"]), base) for c in checks]
@@ -118,6 +140,7 @@ def render(assignment: str, grade, checks: list[dict], base: str) -> str:
         rows = [_cell_row(c, None, base) for c in checks]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+{PAGE_CSP_META}
 <title>{html.escape(assignment)}: feedback for {html.escape(student)}</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
 td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}}</style>
@@ -139,13 +162,21 @@ def main(
 ) -> list[Path]:
     """Write ``course/feedback/STUDENT/ASSIGNMENT/feedback.html`` for every graded student.
 
-    Scores come from the gradebook (hand-graded ones and comments included); ``book``: where
-    lesson links point (see the module); checked before anything is written.
+    Scores come from the gradebook (hand-graded ones and comments included; the late penalty
+    derived now, under the current due dates and extensions); ``book``: where lesson links
+    point (see the module); checked before anything is written. ``db_url``: the gradebook
+    (default: the course's SQLite file, which must exist).
     """
     from autograder.gradebook import read_grades
 
-    book = book or os.environ.get("AUTOGRADER_BOOK_URL")
+    book = book or os.environ.get("AUTOGRADER_BOOK_URL") or published_book()
     base = book_base(book) if book else BOOK.as_uri() + "/"  # the local book, built or not yet
+    if base.startswith("file:"):
+        print(
+            f"warning: lesson links point at {base} on this machine, which students cannot "
+            "open: give --book-url https://… (or set html.baseurl in book/_config.yml)",
+            file=sys.stderr,
+        )
     course = Path(course).resolve()
     grades = read_grades(course, assignment, db_url)
     if not grades:

@@ -40,7 +40,14 @@ from autograder.config import (
     ensure_tools_on_path,
     nbgrader_config,
 )
-from autograder.gradebook import Book, StudentGrade, quiet, read_grades
+from autograder.gradebook import (
+    LATE_MARK_KEY,
+    Book,
+    StudentGrade,
+    check_exists,
+    quiet,
+    read_grades,
+)
 from autograder.options import GradingOptions
 from autograder.records import Fault, GradedRecord, GradeResult
 from autograder.worker import GradeTask, graded_notebook
@@ -96,8 +103,10 @@ def plan(
             continue
         if not entry.is_dir():
             continue
-        shown.append(entry.name)
         folder = entry / assignment
+        if not (folder.is_dir() or folder.is_symlink()):
+            continue  # a folder of other assignments only: not submitted, never "failed"
+        shown.append(entry.name)
         digest = state.submission_digest(folder)
         old = state.load_record(course, assignment, entry.name)
         unchanged = (
@@ -158,18 +167,15 @@ def _timestamp(folder: Path) -> dt.datetime | None:
         return None
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _apply_late_policy(course: Path, assignment: str, db_url: str, submissions: Path) -> None:
-    """Penalties recomputed on the gradebook's current scores (hand-graded ones included)."""
+def _late_mark(folder: Path) -> bool:
+    """An LMS marked this submission late without a time (read with the policy of the day)."""
     from autograder import deadlines
 
-    if deadlines.load_policy(course).get(assignment).due is None:
-        return
-    with quiet():
-        deadlines.apply_penalties(course, assignment, db_url=db_url, submitted=submissions)
+    return deadlines.has_late_mark(folder)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> GradeResult:
@@ -185,7 +191,7 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
             target.mkdir(parents=True)
             shutil.copyfile(produced, target / produced.name)  # the notebook, nothing it shipped
             _strip_hidden_tests(target / produced.name)
-            # the late penalty is set once for the whole run by _apply_late_policy
+            # the time only: the late penalty is derived whenever the grade is read
             book.write(result, timestamp=_timestamp(Path(task.submission)))
         else:  # the gradebook shows what the CSV shows: no earlier automatic score
             book.withdraw(result.student_id)
@@ -195,6 +201,7 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
             assignment_digest=batch.version,
             graded_at=_now(),
             max_score=sum(o.possible for o in result.outcomes),
+            extra={LATE_MARK_KEY: _late_mark(Path(task.submission))},
         )
         state.save_record(batch.course, batch.assignment, entry)
         return result
@@ -208,7 +215,7 @@ def _tasks(batch: Batch, template: Path, scratch: Path, options: GradingOptions,
     hide = (str(batch.course), str(batch.submissions))
     for sub in batch.todo:
         workdir = Path(tempfile.mkdtemp(prefix="grade-", dir=scratch))
-        seed = state.student_seed(secret, batch.assignment, sub.student, sub.digest)
+        seed = state.student_seed(secret, batch.assignment, sub.student)
         yield GradeTask(
             assignment=batch.assignment,
             student=sub.student,
@@ -258,10 +265,12 @@ def write_csv(grades: list[StudentGrade], path: Path, cell_ids: list[str]) -> No
 
 
 def _progress_line(done: int, total: int, grade: StudentGrade) -> None:
+    """``[3/40] jdoe: graded 8/10 (late penalty 1)``: the score after the penalty."""
     pending = f" ({len(grade.pending)} pending)" if grade.pending else ""
+    late = f" (late penalty {grade.penalty:g})" if grade.penalty else ""
     print(
         f"\r[{done}/{total}] {names.printable(grade.student_id)}: {grade.status} "
-        f"{grade.score:g}/{grade.max_score:g}{pending}",
+        f"{grade.score:g}/{grade.max_score:g}{late}{pending}",
         end="",
         file=sys.stderr,
         flush=True,
@@ -316,6 +325,7 @@ def main(
     for student in students:
         names.check_student_id(student, "--student")
     db_url = db_url or default_db_url(course)
+    check_exists(db_url)  # `release` makes the gradebook; grading never makes an empty one
     ensure_tools_on_path()  # nbgrader's Gradebook runs `alembic` on a new database
     with quiet():
         check_gradebook(db_url, assignment)  # before grading anyone, not at the first write
@@ -353,7 +363,6 @@ def main(
             shutil.rmtree(scratch, ignore_errors=True)
         if progress is None:
             print(file=sys.stderr)
-    _apply_late_policy(course, assignment, db_url, submissions)
     grades = read_grades(course, assignment, db_url, list(batch.shown))
     max_score = sum(c["points"] for c in graded_cells(course, assignment))
     grades += [

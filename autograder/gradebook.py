@@ -12,6 +12,14 @@ score is nbgrader's:
 :func:`read_grades` is what the CSV, the progress line, feedback, the report and the exports
 read. What the gradebook cannot hold (why a check failed, whether a result is stale) comes
 from the grader's records (:mod:`autograder.state`) and is joined here.
+
+**Derived numbers are derived when read.** The late penalty and the days late are never taken
+from what was stored at grading time: :meth:`Book.grade` computes them from the gradebook's
+scores (hand grades included), the submission's time and the course's *current* policy (due
+date, extensions: :func:`autograder.deadlines.late_penalty`), so a hand grade, an extension or
+a new due date shows everywhere at the next read, in any order of commands. nbgrader's own
+copy (``late_submission_penalty`` on the submitted notebooks, which formgrader shows, and the
+assignment's ``duedate``) is rewritten to the derived value whenever a read finds it differs.
 """
 
 from __future__ import annotations
@@ -24,6 +32,9 @@ from pathlib import Path
 
 from autograder.config import COURSE_ID, default_db_url
 from autograder.records import CheckOutcome, GradeResult
+
+#: in a record's ``extra``: the submission was marked late without a time (collect's mark)
+LATE_MARK_KEY = "late_without_time"
 
 __all__ = ["Book", "CellGrade", "StudentGrade", "quiet", "read_grades", "write_result"]
 
@@ -121,19 +132,30 @@ class Book:
     a run killed between two students loses nothing that was written.
     """
 
-    def __init__(self, course: Path, assignment: str, db_url: str | None = None):
+    def __init__(
+        self, course: Path, assignment: str, db_url: str | None = None, *, must_exist: bool = False
+    ):
         from nbgrader.api import Gradebook
 
         from autograder import deadlines, state
         from autograder.authoring import graded_cells
 
         self.course, self.assignment = Path(course).resolve(), assignment
+        url = db_url or default_db_url(self.course)
+        if must_exist:  # a reader: name what is missing, make nothing
+            check_exists(url)
+            if not (self.course / "source" / assignment / f"{assignment}.ipynb").is_file():
+                raise ValueError(
+                    f"{assignment!r} is not released in {self.course}: run "
+                    f"`python -m autograder release {assignment}` first"
+                )
         self.checks = graded_cells(self.course, assignment)
         self.max_score = sum(c["points"] for c in self.checks)
         self.version = state.assignment_digest(self.course, assignment)
-        self.policy = deadlines.load_policy(self.course)
+        self.policy = deadlines.load_policy(self.course).get(assignment)
         with quiet():
-            self.gb = Gradebook(db_url or default_db_url(self.course), course_id=COURSE_ID)
+            self.gb = Gradebook(url, course_id=COURSE_ID)
+        self._due_synced = False
 
     def __enter__(self) -> Book:
         return self
@@ -144,15 +166,9 @@ class Book:
     def close(self) -> None:
         self.gb.close()
 
-    def write(
-        self,
-        result: GradeResult,
-        *,
-        timestamp: dt.datetime | None = None,
-        penalty: float | None = None,
-    ) -> None:
+    def write(self, result: GradeResult, *, timestamp: dt.datetime | None = None) -> None:
         """Write one graded submission (see :func:`write_result`) and commit."""
-        _write(self.gb, self.assignment, result, timestamp, penalty)
+        _write(self.gb, self.assignment, result, timestamp)
 
     def withdraw(self, student: str) -> None:
         """A run could not grade ``student`` (the row says failed, 0): no automatic score of
@@ -198,7 +214,31 @@ class Book:
             except MissingEntry:
                 reason = "graded, but the gradebook has no submission: regrade"
                 return StudentGrade(student, "failed", reason, max_score)
-            return _from_gradebook(submission, result, max_score, self.policy, self.assignment)
+            grade = _from_gradebook(submission, result, max_score, self.policy, record.extra)
+            self._keep_nbgrader_consistent(submission, grade)
+            return grade
+
+    def _keep_nbgrader_consistent(self, submission, grade: StudentGrade) -> None:
+        """Rewrite nbgrader's stored penalty (and due date) where they differ from the derived."""
+        changed = False
+        if not self._due_synced:
+            due = self.policy.due
+            naive = due.astimezone(dt.UTC).replace(tzinfo=None) if due else None
+            if submission.assignment.duedate != naive:
+                submission.assignment.duedate = naive
+                changed = True
+            self._due_synced = True
+        stored = [nb.late_submission_penalty for nb in submission.notebooks]
+        wanted = [grade.penalty if i == 0 else None for i in range(len(stored))]
+        if [s or 0.0 for s in stored] != [w or 0.0 for w in wanted]:
+            for nb, value in zip(submission.notebooks, wanted, strict=True):
+                nb.late_submission_penalty = value
+            changed = True
+        if changed:
+            try:
+                self.gb.db.commit()
+            except Exception:  # a read never fails for the copy formgrader shows
+                self.gb.db.rollback()
 
 
 def write_result(
@@ -207,20 +247,20 @@ def write_result(
     db_url: str,
     *,
     timestamp: dt.datetime | None = None,
-    penalty: float | None = None,
 ) -> None:
-    """Write one graded submission's automatic scores (and time, penalty) to the gradebook.
+    """Write one graded submission's automatic scores (and its time) to the gradebook.
 
     Hand-entered scores and comments are kept; a cell graded automatically no longer needs a
-    person, a hand-graded cell needs one until a manual score is entered.
+    person, a hand-graded cell needs one until a manual score is entered. No penalty is
+    written here: it is derived when read (see the module docstring).
     """
     from nbgrader.api import Gradebook
 
     with quiet(), Gradebook(db_url, course_id=COURSE_ID) as gb:
-        _write(gb, assignment, result, timestamp, penalty)
+        _write(gb, assignment, result, timestamp)
 
 
-def _write(gb, assignment: str, result: GradeResult, timestamp, penalty) -> None:
+def _write(gb, assignment: str, result: GradeResult, timestamp) -> None:
     from nbgrader.api import MissingEntry
 
     outcomes = {o.grade_id: o for o in result.outcomes}
@@ -242,12 +282,9 @@ def _write(gb, assignment: str, result: GradeResult, timestamp, penalty) -> None
                     else:
                         grade.auto_score = outcome.earned
                         grade.needs_manual_grade = False
-                if penalty is not None:
-                    nb.late_submission_penalty = 0.0
-            if penalty is not None and submission.notebooks:
-                submission.notebooks[0].late_submission_penalty = float(penalty)
-            if timestamp is not None:
-                submission.timestamp = timestamp
+            # the time as nbgrader keeps it (naive UTC); none known: none (not the old one)
+            stamp = timestamp.astimezone(dt.UTC).replace(tzinfo=None) if timestamp else None
+            submission.timestamp = stamp
             gb.db.commit()
         except Exception:
             gb.db.rollback()
@@ -259,18 +296,22 @@ def read_grades(
 ) -> list[StudentGrade]:
     """Every student with a graded record of ``assignment`` (or ``students``, in this order).
 
-    A named student with nothing yet is ``failed`` with reason "not graded".
+    A named student with nothing yet is ``failed`` with reason "not graded". A SQLite
+    gradebook that does not exist is refused by name (never made, empty, by reading it).
     """
     from autograder import state
 
     names = students if students is not None else state.recorded_students(course, assignment)
-    with Book(course, assignment, db_url) as book:
+    with Book(course, assignment, db_url, must_exist=True) as book:
         return [book.grade(student) for student in names]
 
 
 def _from_gradebook(
-    submission, result: GradeResult, max_score: float, policy, assignment: str
+    submission, result: GradeResult, max_score: float, policy, extra: dict
 ) -> StudentGrade:
+    """The gradebook's cells and the penalty derived now (see the module docstring)."""
+    from autograder import deadlines
+
     outcomes = {o.grade_id: o for o in result.outcomes}
     comments: dict[str, str | None] = {}
     for nb in submission.notebooks:
@@ -290,27 +331,42 @@ def _from_gradebook(
         for nb in submission.notebooks
         for grade in nb.grades
     }
-    penalty = float(submission.late_submission_penalty or 0.0)
     pending = [g for g, c in cells.items() if c.pending]
     words = "manual grading pending"  # the record's note is replaced by the gradebook's state
     reason = "; ".join(p for p in result.summary().split("; ") if p and not p.startswith(words))
     if pending:
         reason = "; ".join(filter(None, [reason, f"{words}: {', '.join(pending)}"]))
-    stamp = submission.timestamp
+    student = result.student_id
+    late_mark = bool(extra.get(LATE_MARK_KEY))
+    stamp = deadlines.submission_time(policy, student, submission.timestamp, late_mark)
+    raw = sum(c.score or 0.0 for c in cells.values())
+    late = deadlines.late_penalty(policy, policy.assignment, student, stamp, raw, max_score)
     return StudentGrade(
-        student_id=result.student_id,
+        student_id=student,
         status="graded",
         reason=reason,
         max_score=max_score,
         cells=cells,
-        penalty=penalty,
+        penalty=late.penalty,
         timestamp=stamp,
-        days_late=_days_late(policy, assignment, result.student_id, stamp),
+        days_late=late.days_late,
     )
 
 
-def _days_late(policy, assignment: str, student: str, stamp) -> int:
-    """Started days past this student's own due date (extensions counted), per the policy."""
-    from autograder import deadlines
+def check_exists(db_url: str) -> None:
+    """Refuse a SQLite gradebook file that does not exist (opening it would make an empty one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
-    return deadlines.late_penalty(policy, assignment, student, stamp, 0.0, 0.0).days_late
+    try:
+        url = make_url(db_url)
+    except SQLAlchemyError as exc:
+        raise ValueError(f"--db must be a SQLAlchemy URL, got {db_url!r}") from exc
+    if url.get_backend_name() != "sqlite":
+        return
+    database = url.database or ""
+    if database in ("", ":memory:") or not Path(database).is_file():
+        raise ValueError(
+            f"no gradebook at {database or db_url!r}: run `python -m autograder release` and "
+            "`grade` on this course first, or give the gradebook with --db URL"
+        )

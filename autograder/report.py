@@ -21,11 +21,15 @@ def _md(text: str) -> str:
     """Text safe inside a Markdown table or list (no HTML, no table breaks)."""
     from autograder.names import printable
 
-    return html.escape(printable(text)).replace("|", "\\|")
+    return html.escape(printable(text), quote=False).replace("|", "\\|")
 
 
 def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None = None) -> Path:
-    """Write the report; return the folder holding ``report.md`` and ``scores.png``."""
+    """Write the report; return the folder holding ``report.md`` and ``scores.png``.
+
+    ``db_url``: the gradebook (default: the course's SQLite file, which must exist). Totals are
+    after the late penalty, derived now under the current policy.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,6 +62,13 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
             + (f"; {waiting} with answers still to be graded by hand." if waiting else "."),
             "",
         ]
+        late = sorted({g.days_late for g in graded if g.days_late})
+        if late:
+            from autograder.feedback import days
+
+            counts = [(days(n), sum(g.days_late == n for g in graded)) for n in late]
+            said = [f"{d} late: {k} student{'' if k == 1 else 's'}" for d, k in counts]
+            lines += [f"Late, under the current due dates: {'; '.join(said)}.", ""]
     lines += [
         "| check | points | graded | pending | mean score | mean fraction | full marks |",
         "|---|---|---|---|---|---|---|",

@@ -12,18 +12,26 @@ Digests say what was graded:
 
 .. math:: \\mathrm{submission} = \\mathrm{SHA256}\\big(\\textstyle\\bigoplus_{f}\\ (\\mathrm{path}_f, \\mathrm{bytes}_f)\\big)
 
-over the submission folder's regular files (symbolic links are never followed), and the
-assignment's version is the digest of its source notebook and of the hidden-check modules.
-A student's seed is ``HMAC(secret, assignment, student, submission digest)``: it does not
-depend on where the submission is graded, is unknown without the secret, and changes with a
-resubmission.
+over the submission folder's regular files (symbolic links are never followed). The
+assignment's version is the digest of what grading runs (:func:`grading_view`): each source
+notebook's cell types, their nbgrader metadata (grade ids, points, which cells are solutions
+and tests) and the code cells' source, the folder's other files, and the hidden-check modules
+its checks use (:func:`hidden_modules`: another assignment's checks are not its version).
+Markdown text and the ``autograder`` metadata (the words feedback shows) are left out: fixing a
+typo in the prose makes no result stale; a change to a check, its points or code it runs does.
+
+A student's seed is ``HMAC(secret, assignment, student)``: it does not depend on where the
+submission is graded or on what was submitted (a one-character resubmission keeps its hidden
+inputs and its data split), and is unknown without the secret.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -32,6 +40,7 @@ from autograder.records import GradedRecord
 __all__ = [
     "assignment_digest",
     "course_secret",
+    "grading_view",
     "load_record",
     "record_path",
     "remove_record",
@@ -92,17 +101,69 @@ def submission_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def grading_view(notebook: dict) -> list:
+    """What grading runs of a notebook (JSON as read): per cell its type, its nbgrader
+    metadata and, for code cells, the source; no markdown text, no feedback wording."""
+    view = []
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        kind = cell.get("cell_type")
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        view.append([kind, meta, source if kind == "code" else ""])
+    return view
+
+
+def _notebook_digest(path: Path) -> bytes:
+    try:
+        view = grading_view(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return path.read_bytes()  # not a notebook we can read: every byte counts
+    return json.dumps(view, sort_keys=True).encode()
+
+
+HIDDEN_IMPORT = re.compile(r"autograder\.hidden\.(\w+)")
+
+
+def hidden_modules(texts: list[str]) -> list[Path]:
+    """The hidden-check modules code in ``texts`` runs: those it names
+    (``autograder.hidden.NAME``), the modules those name, and the package itself."""
+    wanted, todo = {"__init__"}, list(texts)
+    todo.append((HIDDEN_CHECKS / "__init__.py").read_text())
+    while todo:
+        for name in HIDDEN_IMPORT.findall(todo.pop()):
+            path = HIDDEN_CHECKS / f"{name}.py"
+            if name not in wanted and path.is_file():
+                wanted.add(name)
+                todo.append(path.read_text())
+    return sorted(HIDDEN_CHECKS / f"{name}.py" for name in wanted)
+
+
 def assignment_digest(course: Path, assignment: str) -> str:
-    """SHA-256 of the assignment's source folder and of the hidden-check modules."""
-    digest = hashlib.sha256(submission_digest(Path(course) / "source" / assignment).encode())
-    for path in sorted(HIDDEN_CHECKS.glob("*.py")):
+    """SHA-256 of what grading runs: the source folder (notebooks by :func:`grading_view`,
+    other files whole) and the hidden-check modules its checks use (:func:`hidden_modules`)."""
+    folder = Path(course) / "source" / assignment
+    digest = hashlib.sha256(b"grading-view-1\0")
+    files = []
+    if folder.is_dir() and not folder.is_symlink():
+        for root, dirs, names in os.walk(folder, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not (Path(root) / d).is_symlink())
+            files += [Path(root) / n for n in names if not (Path(root) / n).is_symlink()]
+    code = []
+    for path in sorted(p for p in files if p.is_file()):
+        rel = path.relative_to(folder).as_posix().encode()
+        data = _notebook_digest(path) if path.suffix == ".ipynb" else path.read_bytes()
+        code.append(data.decode("utf-8", "replace"))
+        digest.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
+    for path in hidden_modules(code):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def student_seed(secret: bytes, assignment: str, student: str, digest: str) -> int:
-    """The seed of this submission's hidden inputs (a 32-bit integer)."""
-    message = "\0".join((assignment, student, digest)).encode()
+def student_seed(secret: bytes, assignment: str, student: str) -> int:
+    """The seed of this student's hidden inputs (a 32-bit integer), the same for every
+    resubmission (see the module docstring)."""
+    message = "\0".join((assignment, student)).encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:4], "big")
 
 

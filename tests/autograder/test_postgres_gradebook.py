@@ -119,7 +119,7 @@ def _zero_scores(url: str, student: str) -> None:
         gb.db.commit()
 
 
-def test_release_grade_resume_and_force_keep_a_postgresql_gradebook_consistent(
+def test_release_grade_resume_force_feedback_and_report_on_a_postgresql_gradebook(
     postgres_url, tmp_path
 ):
     course, subs, csv_path = tmp_path / "course", tmp_path / "submitted", tmp_path / "g.csv"
@@ -153,6 +153,29 @@ def test_release_grade_resume_and_force_keep_a_postgresql_gradebook_consistent(
     grade.main(**options, force=True, progress=lambda *a: None)
     assert _gradebook(postgres_url) == expected
     assert state.load_record(course, ASSIGNMENT, "ada").result.cells == from_csv["ada"]
+
+    # feedback and report read the same PostgreSQL gradebook through --db; nothing falls back
+    # to (or creates) a SQLite file beside the course
+    cli = [sys.executable, "-m", "autograder"]
+    where = [ASSIGNMENT, "--course", str(course), "--db", postgres_url]
+    for command in ("feedback", "report"):
+        out = subprocess.run([*cli, command, *where], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+    page = (course / "feedback" / "ada" / ASSIGNMENT / "feedback.html").read_text()
+    assert "10 of 10 points" in page
+    assert (
+        "0 of 10 points" in (course / "feedback" / "ben" / ASSIGNMENT / "feedback.html").read_text()
+    )
+    report_md = (course / "reports" / ASSIGNMENT / "report.md").read_text()
+    assert "2 graded, 0 failed or stale" in report_md
+    assert "mean 5.00" in report_md  # ada 10, ben 0: the database's scores
+    assert not (course / "gradebook.db").exists()
+    for command in ("feedback", "report"):  # without --db: the course's SQLite file is missing
+        out = subprocess.run([*cli, command, ASSIGNMENT, "--course", str(course)],
+                             capture_output=True, text=True)  # fmt: skip
+        assert out.returncode == 2 and "no gradebook at" in out.stderr, out.stderr[-2000:]
+        assert str(course / "gradebook.db") in out.stderr and "Traceback" not in out.stderr
+        assert not (course / "gradebook.db").exists()
 
 
 def _fake_release(course: Path, subs: Path, assignment: str) -> None:
