@@ -93,8 +93,8 @@ def describe_changes(old, new) -> list[str]:
     ]
     if changed:
         changes.append(f"points changed: {', '.join(changed)}")
-    if not changes and [c.source for c in old.cells] != [c.source for c in new.cells]:
-        changes.append("the text or the checks' code changed")
+    if not changes and state.grading_view(old) != state.grading_view(new):
+        changes.append("the code the checks run changed")  # prose alone changes nothing
     return changes
 
 

@@ -195,18 +195,17 @@ def test_the_course_secret_is_out_of_the_sandboxs_reach(batch):
     assert float(row["test-counts"]) == 0 and _score(batch, "m6-reads-secret") < FULL
 
 
-def test_seeds_depend_on_the_secret_and_the_submission_not_on_the_id_alone(batch, tmp_path):
+def test_seeds_depend_on_the_secret_and_the_student_not_on_the_id_alone(batch, tmp_path):
     import hashlib
 
     course = batch["course"]
     secret = state.course_secret(course)
-    folder = course / "submitted" / "h0" / A
-    digest = state.submission_digest(folder)
-    seed = state.student_seed(secret, A, "h0", digest)
+    seed = state.student_seed(secret, A, "h0")
     public = int.from_bytes(hashlib.sha256(b"h0").digest()[:4], "big")  # the old, public rule
     assert seed != public
-    assert seed != state.student_seed(b"x" * 32, A, "h0", digest)  # another course's secret
-    assert seed != state.student_seed(secret, A, "h0", "another submission")
+    assert seed != state.student_seed(b"x" * 32, A, "h0")  # another course's secret
+    assert seed != state.student_seed(secret, A, "h1")  # another student
+    assert seed != state.student_seed(secret, "a4_mlp", "h0")  # another assignment
 
 
 def test_ids_a_spreadsheet_terminal_or_browser_would_interpret_are_refused_as_data(batch):
