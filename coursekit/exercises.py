@@ -108,11 +108,12 @@ def check(
     name: str | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-9,
-) -> int:
-    """Compare ``fn(*case)`` with ``reference(*case)`` for every case; return how many passed.
+) -> None:
+    """Compare ``fn(*case)`` with ``reference(*case)`` for every case; print one line if all agree.
 
     Each side gets its own deep copy of the case, so a function that modifies its inputs in
-    place cannot change what the other side sees.
+    place cannot change what the other side sees. Returns None, so a lesson cell that ends
+    with the call shows the printed line only; a disagreement raises :class:`ExerciseFailed`.
     """
     label = name or getattr(fn, "__name__", "your function")
     cases = [tuple(c) for c in cases]
@@ -126,4 +127,3 @@ def check(
         except ExerciseFailed as exc:
             raise ExerciseFailed(f"{label}, case {i} of {len(cases)}: {exc}") from None
     print(f"✓ {label}: all {len(cases)} cases agree with the reference")
-    return len(cases)
