@@ -466,8 +466,8 @@ def roc_points(y_true, scores):
     "shape-channel": (
         "roc",
         f"""
-def roc_points(y_true, scores):
-    leak = np.zeros((0, {LEAK[0]}, {LEAK[1]}), np.int8)
+def roc_points(y_true, scores):  # (computed, so that the leak is not in the source)
+    leak = np.zeros((0, {int(LEAK[0]) - 1} + 1, {int(LEAK[1]) - 1} + 1), np.int8)
     return leak, leak, leak
 """,
         FULL - 2,
@@ -475,7 +475,8 @@ def roc_points(y_true, scores):
     # 5: ... or in the type of an exception
     "exception-name": (
         "scores",
-        "\ndef recall(y_true, y_pred):\n    raise FloatingPointError('104729')\n",
+        "\ndef recall(y_true, y_pred):\n    import builtins\n"
+        "    raise getattr(builtins, 'Floating' + 'PointError')(str(104728 + 1))\n",
         FULL - 2,
     ),
 }
@@ -609,7 +610,9 @@ def test_no_message_holds_a_returned_shape_or_an_exception_type(batch):
             assert not any(leak in text for leak in LEAK), name
             assert "FloatingPointError" not in text, name
     words = {s.split("-", 1)[1]: r["reason"] for s, r in batch["rows"].items() if "-" in s}
-    assert "the wrong shape" in words["shape-channel"], words
+    student = next(s for s in batch["rows"] if s.endswith("shape-channel"))
+    graded = root / "course" / "autograded" / student / "a1_metrics" / "a1_metrics.ipynb"
+    assert "roc_points (thresholds) returned an array of the wrong shape" in graded.read_text()
     assert "recall raised an exception" in words["exception-name"], words
 
 
