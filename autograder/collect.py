@@ -634,14 +634,15 @@ def _other_assignment(path: Path, assignment: str, released: dict[str, set[str]]
     """The released assignment a notebook belongs to, when it is not ``assignment``; else None.
 
     Decided by the nbgrader ids of its cells: a notebook sharing none with ``assignment``'s
-    source and some with another's is that other's. Without ids (stripped) it is not judged.
+    source and some with another's is that other's. Without ids (stripped), or with ids of no
+    released assignment, it is not judged (the repair step sees it when it is graded).
     """
     mine = released.get(assignment)
     ids = _graded_ids(path)
     if not mine or not ids or ids & mine:
         return None
     others = {a: len(ids & g) for a, g in released.items() if a != assignment and ids & g}
-    return max(others, key=others.get) if others else "no released assignment"
+    return max(others, key=others.get) if others else None
 
 
 def _digest(path: Path) -> str:

@@ -517,7 +517,7 @@ def test_collect_refuses_a_download_of_another_assignments_notebooks(tmp_path):
     for name, ids in ((A, ["counts", "test-counts"]), (a3, ["dropout", "test-dropout"])):
         (course / "source" / name).mkdir(parents=True)
         (course / "source" / name / f"{name}.ipynb").write_bytes(graded_notebook(ids))
-    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    r = canvas_roster(tmp_path / "r.csv", [*STUDENTS, ("Lee, Ann", "104", "S4", "alee")])
     a1_zip = canvas_zip(tmp_path / "a1.zip", {
         f"{key}_{A}.ipynb": graded_notebook(["counts", "test-counts"], key)
         for key in ("doejane_101_1", "roerick_102_2", "poeedgar_103_3")
@@ -530,10 +530,11 @@ def test_collect_refuses_a_download_of_another_assignments_notebooks(tmp_path):
         f"doejane_101_1_{a3}.ipynb": graded_notebook(["dropout", "test-dropout"], "jane"),
         f"roerick_102_2_{A}.ipynb": graded_notebook(["counts"], "rick"),
         f"poeedgar_103_3_{a3}.ipynb": notebook("metadata stripped: not judged"),
+        f"leeann_104_4_{a3}.ipynb": graded_notebook(["renamed"], "ids of no assignment: not judged"),
     })  # fmt: skip
     done = cli("collect", a3, "--course", str(course), "--from", str(mixed), "--roster", str(r))
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["epoe", "jdoe"]
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["alee", "epoe", "jdoe"]
     assert f"roerick_102_2_{A}.ipynb: a notebook of {A}, not {a3}" in done.stdout
 
 
