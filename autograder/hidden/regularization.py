@@ -16,6 +16,7 @@ from autograder.hidden.strict import (
     expect_equal,
     expect_scalar,
 )
+from autograder.visible import coursecheck
 
 __all__ = ["expect_decay", "expect_dropout", "expect_early_stopping", "expect_l2"]
 
@@ -43,23 +44,37 @@ def expect_l2(l2_penalty, l2_grad) -> None:
     from coursekit.regularization import l2_penalty as ref_penalty
 
     rng = student_rng(31)
-    hint = " (are the biases left out?)"
     for i in range(3):
         params, lam = _params(rng), float(rng.uniform(0.001, 0.1))
         penalty, grad = float(ref_penalty(_copy(params), lam)), ref_grad(_copy(params), lam)
         where = f"hidden case {i + 1}"
-        expect_scalar(
-            call(l2_penalty, params, lam, names=_L2),
-            penalty,
-            name="l2_penalty",
-            where=where,
-            hint=hint,
-        )
+        value = _number(call(l2_penalty, params, lam, names=_L2), name="l2_penalty", where=where)
+        if not abs(value - penalty) <= 1e-9:
+            variants = coursecheck.l2_penalty_variants(params, lam, penalty)
+            raise AssertionError(f"l2_penalty is wrong on {where}{_hint(value, penalty, variants)}")
         got = expect_dict(
             call(l2_grad, params, lam, names=_L2), tuple(grad), name="l2_grad", where=where
         )
         for name in grad:
-            expect_array(got[name], grad[name], name=f"l2_grad: {name}", where=where, hint=hint)
+            kind = "bias gradient" if params[name].ndim == 1 else "no factor 2"
+            expect_array(
+                got[name],
+                grad[name],
+                name=f"l2_grad: {name}",
+                where=where,
+                hint=f" ({coursecheck.MISTAKES[kind]})",
+            )
+
+
+def _number(value, *, name: str, where: str) -> float:
+    """``value`` read strictly as a real number (kind, NaN, finite), whatever its value."""
+    return expect_scalar(value, 0.0, name=name, where=where, atol=np.inf)
+
+
+def _hint(value: float, want: float, variants: dict, rtol: float = 1e-9) -> str:
+    """The visible checks' hint for a wrong number, else how far off it is (relative)."""
+    hint = coursecheck.hint_for(value, want, variants, rtol=rtol, atol=1e-12)
+    return hint or f" ({coursecheck.differs(value, want, values=False, rtol=rtol, atol=1e-12)})"
 
 
 def expect_dropout(dropout) -> None:
@@ -73,10 +88,19 @@ def expect_dropout(dropout) -> None:
             shape=a.shape,
         )
         kept = out != 0
-        assert abs(1 - kept.mean() - rate) < 0.03, f"{name} zeroes the wrong fraction"
-        assert np.allclose(out[kept], a[kept] / (1 - rate), rtol=1e-9, atol=0.0), (
-            f"{name}: kept units must be scaled by 1 / (1 - rate) while training"
-        )
+        zeroed = 1 - kept.mean()
+        if abs(zeroed - rate) >= 0.03:
+            keeps_rate = abs(zeroed - (1 - rate)) < 0.03
+            raise AssertionError(
+                f"{name} zeroes {zeroed:.0%} of the units, not about {rate:.0%}"
+                + (f" ({coursecheck.MISTAKES['keeps rate']})" if keeps_rate else "")
+            )
+        if not np.allclose(out[kept], a[kept] / (1 - rate), rtol=1e-9, atol=0.0):
+            variants = coursecheck.dropout_variants(a[kept], rate)
+            hint = coursecheck.hint_for(out[kept], a[kept] / (1 - rate), variants, rtol=1e-9)
+            raise AssertionError(
+                f"{name}: kept units must be scaled by 1 / (1 - rate) while training{hint}"
+            )
         evaluated = call(dropout, a, rate, np.random.default_rng(0), False, names=_DROPOUT)
         expect_array(
             evaluated,
@@ -106,14 +130,44 @@ def expect_early_stopping(early_stopping) -> None:
             if stopper.step(value, epoch):
                 stop = epoch
                 break
-        expect_equal(
-            call(early_stopping, losses, patience, names=("val_losses", "patience")),
-            (stop, int(stopper.best_epoch)),
-            name="early_stopping",
-            where=f"hidden case {i + 1}",
-            what="(stop_epoch, best_epoch)",
-            hint=": when does it stop, and which epoch's weights does it keep?",
-        )
+        want = (stop, int(stopper.best_epoch))
+        got = call(early_stopping, losses, patience, names=("val_losses", "patience"))
+        where = f"hidden case {i + 1}"
+        try:
+            expect_equal(
+                got, want, name="early_stopping", where=where, what="(stop_epoch, best_epoch)"
+            )
+        except AssertionError:
+            pair = _pair(got)
+            if pair is None:  # not a pair of ints: strict's message says what it is
+                raise
+            raise AssertionError(
+                f"early_stopping is wrong on {where}{_stopping_hint(pair, want)}"
+            ) from None
+
+
+_EXACT_INTS = frozenset({int, *(np.dtype(c).type for c in "bBhHiIlLqQ")})
+
+
+def _pair(got) -> tuple | None:
+    """``got`` as a pair of ints (or None) if it is exactly that (plain types), else None."""
+    if type(got) not in (tuple, list) or len(got) != 2:
+        return None
+    if not all(v is None or type(v) in _EXACT_INTS for v in got):
+        return None
+    return tuple(None if v is None else int(v) for v in got)
+
+
+def _stopping_hint(got: tuple, want: tuple) -> str:
+    """What the wrong (stop_epoch, best_epoch) says, without the epochs (hidden)."""
+    (g_stop, g_best), (stop, best) = got, want
+    if g_stop != stop:
+        if stop is not None and g_stop == stop + 1:
+            return f" ({coursecheck.MISTAKES['one late']})"
+        return " (the stop epoch is wrong: when does it stop?)"
+    if g_best == g_stop and g_best != best:
+        return f" ({coursecheck.MISTAKES['keeps the stop']})"
+    return " (the stop epoch is right; the best epoch, whose weights are kept, is wrong)"
 
 
 def expect_decay(per_epoch_decay, keras_decay) -> None:
@@ -130,17 +184,18 @@ def expect_decay(per_epoch_decay, keras_decay) -> None:
             where=f"epoch {epoch}",
             rtol=1e-12,
             atol=1e-12,
-            hint=": epoch 0 must give the initial rate, epoch e multiplies it by rate**e",
+            hint=f": {coursecheck.MISTAKES['off by one']}",
         )
     steps = int(rng.integers(50, 500))
     for step in (0, steps - 1, steps, 3 * steps + 7):
         for staircase in (False, True):
             expected = float(schedules.exponential_decay(step, lr0, steps, rate, staircase))
-            expect_scalar(
-                call(keras_decay, step, lr0, steps, rate, staircase),
-                expected,
-                name=f"keras_decay (staircase={staircase})",
-                where=f"a step {'before' if step < steps else 'after'} decay_steps",
-                rtol=1e-12,
-                atol=1e-12,
+            name = f"keras_decay (staircase={staircase})"
+            where = f"a step {'before' if step < steps else 'after'} decay_steps"
+            value = _number(
+                call(keras_decay, step, lr0, steps, rate, staircase), name=name, where=where
             )
+            if not abs(value - expected) <= 1e-12 + 1e-12 * abs(expected):
+                variants = coursecheck.keras_decay_variants(step, lr0, steps, rate, staircase)
+                hint = _hint(value, expected, variants, rtol=1e-12)
+                raise AssertionError(f"{name} is wrong on {where}{hint}")

@@ -586,6 +586,21 @@ MISTAKES = {
     "batch axis": "it keeps the batch axis: a bias gradient sums over the examples, dz.sum(axis=0)",
     "ascent": "it adds the gradient: a descent step subtracts lr * gradient",
     "one-sided": "these are one-sided differences: use (f(x + eps) - f(x - eps)) / (2 eps)",
+    # assignment 3
+    "biases penalized": "the biases are in it: only the weight matrices, the 2-D arrays, count",
+    "factor 2": "the penalty is lam * sum(w**2), without a factor 2",
+    "no factor 2": "the gradient of lam * sum(W**2) is 2 * lam * W",
+    "bias gradient": "a bias is not penalized: its gradient is zeros",
+    "not rescaled": "they are not rescaled: inverted dropout divides them by 1 - rate",
+    "multiplied": "they are multiplied by 1 - rate: divide instead",
+    "keeps rate": "it keeps a unit with probability rate: keep it where rng.random(a.shape) >= rate",
+    "ties improve": "a loss equal to the best is no improvement",
+    "one late": "it stops one epoch late: the epoch that makes `patience` epochs in a row without "
+    "improvement is the stop",
+    "keeps the stop": "that is the stop epoch: restore the epoch with the lowest loss",
+    "off by one": "epoch 0 gives the initial rate: lr0 * rate**epoch",
+    "floored": "without staircase the exponent is step / decay_steps, not floored",
+    "not floored": "with staircase the exponent is floor(step / decay_steps)",
 }
 
 
@@ -625,13 +640,7 @@ def diagnose(
     than one, each hint is given.
     """
     got, want = np.asarray(got, float), np.asarray(want, float)
-    matches = [
-        mistake
-        for mistake, wrong in variants.items()
-        if np.shape(wrong) == want.shape
-        and not _close(wrong, want, rtol, atol)
-        and _close(got, wrong, rtol, atol)
-    ]
+    matches = recognise(got, want, variants, rtol=rtol, atol=atol)
     if len(matches) > 1:
         for other_got, other_want, other_variants in others:
             kept = [
@@ -646,6 +655,25 @@ def diagnose(
     if matches:
         return " (" + "; or ".join(MISTAKES[m] for m in matches) + ")"
     return f" ({differs(got, want, values=values, rtol=rtol, atol=atol)})"
+
+
+def recognise(got, want, variants: dict, *, rtol=1e-7, atol=1e-10) -> list[str]:
+    """The mistakes (keys of ``variants``) whose value ``got`` equals, where they differ from
+    the right value ``want`` on this input."""
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    return [
+        mistake
+        for mistake, wrong in variants.items()
+        if np.shape(wrong) == want.shape
+        and not _close(wrong, want, rtol, atol)
+        and _close(got, wrong, rtol, atol)
+    ]
+
+
+def hint_for(got, want, variants: dict, *, rtol=1e-7, atol=1e-10) -> str:
+    """`` (hint)`` of the one mistake ``got`` is recognised as (all of them if several), or ""."""
+    matches = recognise(got, want, variants, rtol=rtol, atol=atol)
+    return " (" + "; or ".join(MISTAKES[m] for m in matches) + ")" if matches else ""
 
 
 def differs(got, want, *, values: bool = True, rtol=1e-7, atol=1e-10) -> str:
@@ -984,6 +1012,25 @@ _A3_HINTS = {
 }
 
 
+def l2_penalty_variants(params: dict, lam: float, want: float) -> dict[str, float]:
+    """{mistake: the penalty it gives}, from the right penalty ``want``."""
+    biases = lam * sum(float(np.sum(np.square(v))) for v in params.values() if np.ndim(v) == 1)
+    return {"biases penalized": want + biases, "factor 2": 2 * want}
+
+
+def dropout_variants(kept, rate: float) -> dict[str, np.ndarray]:
+    """{mistake: what the kept units become}, from their inputs ``kept``."""
+    return {"not rescaled": kept, "multiplied": kept * (1 - rate)}
+
+
+def keras_decay_variants(step, lr0, decay_steps, decay_rate, staircase) -> dict[str, float]:
+    """{mistake: the rate it gives}: the staircase applied when it is off, or ignored when on."""
+    exponent = step / decay_steps
+    if staircase:
+        return {"not floored": lr0 * decay_rate**exponent}
+    return {"floored": lr0 * decay_rate ** np.floor(exponent)}
+
+
 @_check(A3, "test-l2", "05_regularization#penalties-l1-and-l2", "Penalties: L1 and L2")
 def check_l2(l2_penalty, l2_grad):
     """Penalty and gradient on two public parameter dicts; biases (1-D) are left out."""
@@ -1004,12 +1051,7 @@ def check_l2(l2_penalty, l2_grad):
         shown = f"l2_penalty(params with keys {list(params)}, {lam})"
         got = _number(shown, _call("l2_penalty", l2_penalty, _copy(params), lam, hints=_A3_HINTS))
         if abs(got - want) > 1e-12:
-            biases = lam * sum(float(np.sum(v**2)) for v in params.values() if v.ndim == 1)
-            hint = ""
-            if abs(got - want - biases) < 1e-12:
-                hint = " (the biases are in it: only the weight matrices, the 2-D arrays, count)"
-            elif abs(got - 2 * want) < 1e-12:
-                hint = " (the penalty is lam * sum(w**2), without a factor 2)"
+            hint = hint_for(got, want, l2_penalty_variants(params, lam, want), atol=1e-12)
             raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{hint}")
         grads = _dict(
             "l2_grad", _call("l2_grad", l2_grad, _copy(params), lam, hints=_A3_HINTS), params
@@ -1018,11 +1060,7 @@ def check_l2(l2_penalty, l2_grad):
             want_grad = 2 * lam * value if value.ndim >= 2 else np.zeros_like(value)
             got_grad = _array(f"l2_grad: {name}", grads[name], value.shape)
             if not _close(got_grad, want_grad):
-                hint = (
-                    " (a bias is not penalized: its gradient is zeros)"
-                    if value.ndim == 1
-                    else " (the gradient of lam * sum(W**2) is 2 * lam * W)"
-                )
+                hint = f" ({MISTAKES['bias gradient' if value.ndim == 1 else 'no factor 2']})"
                 raise CheckFailed(f"l2_grad: {name} is wrong{hint}")
 
 
@@ -1043,11 +1081,7 @@ def check_dropout(dropout):
                 f"{rate:.0%} (keep a unit where rng.random(a.shape) >= rate)"
             )
         if not _close(out[kept], a[kept] / (1 - rate)):
-            hint = ""
-            if _close(out[kept], a[kept]):
-                hint = " (they are not rescaled: inverted dropout divides them by 1 - rate)"
-            elif _close(out[kept], a[kept] * (1 - rate)):
-                hint = " (they are multiplied by 1 - rate: divide instead)"
+            hint = hint_for(out[kept], a[kept] / (1 - rate), dropout_variants(a[kept], rate))
             raise CheckFailed(
                 f"{shown}: the kept units must be scaled by 1 / (1 - rate) = {1 / (1 - rate):g} "
                 f"while training{hint}"
@@ -1076,18 +1110,14 @@ def check_early_stopping(early_stopping):
         got = _call("early_stopping", early_stopping, list(losses), patience, hints=_A3_HINTS)
         g_stop, g_best = _ints(shown, got, 2, none=True)  # (stop_epoch, best_epoch)
         if g_stop != stop:
-            ties = " (a loss equal to the best is no improvement)" if losses[1] == losses[2] else ""
+            ties = f" ({MISTAKES['ties improve']})" if losses[1] == losses[2] else ""
             never = " (None when it never stops)" if stop is None else ""
             raise CheckFailed(
                 f"{shown} stops at epoch {g_stop}; it stops at epoch {stop}: the epoch (counted "
                 f"from 0) that makes `patience` epochs in a row without improvement{ties}{never}"
             )
         if g_best != best:
-            hint = (
-                " (that is the stop epoch: restore the epoch with the lowest loss)"
-                if g_best == g_stop
-                else ""
-            )
+            hint = f" ({MISTAKES['keeps the stop']})" if g_best == g_stop else ""
             raise CheckFailed(
                 f"{shown} keeps the weights of epoch {g_best}, not of epoch {best}, the lowest "
                 f"validation loss up to the stop{hint}"
@@ -1108,11 +1138,8 @@ def check_decay(per_epoch_decay, keras_decay):
             shown, _call("per_epoch_decay", per_epoch_decay, 0.1, 0.95, epoch, hints=_A3_HINTS)
         )
         if abs(got - want) > 1e-12:
-            first = (
-                " (epoch 0 gives the initial rate: lr0 * rate**epoch)"
-                if epoch == 0 or abs(got - want * 0.95) < 1e-12
-                else ""
-            )
+            first = f" ({MISTAKES['off by one']})" if epoch == 0 else ""
+            first = first or hint_for(got, want, {"off by one": want * 0.95}, rtol=0, atol=1e-12)
             raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{first}")
     for step, staircase, want in (
         (0, False, 0.1),
@@ -1125,11 +1152,8 @@ def check_decay(per_epoch_decay, keras_decay):
             _call("keras_decay", keras_decay, step, 0.1, 100_000, 0.96, staircase, hints=_A3_HINTS),
         )
         if abs(got - want) > 1e-12:
-            hint = (
-                " (without staircase the exponent is step / decay_steps, not floored)"
-                if not staircase
-                else " (with staircase the exponent is floor(step / decay_steps))"
-            )
+            variants = keras_decay_variants(step, 0.1, 100_000, 0.96, staircase)
+            hint = hint_for(got, want, variants, rtol=0, atol=1e-12)
             raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{hint}")
 
 

@@ -209,6 +209,55 @@ WRONG = {
         lambda: backprop.expect_numerical_gradient(_one_sided_difference),
         "central differences",
     ),
+    "L2 penalty twice too large": (
+        lambda: regularization.expect_l2(
+            lambda p, lam: 2 * A3["l2_penalty"](p, lam), A3["l2_grad"]
+        ),
+        r"l2_penalty is wrong on hidden case 1 \(the penalty is lam \* sum\(w\*\*2\), without a "
+        r"factor 2\)$",
+    ),
+    "L2 penalty off by a constant (no known mistake)": (
+        lambda: regularization.expect_l2(
+            lambda p, lam: A3["l2_penalty"](p, lam) + 0.5, A3["l2_grad"]
+        ),
+        r"l2_penalty is wrong on hidden case 1 \(it is off by \d+% of the expected value\)$",
+    ),
+    "L2 gradient without the 2": (
+        lambda: regularization.expect_l2(
+            A3["l2_penalty"],
+            lambda p, lam: {k: v / 2 for k, v in A3["l2_grad"](p, lam).items()},
+        ),
+        r"l2_grad: W1 is wrong on hidden case 1 \(the gradient of lam \* sum\(W\*\*2\) is "
+        r"2 \* lam \* W\)$",
+    ),
+    "dropout keeps with probability rate": (
+        lambda: regularization.expect_dropout(
+            lambda a, rate, rng, training=True: a * (rng.random(a.shape) < rate) / (1 - rate)
+        ),
+        r"zeroes 80% of the units, not about 20% \(it keeps a unit with probability rate",
+    ),
+    "dropout multiplies by 1 - rate": (
+        lambda: regularization.expect_dropout(
+            lambda a, rate, rng, training=True: (
+                a * (rng.random(a.shape) >= rate) * (1 - rate) if training else a
+            )
+        ),
+        r"scaled by 1 / \(1 - rate\) while training \(they are multiplied by 1 - rate",
+    ),
+    "early stopping one epoch late": (
+        lambda: regularization.expect_early_stopping(
+            lambda losses, patience: A3["early_stopping"](losses, patience + 1)
+        ),
+        "it stops one epoch late",
+    ),
+    "staircase never applied": (
+        lambda: regularization.expect_decay(
+            A3["per_epoch_decay"],
+            lambda step, lr0, steps, rate, staircase=False: lr0 * rate ** (step / steps),
+        ),
+        r"keras_decay \(staircase=True\) is wrong on a step (before|after) decay_steps \(with staircase "
+        r"the exponent is floor\(step / decay_steps\)\)$",
+    ),
     "L2 applied to biases": (
         lambda: regularization.expect_l2(_l2_on_biases, A3["l2_grad"]),
         "biases",
@@ -223,7 +272,7 @@ WRONG = {
     ),
     "early stopping keeps the last weights": (
         lambda: regularization.expect_early_stopping(_early_stopping_keeps_the_last),
-        "which epoch",
+        "that is the stop epoch: restore the epoch with the lowest loss",
     ),
     "off-by-one decay": (
         lambda: regularization.expect_decay(_decay_off_by_one, A3["keras_decay"]),
@@ -636,15 +685,17 @@ def _calls_loss_with(bad, *, catch=True):
 BAD_LOSS_CALLS = {
     "huge broadcasting": (
         lambda p: {**p, "b1": np.zeros((3000, 1, 2)), "W2": np.zeros((2, 3000))},
-        r"array of shape \(3000, 1, 2\) and dtype float64 for 'b1' where a float64 array of "
-        r"shape \(2,\) is expected",
+        r"the wrong kind of value for 'b1' \(a float64 array of shape \(2,\) is expected\)",
     ),
     "long double": (
         lambda p: {k: v.astype(np.longdouble) for k, v in p.items()},
-        "dtype float128",
+        r"the wrong kind of value for 'W1' \(a float64 array of shape \(2, 2\) is expected\)",
     ),
-    "float32": (lambda p: {k: v.astype(np.float32) for k, v in p.items()}, "dtype float32"),
-    "a list": (lambda p: {**p, "W1": p["W1"].tolist()}, "a non-array for 'W1'"),
+    "float32": (
+        lambda p: {k: v.astype(np.float32) for k, v in p.items()},
+        "the wrong kind of value for 'W1'",
+    ),
+    "a list": (lambda p: {**p, "W1": p["W1"].tolist()}, "the wrong kind of value for 'W1'"),
     "a subclass": (lambda p: {**p, "W1": p["W1"].view(_SubArray)}, "for 'W1'"),
     "an extra key": (lambda p: {**p, "W3": np.zeros((1000, 1000))}, "a dict of"),
     "a missing key": (lambda p: {k: v for k, v in p.items() if k != "b2"}, "a dict of"),
