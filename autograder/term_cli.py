@@ -234,6 +234,49 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--db", dest="db_url", default=d["db_url"])
     COMMANDS["formgrade"] = "formgrade"
 
+    from autograder.handgrade import regrade as regrade_request
+    from autograder.handgrade import server as handgrade
+
+    d = _defaults(handgrade.main)
+    p = sub.add_parser(
+        "handgrade",
+        help="grade one question across every student with reusable rubric items (web page)",
+        epilog="example: python -m autograder handgrade a4_mlp --graders ana,ben, then each "
+        "TA: python -m autograder handgrade a4_mlp --grader ana",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--port", type=int, default=d["port"], help="default: any free port")
+    p.add_argument("--ip", default=d["ip"], help="address to listen on (default: %(default)s)")
+    p.add_argument("--db", dest="db_url", default=d["db_url"])
+    p.add_argument("--grader", default=d["grader"], metavar="NAME",
+                   help="grade as this TA: only their share of each question")  # fmt: skip
+    p.add_argument(
+        "--graders",
+        type=lambda text: tuple(n.strip() for n in text.split(",") if n.strip()),
+        default=d["graders"],
+        metavar="NAME,NAME",
+        help="the TAs who split every question, in order (kept with the course)",
+    )
+    p.add_argument("--reveal-names", action="store_true", default=d["reveal_names"],
+                   help="show student ids (default: stable pseudonyms)")  # fmt: skip
+    COMMANDS["handgrade"] = "handgrade"
+
+    d = _defaults(regrade_request.main)
+    p = sub.add_parser(
+        "regrade-request",
+        help="open a student's regrade request; the hand-grading page lists it",
+        epilog="example: python -m autograder regrade-request a4_mlp --student jdoe --question "
+        "q1 --why 'I named the cosine schedule'",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--course", type=Path, default=d["course"])
+    p.add_argument("--student", required=True)
+    p.add_argument("--question", required=True, help="a hand-graded question, e.g. q1")
+    p.add_argument("--why", required=True, help="the student's reason")
+    p.add_argument("--db", dest="db_url", default=d["db_url"])
+    COMMANDS["regrade-request"] = "regrade-request"
+
 
 def after_release(args) -> int:
     """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
@@ -367,6 +410,24 @@ def dispatch(args) -> int:
             return formgrade.main(
                 course=args.course, port=args.port, ip=args.ip, db_url=args.db_url
             )
+        if args.command == "handgrade":
+            from autograder.handgrade import server
+
+            return server.main(
+                assignment=args.assignment, course=args.course, port=args.port, ip=args.ip,
+                db_url=args.db_url, grader=args.grader, graders=args.graders,
+                reveal_names=args.reveal_names,
+            )  # fmt: skip
+        if args.command == "regrade-request":
+            from autograder.handgrade import regrade
+
+            opened = regrade.main(
+                assignment=args.assignment, student=args.student, question=args.question,
+                why=args.why, course=args.course, db_url=args.db_url,
+            )  # fmt: skip
+            say("opened regrade request {} of {}'s {} ({}): the grading page lists it",
+                opened.id, opened.student, opened.question, args.assignment)  # fmt: skip
+            return 0
         if args.command == "handout":
             from autograder import handout
 

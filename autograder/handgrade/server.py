@@ -1,0 +1,356 @@
+"""``handgrade``: the question-by-question grading page and its JSON API, and nothing else.
+
+``python -m autograder handgrade A --course C`` serves, on 127.0.0.1 (``--ip`` to change), one
+page, two static files and a JSON API over a :class:`~autograder.handgrade.session.Session`.
+There is no other route: no file is read or written but the store and the gradebook, no code
+runs, no template is rendered from student text.
+
+**Access.** The address printed holds a token, new each start: opening it sets an ``HttpOnly``,
+``SameSite=Strict`` cookie; every other request without that cookie gets 403. A request whose
+``Host`` is not the server's own address is refused (DNS rebinding). Every ``POST`` must also
+carry the page's anti-CSRF value in ``X-CSRF-Token``, a JSON body (``Content-Type:
+application/json``, at most 64 KiB) and, when the browser sends one, the server's own
+``Origin``; a cross-site page can do none of that.
+
+**Student content.** Answers are sanitised HTML (:mod:`~autograder.handgrade.answers`), put in
+the page by its script as ``innerHTML``; everything else is set as text. Every response carries
+:data:`CSP`: scripts only from the server's own file, no inline script or handler, no request
+anywhere else, no plugin, frame or form.
+
+**Never root.** Started by root, the server serves as the account that owns the course folder
+(as ``formgrade`` does; refused when root owns it): it hands the store folder and the SQLite
+gradebook to that account, derives the pseudonym key from the course's secret (the server keeps
+only the key), reads and renders the answers (text only: nothing in them runs), then drops
+root before it opens a socket.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from autograder.config import DEFAULT_COURSE
+
+__all__ = ["CSP", "Handgrade", "main", "start"]
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "object-src 'none'"
+)
+STATIC = Path(__file__).resolve().parent / "static"
+FILES = {"/handgrade.js": "text/javascript", "/handgrade.css": "text/css"}
+COOKIE = "handgrade_token"
+MAX_BODY = 64 * 1024
+ACTIONS = ("item", "edit", "apply", "comment", "resolve")
+
+
+class App:
+    """The routes, over one session (the HTTP handler only parses and answers).
+
+    Every route runs in the one thread that opened the session (:attr:`run`): nbgrader's
+    gradebook is a thread-local SQLAlchemy session, and actions are serial anyway.
+    """
+
+    def __init__(self, session, token: str, hosts: set[str], worker):
+        self.session, self.token, self.hosts, self.worker = session, token, hosts, worker
+        self.csrf = secrets.token_urlsafe(24)
+        page = (STATIC / "handgrade.html").read_text(encoding="utf-8")
+        self.page = page.replace("{csrf}", self.csrf).encode()
+
+    def run(self, function, *args):
+        return self.worker.submit(function, *args).result()
+
+    def get(self, path: str, query: dict) -> tuple[int, str, bytes]:
+        s = self.session
+        if path == "/":
+            return 200, "text/html; charset=utf-8", self.page
+        if path in FILES:
+            return 200, FILES[path], (STATIC / path.lstrip("/")).read_bytes()
+        question = query.get("question", [next(iter(s.questions))])[0]
+        if path == "/api/view":
+            return self._json(s.view(question))
+        if path == "/api/audit":
+            s._question(question)
+            entries = [e.to_dict() for e in s.store.audit() if e.question == question]
+            for e in entries:
+                e["student"] = e["student"] if s.reveal else s.names.of.get(e["student"], "?")
+            return self._json(entries)
+        return 404, "application/json", b'{"error": "not found"}'
+
+    def post(self, path: str, body: dict) -> tuple[int, str, bytes]:
+        s = self.session
+        action = path.removeprefix("/api/")
+        if action not in ACTIONS:
+            return 404, "application/json", b'{"error": "not found"}'
+        if action == "item":
+            done = s.add_item(body.get("question"), body.get("description"), body.get("points"))
+        elif action == "edit":
+            done = s.edit_item(
+                body.get("item"), description=body.get("description"), points=body.get("points")
+            )
+        elif action == "apply":
+            done = s.apply(body.get("question"), body.get("item"), body.get("answers"),
+                           body.get("on"))  # fmt: skip
+        elif action == "comment":
+            done = s.comment(body.get("question"), body.get("answers"), body.get("comment"))
+        else:
+            done = s.resolve(body.get("request"), body.get("note"))
+        return self._json(done)
+
+    @staticmethod
+    def _json(value) -> tuple[int, str, bytes]:
+        return 200, "application/json", json.dumps(value).encode()
+
+
+def _handler(app: App):
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "handgrade"
+        sys_version = ""
+
+        def log_message(self, *args):  # no access log on the terminal
+            pass
+
+        def _send(self, status: int, kind: str, body: bytes, headers: dict | None = None):
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("X-Frame-Options", "DENY")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.send_header("Cache-Control", "no-store")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _error(self, status: int, message: str):
+            self._send(status, "application/json", json.dumps({"error": message}).encode())
+
+        def _allowed(self) -> bool:
+            if self.headers.get("Host", "") not in app.hosts:
+                self._error(403, "not this server's address")
+                return False
+            cookies = {}
+            for part in self.headers.get("Cookie", "").split(";"):
+                name, _, value = part.strip().partition("=")
+                cookies[name] = value
+            if not hmac.compare_digest(cookies.get(COOKIE, "").encode(), app.token.encode()):
+                self._error(403, "open the address with the token that handgrade printed")
+                return False
+            return True
+
+        def do_GET(self):
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
+            if url.path == "/" and "token" in query:  # the printed address: token -> cookie
+                given = query["token"][0].encode()
+                if self.headers.get("Host", "") in app.hosts and hmac.compare_digest(
+                    given, app.token.encode()
+                ):
+                    cookie = f"{COOKIE}={app.token}; HttpOnly; SameSite=Strict; Path=/"
+                    return self._send(303, "text/plain", b"", {"Location": "/",
+                                                                "Set-Cookie": cookie})  # fmt: skip
+                return self._error(403, "wrong token")
+            if not self._allowed():
+                return None
+            try:
+                return self._send(*app.run(app.get, url.path, query))
+            except ValueError as exc:
+                return self._error(400, str(exc))
+
+        def do_POST(self):
+            if not self._allowed():
+                return None
+            origin = self.headers.get("Origin")
+            if origin is not None and origin not in {f"http://{h}" for h in app.hosts}:
+                return self._error(403, "cross-origin request")
+            given = self.headers.get("X-CSRF-Token", "").encode()
+            if not hmac.compare_digest(given, app.csrf.encode()):
+                return self._error(403, "missing or wrong X-CSRF-Token")
+            if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
+                return self._error(415, "send JSON (Content-Type: application/json)")
+            try:
+                length = int(self.headers.get("Content-Length", "-1"))
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_BODY:
+                return self._error(413, f"a request body is at most {MAX_BODY} bytes")
+            try:
+                body = json.loads(self.rfile.read(length))
+                if not isinstance(body, dict):
+                    raise ValueError("the request body must be a JSON object")
+                return self._send(*app.run(app.post, urlsplit(self.path).path, body))
+            except ValueError as exc:
+                return self._error(400, str(exc))
+
+        def _refuse(self):
+            self._error(405, "only GET and POST")
+
+        do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _refuse
+
+    return Handler
+
+
+def _account(course: Path, db_url: str | None, store_folder: Path):
+    """Run by root: the course folder's owner (refused if that is root), to which the store
+    folder and the SQLite gradebook are handed; None when not root."""
+    from autograder.formgrade import server_account
+
+    if os.geteuid() != 0:
+        return None
+    if os.stat(course).st_uid == 0:
+        raise ValueError(
+            f"handgrade will not serve as root, and root owns {course}: give the course folder "
+            f"to the instructor's account (chown INSTRUCTOR {course}) or run handgrade as that "
+            "account"
+        )
+    account = server_account(course, db_url)  # also hands it the SQLite gradebook
+    for folder in (store_folder.parent, store_folder):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chown(folder, account.uid, account.gid, follow_symlinks=False)
+    for path in store_folder.iterdir():
+        os.chown(path, account.uid, account.gid, follow_symlinks=False)
+    return account
+
+
+def _drop_root(account) -> None:
+    os.setgroups([])
+    os.setgid(account.gid)
+    os.setuid(account.uid)
+    if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover (setuid raises first)
+        raise RuntimeError("could not drop root")
+
+
+def serve(
+    *,
+    assignment: str,
+    course: Path = DEFAULT_COURSE,
+    port: int = 0,
+    ip: str = "127.0.0.1",
+    db_url: str | None = None,
+    grader: str | None = None,
+    reveal_names: bool = False,
+) -> tuple[ThreadingHTTPServer, str]:
+    """A server ready to ``serve_forever`` and the address to open (token included)."""
+    from autograder.handgrade.pseudonyms import pseudonym_key
+    from autograder.handgrade.session import Session, hand_graded_questions
+    from autograder.handgrade.store import Store
+
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"--port must be 0 (any free port) or 1-65535, got {port!r}")
+    course = Path(course).resolve()
+    hand_graded_questions(course, assignment)  # refuse before anything is made
+    account = _account(course, db_url, Store(course, assignment).folder)
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handgrade")
+    session = worker.submit(Session, course, assignment, db_url=db_url, grader=grader,
+                            reveal=reveal_names, key=pseudonym_key(course)).result()  # fmt: skip
+    if account is not None:
+        worker.submit(session.warm_up).result()  # imports what actions need, while readable
+        _drop_root(account)
+    token = secrets.token_urlsafe(24)
+    app = App(session, token, set(), worker)
+    httpd = ThreadingHTTPServer((ip, port), _handler(app))
+    httpd.daemon_threads = True
+    bound = httpd.server_address[1]
+    host = f"[{ip}]" if ":" in ip else ip
+    app.hosts = {f"{host}:{bound}"} | ({f"localhost:{bound}"} if ip == "127.0.0.1" else set())
+    return httpd, f"http://{host}:{bound}/?token={token}"
+
+
+def main(
+    *,
+    assignment: str,
+    course: Path = DEFAULT_COURSE,
+    port: int = 0,
+    ip: str = "127.0.0.1",
+    db_url: str | None = None,
+    grader: str | None = None,
+    graders: tuple[str, ...] | None = None,
+    reveal_names: bool = False,
+) -> int:
+    """Serve the grading page until Ctrl-C (or SIGTERM); the exit status.
+
+    ``graders``: name the graders who split every question (kept in the store), before serving.
+    """
+    from autograder.handgrade.session import INSTRUCTOR, name_graders
+    from autograder.names import say
+
+    if graders is not None:
+        named = name_graders(course, assignment, graders)
+        say("{} is split between {}", assignment, ", ".join(named) or "nobody (one grader)")
+    httpd, url = serve(assignment=assignment, course=course, port=port, ip=ip, db_url=db_url,
+                       grader=grader, reveal_names=reveal_names)  # fmt: skip
+
+    def stop_on_term(*_):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop_on_term)
+    try:
+        say("handgrade {} as {}: open {}", assignment, grader or INSTRUCTOR, url)
+        print("Ctrl-C stops it.", flush=True)
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+@dataclass
+class Handgrade:
+    """A grading server started by :func:`start` (in a process of its own)."""
+
+    url: str
+    process: subprocess.Popen
+
+    @property
+    def base(self) -> str:
+        return self.url.split("/?token=")[0]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(
+    assignment: str,
+    *,
+    course: Path = DEFAULT_COURSE,
+    grader: str | None = None,
+    reveal_names: bool = False,
+    db_url: str | None = None,
+    timeout: float = 120.0,
+) -> Handgrade:
+    """Run ``python -m autograder handgrade`` in a new process; return once it serves."""
+    command = [sys.executable, "-m", "autograder", "handgrade", assignment,
+               "--course", str(course)]  # fmt: skip
+    command += ["--grader", grader] if grader else []
+    command += ["--reveal-names"] if reveal_names else []
+    command += ["--db", db_url] if db_url else []
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + timeout
+    line = process.stdout.readline()
+    if " open http" not in line or time.monotonic() > deadline:
+        process.kill()
+        raise ValueError(f"handgrade did not start: {line}{process.stderr.read()[-2000:]}")
+    return Handgrade(line.rsplit(" open ", 1)[1].strip(), process)

@@ -1,0 +1,65 @@
+"""A released a4 and a class of N students whose review answers wait for hand grading.
+
+Grading a4 trains a network per student (minutes for a class), and hand grading needs only
+the graded notebooks and the gradebook: the class is written directly, through the project's
+own writers, as ``grade`` would leave it: each student's notebook in ``submitted/`` and
+``autograded/``, the automatic checks' outcomes in the gradebook (``gradebook.Book.write``,
+the grading path's writer: the four questions pending) and the grader's record
+(``state.save_record``). Used by ``tests/autograder/test_handgrade*.py`` and
+``benchmarks/bench_handgrade.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+A = "a4_mlp"
+QUESTIONS = ("q1", "q2", "q3", "q4")
+
+
+def released(course: Path) -> Path:
+    """a4 released into ``course`` (nbgrader's source, release and gradebook)."""
+    from autograder import release
+
+    release.main(assignment=A, course=course)
+    return course
+
+
+def add_students(course: Path, answers: dict[str, dict[str, str]]) -> list[str]:
+    """Students ``answers`` keys, each with those answers (question -> markdown), graded:
+    the automatic checks passed (a student whose id ends in an odd digit fails the accuracy
+    check), the questions pending."""
+    import nbformat
+
+    from autograder import authoring, state
+    from autograder.gradebook import Book
+    from autograder.records import CheckOutcome, GradedRecord, GradeResult
+
+    handout = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
+    checks = authoring.graded_cells(course, A)
+    version = state.assignment_digest(course, A)
+    when = dt.datetime.now(dt.UTC).isoformat()
+    with Book(course, A) as book:
+        for student, given in answers.items():
+            nb = authoring.submission(handout, given)
+            for kind in ("submitted", "autograded"):
+                folder = course / kind / student / A
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, folder / f"{A}.ipynb")
+            fails = student[-1:].isdigit() and int(student[-1]) % 2 == 1
+            outcomes = []
+            for c in checks:
+                if c["manual"]:
+                    outcomes.append(CheckOutcome(c["grade_id"], 0.0, c["points"], "pending"))
+                elif fails and c["grade_id"] == "test-accuracy":
+                    outcomes.append(CheckOutcome(c["grade_id"], 0.0, c["points"], "failed",
+                                                 "the accuracy is below 93%"))  # fmt: skip
+                else:
+                    outcomes.append(CheckOutcome(c["grade_id"], c["points"], c["points"], "passed"))
+            result = GradeResult(student, "graded", outcomes=tuple(outcomes))
+            book.write(result)
+            digest = state.submission_digest(course / "submitted" / student / A)
+            record = GradedRecord(result, digest, version, when, sum(c["points"] for c in checks))
+            state.save_record(course, A, record)
+    return list(answers)
