@@ -7,7 +7,8 @@
 #  3. the configuration (book/launch.py): _config.yml, plus Colab and Binder launch buttons when
 #     the book's repository is known ($BOOK_REPOSITORY_URL, else a GitHub origin remote)
 #  4. jupyter-book build, executing the lessons (cached), failing on any warning or cell error;
-#     a lesson that fails (a false claim, a wrong exercise solution) is named with its error
+#     a lesson that fails (a false claim, a wrong exercise solution) is named with its error,
+#     and its page is replaced by one that says so (book/failed_page.py)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -43,10 +44,16 @@ if [ "$status" -ne 0 ]; then
   # A lesson that failed to execute (a false claim: ClaimFailed, a wrong exercise solution:
   # ExerciseFailed, any error) leaves its traceback in reports/NAME.err.log: say its last line
   # here, so the failure names the claim and its numbers.
+  # The failed lesson's page would hold the outputs of the cells before the error and none
+  # after: it is replaced by a page that says the lesson failed and why (no half-executed
+  # page is left to read), and its notebook is touched so that the next build reads and
+  # executes it again instead of writing the same page from Sphinx's saved state.
   find book/_build/html/reports -name '*.err.log' -newer "$started" 2>/dev/null | sort |
     while read -r log; do
+      name="$(basename "$log" .err.log)"
       last="$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^[[:space:]]*$' | tail -n 1)"
-      echo "lesson $(basename "$log" .err.log) failed: $last" >&2
+      echo "lesson $name failed: $last" >&2
+      .venv/bin/python book/failed_page.py "$name" "$last"
     done
   exit "$status"
 fi

@@ -43,6 +43,8 @@ def _build(tmp_path: Path, text: str, holds: str) -> subprocess.CompletedProcess
     import build_copy
 
     copy = build_copy.mirror(tmp_path / "copy")
+    if (copy / "notebooks" / "lessons" / "claims.md").is_file():  # a second build, unchanged
+        return _run(copy)
     for lesson in (copy / "notebooks" / "lessons").glob("*.md"):
         lesson.unlink()
     (copy / "notebooks" / "lessons" / "claims.md").write_text(PAGE.format(text=text, holds=holds))
@@ -50,6 +52,10 @@ def _build(tmp_path: Path, text: str, holds: str) -> subprocess.CompletedProcess
     (copy / "book" / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nchapters:\n  - file: lessons/claims\n"
     )
+    return _run(copy)
+
+
+def _run(copy: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOK_")}
     return subprocess.run(
         ["bash", str(copy / "book" / "build.sh")], capture_output=True, text=True, env=env
@@ -66,6 +72,17 @@ def test_a_false_claim_fails_the_build_and_the_failure_names_it(tmp_path):
     )
     assert named in result.stderr, output[-3000:]
     assert "gap_none=0.4, gap_l2=0.35" in result.stderr  # and by how much it missed
+    # no half-executed page is left: the page says the lesson failed, and why
+    html = tmp_path / "copy" / "book" / "_build" / "html"
+    page = (html / "lessons" / "claims.html").read_text()
+    assert "Lesson claims failed to build" in page and "gap_none=0.4" in page
+    assert "gap without a penalty" not in page  # the output of the cell before the claim
+    assert not list((html / "_sources" / "lessons").glob("claims.*"))  # nor its download
+    # a second build with nothing changed fails again (it does not write the saved page)
+    again = _build(tmp_path, "L2 halves the train/validation gap", "gap_l2 < 0.5 * gap_none")
+    assert again.returncode != 0, (again.stdout + again.stderr)[-3000:]
+    assert named in again.stderr
+    assert "gap without a penalty" not in (html / "lessons" / "claims.html").read_text()
 
 
 @pytest.mark.slow
