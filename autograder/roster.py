@@ -180,7 +180,9 @@ def read_roster(path: Path, *, id_column: str | None = None) -> Roster:
     if not students:
         raise ValueError(f"roster {path} lists no student with a {id_column}{hint}")
     if hint:
-        problems.append(f"{len(dropped)} students have no {id_column} and are left out{hint}")
+        many = f"{len(dropped)} students have" if len(dropped) > 1 else "1 student has"
+        problems.append(f"{many} no {id_column} and {'are' if len(dropped) > 1 else 'is'} "
+                        f"left out{hint}")  # fmt: skip
     return Roster(kind, id_column, tuple(header), tuple(students), tuple(problems))
 
 
@@ -204,8 +206,8 @@ def _id_column_hint(header, kind: Kind, id_column: str, rows: list[dict[str, str
         values = [r.get(column, "") for r in rows]
         if all(STUDENT_ID.fullmatch(v) for v in values) and len(set(values)) == len(values):
             return (
-                f"; every student has a {column!r}: import with --id-column {column!r} to "
-                "keep them all"
+                f"; every student has a value in {column!r}: import with --id-column "
+                f"{column!r} to keep them all"
             )
     return ""
 

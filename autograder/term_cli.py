@@ -367,7 +367,8 @@ def dispatch(args) -> int:
             )
             if args.remove is not None:
                 print(f"removed {args.remove}'s extension of {args.assignment}")
-            print(f"{args.assignment}: {len(left)} extensions" + (":" if left else ""))
+            count = f"{len(left)} extension{'' if len(left) == 1 else 's'}"
+            print(f"{args.assignment}: {count}" + (":" if left else ""))
             for e in left:
                 print(f"  {e.student}: due {e.until.isoformat()} (instead of {e.due.isoformat()})")
             return 0
