@@ -397,6 +397,67 @@ def test_every_chapter_has_a_screenshot_for_a_reviewer(browser, built_book):
         assert shot.stat().st_size > 10_000, shot
 
 
+#: A phone held upright (390 CSS px, as an iPhone 12-15): the page must not scroll sideways.
+PHONE = {"width": 390, "height": 844}
+
+#: What makes the page wider than the window: every element that ends past the window's right
+#: edge and is not inside something that scrolls or clips on its own (a code cell, a formula
+#: or a table may scroll inside itself on a phone; the page may not).
+PHONE_JS = """() => {
+  const page = document.documentElement;
+  if (page.scrollWidth <= page.clientWidth + 1) return [];
+  const clipped = el => {
+    if (getComputedStyle(el).visibility === 'hidden') return true;
+    for (let a = el; a && a !== document.body; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.position === 'fixed') return true;  // off-canvas drawers (the page's toc)
+      const x = style.overflowX;
+      if (a !== el && ['auto', 'scroll', 'hidden', 'clip'].includes(x)) return true;
+    }
+    return false;
+  };
+  const where = el => { const s = el.closest('section'); return s && s.id ? '#' + s.id : 'top'; };
+  const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+    ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const bad = [`the page is ${page.scrollWidth} px wide in a ${page.clientWidth} px window`];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > page.clientWidth + 1 && !clipped(el))
+      bad.push(`${name(el)} in ${where(el)} ends at ${Math.round(r.right)} px`);
+    if (bad.length > 12) break;
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [e for e in _toc_files()])
+def test_on_a_phone_no_page_scrolls_sideways(browser, built_book, entry):
+    page, errors = _open(browser, built_book / f"{entry}.html", viewport=PHONE)
+    _typeset(page)
+    assert errors == [], errors
+    overflow = page.evaluate(PHONE_JS)
+    page.screenshot(path=str(SCREENSHOTS / f"{_shot_name(entry)}_390px.png"))
+    page.close()
+    assert overflow == [], overflow
+
+
+@pytest.mark.slow
+def test_the_phone_check_sees_an_element_wider_than_the_window(browser, built_book):
+    """The phone test could pass by measuring nothing: a too-wide block must show."""
+    page, _ = _open(browser, built_book / "intro.html", viewport=PHONE)
+    _typeset(page)
+    page.evaluate(
+        """() => { const d = document.createElement('div');
+                   d.style.width = '420px'; d.textContent = 'wide';
+                   document.querySelector('article.bd-article section').appendChild(d); }"""
+    )
+    overflow = page.evaluate(PHONE_JS)
+    page.close()
+    assert overflow and overflow[0].startswith("the page is"), overflow
+    assert any(line.startswith("div in") for line in overflow), overflow
+
+
 @pytest.mark.slow
 def test_chapters_are_readable_in_dark_mode(browser, built_book):
     """The theme follows the reader's system setting (default_mode: auto)."""
