@@ -153,14 +153,22 @@ def test_printed_output_is_capped_by_the_grader_whatever_the_harness_says(tmp_pa
     assert result["grew_mb"] <= 64, result  # not one message's body was read
 
 
-def test_error_texts_are_capped_by_the_grader(tmp_path):
-    code = """
+@pytest.mark.parametrize("size", [10**7, 10**5], ids=["10MB", "100kB"])
+def test_error_texts_are_capped_by_the_grader(tmp_path, size):
+    """Forged error texts: 21 MB of them are an answer to a cell over its bound (refused from
+    the header, as ``output``); 210 kB of them are cut to the grader's limits."""
+    code = f"""
     import sys
-    type(sys.stdout).write.__globals__["_error"] = lambda exc: {
-        "ename": "E" * 10**6, "evalue": "v" * 10**7, "traceback": "t" * 10**7}
+    type(sys.stdout).write.__globals__["_error"] = lambda exc: {{
+        "ename": "E" * {size // 10}, "evalue": "v" * {size}, "traceback": "t" * {size}}}
     raise ValueError
     """
     with _box(tmp_path) as box:
+        if size > 10**6:
+            with pytest.raises(SandboxDied) as died:
+                _run(box, code)
+            assert died.value.cause == "output"
+            return
         error = _run(box, code)["error"]
     assert len(error["ename"]) <= 100 and len(error["evalue"]) <= 2000
     assert len(error["traceback"]) <= 5000
