@@ -44,6 +44,7 @@ __all__ = [
     "load_policy",
     "parse_time",
     "read_timestamp",
+    "remove_extension",
     "set_extension",
     "set_policy",
     "submission_time",
@@ -193,16 +194,47 @@ def set_policy(
 def set_extension(
     course: Path, assignment: str, student: str, until: str | datetime
 ) -> AssignmentPolicy:
-    """Give ``student`` the due date ``until`` for ``assignment``."""
+    """Give ``student`` the due date ``until`` for ``assignment`` and save; return the policy.
+
+    The storage of :mod:`autograder.extensions` (which also checks the student against the
+    roster). ``ValueError`` names an assignment without a due date (nothing to extend; it is
+    not added to the course file) and an ``until`` not after the due date.
+    """
     from autograder.roster import check_student_id
 
     check_student_id(student, where="--student")
     policy = load_policy(course)
-    current = policy.get(assignment)
+    current = policy.assignments.get(assignment)
+    if current is None or current.due is None:
+        raise ValueError(f"{assignment} has no due date in {course}: nothing to extend")
     moment = parse_time(until, name="--until")
+    if moment <= current.due:
+        raise ValueError(
+            f"--until {moment.isoformat()} is not after {assignment}'s due date "
+            f"{current.due.isoformat()}: an extension moves a student's due date later"
+        )
     updated = replace(current, extensions={**current.extensions, student: moment})
     _save(course, CoursePolicy({**policy.assignments, assignment: updated}))
     return updated
+
+
+def remove_extension(course: Path, assignment: str, student: str) -> datetime:
+    """Take back ``student``'s extension of ``assignment`` and save; return its date.
+
+    ``ValueError`` names a student without one, listing those who have one.
+    """
+    policy = load_policy(course)
+    current = policy.get(assignment)
+    if student not in current.extensions:
+        given = ", ".join(sorted(current.extensions)) or "none"
+        raise ValueError(
+            f"--remove {student!r}: no extension of {assignment} for them (extensions: {given})"
+        )
+    kept = {s: d for s, d in current.extensions.items() if s != student}
+    _save(
+        course, CoursePolicy({**policy.assignments, assignment: replace(current, extensions=kept)})
+    )
+    return current.extensions[student]
 
 
 def _aware(moment: datetime) -> datetime:

@@ -16,12 +16,13 @@ an extension that does not exist.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from autograder import deadlines
 from autograder.config import DEFAULT_COURSE
-from autograder.deadlines import CoursePolicy, _save, load_policy, parse_time
+from autograder.deadlines import load_policy
 from autograder.roster import check_student_id, resolve
 
 __all__ = ["Extension", "grant", "listing", "main", "revoke"]
@@ -88,32 +89,16 @@ def grant(
     id_column: str | None = None,
 ) -> Extension:
     """Give ``student`` the due date ``until`` for ``assignment`` (replacing an earlier one)."""
-    policy, current = _policy(course, assignment)
+    _, current = _policy(course, assignment)
     _check_student(course, student, roster, id_column)
-    moment = parse_time(until, name="--until")
-    if moment <= current.due:
-        raise ValueError(
-            f"--until {moment.isoformat()} is not after {assignment}'s due date "
-            f"{current.due.isoformat()}: an extension moves a student's due date later"
-        )
-    updated = replace(current, extensions={**current.extensions, student: moment})
-    _save(course, CoursePolicy({**policy.assignments, assignment: updated}))
-    return Extension(assignment, student, current.due, moment)
+    updated = deadlines.set_extension(course, assignment, student, until)
+    return Extension(assignment, student, current.due, updated.extensions[student])
 
 
 def revoke(*, course: Path = DEFAULT_COURSE, assignment: str, student: str) -> Extension:
     """Take back ``student``'s extension on ``assignment``; ``ValueError`` if there is none."""
-    policy, current = _policy(course, assignment)
-    if student not in current.extensions:
-        given = ", ".join(sorted(current.extensions)) or "none"
-        raise ValueError(
-            f"--remove {student!r}: no extension of {assignment} for them (extensions: {given})"
-        )
-    until = current.extensions[student]
-    kept = {s: d for s, d in current.extensions.items() if s != student}
-    _save(
-        course, CoursePolicy({**policy.assignments, assignment: replace(current, extensions=kept)})
-    )
+    _, current = _policy(course, assignment)
+    until = deadlines.remove_extension(course, assignment, student)
     return Extension(assignment, student, current.due, until)
 
 

@@ -577,6 +577,11 @@ def test_extend_refuses_nonsense_by_name_and_extensions_lists_and_removes(tmp_pa
     )
     unknown = cli("extensions", "a9", "--course", c)
     assert unknown.returncode == 2 and "unknown assignment 'a9'" in unknown.stderr
+    with pytest.raises(ValueError, match="is not after a1_metrics's due date"):  # the storage too
+        deadlines.set_extension(course, A, "rroe", DUE - timedelta(days=1))
+    with pytest.raises(ValueError, match="a9 has no due date"):
+        deadlines.set_extension(course, "a9", "rroe", later)
+    assert "a9" not in deadlines.load_policy(course).assignments
 
 
 def test_extend_without_a_roster_knows_students_by_their_submissions(tmp_path):
