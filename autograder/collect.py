@@ -456,6 +456,12 @@ def _moodle(path, rel_text, inside, moodle, assignment, roster, participants):
         return Skipped(rel_text, f"Moodle submission of {full_name!r}: no roster to find them in")
     if participants and pid in participants:
         found = [s for s in roster.students if s.student_id == participants[pid]]
+        if found and not roster.by_name(full_name).count(found[0]):
+            return Skipped(
+                rel_text,
+                f"the grading worksheet names participant {pid} {found[0].student_id} "
+                f"({found[0].name}), but the folder is {full_name!r}: not collected",
+            )
     else:
         found = roster.by_name(full_name)
     if len(found) != 1:

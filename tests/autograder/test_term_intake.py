@@ -442,6 +442,10 @@ def test_same_named_moodle_students_are_listed_or_told_apart_by_the_grading_work
     assert mapped.returncode == 0, mapped.stderr
     assert (text_of(course, "1003"), text_of(course, "1001")) == ("jane 77", "jane 78")
     assert text_of(course, "1002") == "rick"
+    swapped = tmp_path / "swapped.csv"  # a worksheet that contradicts the folder's name
+    swapped.write_text("Identifier,Email address\nParticipant 80,jane.a@x.org\n")
+    wrong = cli(*base, "--participants", str(swapped))
+    assert "names participant 80 1001 (Jane Doe), but the folder is 'Rick Roe'" in wrong.stdout
     bad = cli(*base, "--participants", str(r))
     assert bad.returncode == 2 and "is not Moodle's grading worksheet" in bad.stderr
 
