@@ -89,10 +89,11 @@ def expect_dropout(dropout) -> None:
         )
         kept = out != 0
         zeroed = 1 - kept.mean()
-        if abs(zeroed - rate) >= 0.03:
+        if abs(zeroed - rate) >= 0.03:  # in fixed words: the fraction is the student's
             keeps_rate = abs(zeroed - (1 - rate)) < 0.03
             raise AssertionError(
-                f"{name} zeroes {zeroed:.0%} of the units, not about {rate:.0%}"
+                f"{name} zeroes too {'many' if zeroed > rate else 'few'} of the units: about "
+                f"{rate:.0%} is asked for"
                 + (f" ({coursecheck.MISTAKES['keeps rate']})" if keeps_rate else "")
             )
         if not np.allclose(out[kept], a[kept] / (1 - rate), rtol=1e-9, atol=0.0):

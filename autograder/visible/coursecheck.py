@@ -679,32 +679,38 @@ def hint_for(got, want, variants: dict, *, rtol=1e-7, atol=1e-10) -> str:
 def differs(got, want, *, values: bool = True, rtol=1e-7, atol=1e-10) -> str:
     """Where ``got`` differs from ``want`` (same shape) and by how much, guessing no cause.
 
-    ``values=False`` (the hidden checks) names positions and relative sizes only, never a value.
+    ``values=True`` (the visible checks, public inputs): the first differing entry with both
+    values, how many differ and the largest difference. ``values=False`` (the hidden checks):
+    fixed words only, since the student's values are the student's to choose and could spell
+    out a hidden input: one, some or every entry, and whether by more than 1% of the
+    expected size (:data:`SMALL`).
     """
     got, want = np.asarray(got, float), np.asarray(want, float)
     bad = ~np.isclose(got, want, rtol=rtol, atol=atol)
-    if want.ndim == 0 or want.size == 1:
-        if values:
-            return (
-                f"it is {float(got.ravel()[0]):.6g} where {float(want.ravel()[0]):.6g} is expected"
-            )
-        scale = max(abs(float(want.ravel()[0])), 1e-300)
-        return (
-            f"it is off by {abs(float((got - want).ravel()[0])) / scale:.0%} of the expected value"
+    largest = float(np.max(np.abs(got - want)))
+    if not values:
+        size = "under 1%" if largest <= SMALL * max(float(np.max(np.abs(want))), atol) else "more"
+        amount = (
+            "by under 1% of the expected size"
+            if size == "under 1%"
+            else "by more than 1% of the expected size"
         )
+        if want.size == 1:
+            return f"it is off {amount}"
+        which = "every entry" if bad.all() else "one entry" if bad.sum() == 1 else "some entries"
+        return f"{which} {'differs' if which == 'one entry' else 'differ'}, {amount}"
+    if want.size == 1:
+        return f"it is {float(got.ravel()[0]):.6g} where {float(want.ravel()[0]):.6g} is expected"
     at = tuple(int(i) for i in np.argwhere(bad)[0])
     where = f"[{', '.join(map(str, at))}]"
-    count = f"{int(bad.sum())} of its {want.size} entries differ"
-    if values:
-        return (
-            f"{count}: entry {where} is {got[at]:.6g} where {want[at]:.6g} is expected; the "
-            f"largest difference is {float(np.max(np.abs(got - want))):.3g}"
-        )
-    scale = max(float(np.max(np.abs(want))), 1e-300)
     return (
-        f"{count}, the first at {where}, by up to {float(np.max(np.abs(got - want))) / scale:.0%} "
-        "of the largest expected entry"
+        f"{int(bad.sum())} of its {want.size} entries differ: entry {where} is {got[at]:.6g} "
+        f"where {want[at]:.6g} is expected; the largest difference is {largest:.3g}"
     )
+
+
+#: The relative size below which a hidden check calls a difference small (fixed words).
+SMALL = 0.01
 
 
 # -- public cases -----------------------------------------------------------------------------
