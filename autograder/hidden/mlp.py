@@ -30,11 +30,23 @@ from autograder.hidden import call, student_rng
 from autograder.hidden.strict import as_array
 from autograder.sandbox.models import dense_weights
 
-__all__ = ["SPEC_UNITS", "THRESHOLD", "expect_accuracy", "expect_architecture", "forward"]
+__all__ = [
+    "SPEC_UNITS",
+    "THRESHOLD",
+    "expect_accuracy",
+    "expect_architecture",
+    "forward",
+    "hidden_accuracy",
+]
 
-#: The hidden layer sizes the assignment asks for, and the accuracy the model must reach.
+#: The hidden layer sizes the assignment asks for.
 SPEC_UNITS = (16, 8)
-THRESHOLD = 0.93
+#: The test accuracy the network must reach on the student's hidden split (114 test rows), fair
+#: on every split: the assignment's own reference solution, trained on each of 1,000 student
+#: splits, reaches at least 0.912 (10 rows wrong, on 2 splits; median 0.982), and 0.88 allows
+#: 13, a margin of 3 rows on the hardest split (``tests/autograder/test_grade_mlp.py``). The
+#: former 0.93 failed the reference on 13 of those splits.
+THRESHOLD = 0.88
 #: What the checks import lazily (``coursekit.data`` splits with scikit-learn: 1.4 s), which the
 #: grading worker imports while the sandbox starts (``SandboxedExecute``).
 PREPARE = ("sklearn.model_selection", "sklearn.datasets")
@@ -111,7 +123,10 @@ def expect_architecture(build_and_train) -> None:
     _layers(call(build_and_train, X[:64], y[:64], Xv[:32], yv[:32], 2), X.shape[1])
 
 
-def expect_accuracy(build_and_train, predict_proba) -> None:
+def hidden_accuracy(build_and_train, predict_proba) -> float:
+    """The accuracy of the network ``build_and_train`` returns (trained for up to 100 epochs on
+    this student's split) on the split's test rows, recomputed from its weights, after
+    ``predict_proba`` was found to compute that network."""
     X, y, Xv, yv, Xt, yt = _split()
     rng = student_rng(42)
     probes = rng.normal(0.0, 1.5, size=(PROBES, X.shape[1]))
@@ -131,9 +146,15 @@ def expect_accuracy(build_and_train, predict_proba) -> None:
             "compute the network build_and_train returned)"
         )
     test = order < len(Xt)  # which of the rows sent are test rows
-    accuracy = float(np.mean((expected[test] >= 0.5) == (yt[order[test]] == 1)))
+    return float(np.mean((expected[test] >= 0.5) == (yt[order[test]] == 1)))
+
+
+def expect_accuracy(build_and_train, predict_proba) -> None:
+    """The network reaches :data:`THRESHOLD` on the student's hidden test rows; the message
+    says the accuracy reached either way it fails."""
+    accuracy = hidden_accuracy(build_and_train, predict_proba)
     if accuracy < THRESHOLD:
         raise AssertionError(
-            f"test accuracy below the required {THRESHOLD:.0%} on your hidden split of the data "
-            f"({ASSUMED})"
+            f"test accuracy {accuracy:.1%} on your hidden split of the data, below the required "
+            f"{THRESHOLD:.0%} ({ASSUMED})"
         )
