@@ -171,6 +171,9 @@ ROUNDOFF = 1e-12
 def _changed(now, before, path: str):
     """``(path, largest change)`` of the first difference of ``now`` from ``before``, or None.
 
+    ``path`` names the argument and the grader's own dict keys only: which list item or array
+    entry changed is the student's choice and is not repeated (it could spell a hidden input).
+
     Only data is compared (arrays, lists, tuples, dicts, numbers, str); a random generator, a
     model or a callback may change. The sandbox's report is judged only against the student:
     anything unreadable counts as changed.
@@ -199,8 +202,8 @@ def _changed(now, before, path: str):
     if isinstance(before, list | tuple):
         if type(now) not in (list, tuple) or len(now) != len(before):
             return path, np.inf
-        for i, (n, b) in enumerate(zip(now, before, strict=True)):
-            found = _changed(n, b, f"{path}[{i}]")
+        for n, b in zip(now, before, strict=True):  # no index: the student chose which
+            found = _changed(n, b, path)
             if found:
                 return found
         return None
