@@ -11,9 +11,10 @@ Two exports are understood, told apart by their header:
 The course's student id is one chosen column (default ``SIS Login ID`` for Canvas, ``ID number``
 for Moodle). Students without one are left out and listed, with the column that would keep
 them all when there is one (``--id-column 'SIS User ID'``, ``ID``, ``Username``, ...);
-Canvas's "Test Student" is always left out. Every id must match :data:`STUDENT_ID` (letters, digits, ``. _ @ -``, at most 64,
-not starting with ``-`` or ``.``): ids become folder names and command arguments, so anything
-else is refused by name rather than escaped (names are data, never paths or options).
+Canvas's "Test Student" is always left out. Every id must match :data:`STUDENT_ID` (letters,
+digits, ``. _ @ -``, at most 64, starting with a letter or digit, as everywhere in the
+grader): ids become folder names and command arguments, so anything else is refused by name
+rather than escaped (names are data, never paths or options).
 
 ``python -m autograder roster --course C --from ROSTER.csv`` keeps a copy in ``C/roster.csv``
 (with the id column in ``C/roster.json``), which ``collect`` and ``export`` then use by default.
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from autograder import names
 from autograder.config import DEFAULT_COURSE
 
 __all__ = [
@@ -44,7 +46,9 @@ __all__ = [
 ]
 
 #: What a student id may be: it names folders (``submitted/STUDENT/``) and travels in commands.
-STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9._@-]{0,63}")
+#: One rule for the whole grader (:mod:`autograder.names`): an id the roster accepts is one
+#: ``grade`` accepts.
+STUDENT_ID = names.STUDENT_ID
 Kind = Literal["canvas", "moodle"]
 DEFAULT_ID_COLUMN: dict[str, str] = {"canvas": "SIS Login ID", "moodle": "ID number"}
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -54,12 +58,7 @@ ROSTER_FILE, ROSTER_META = "roster.csv", "roster.json"
 
 def check_student_id(value: str, *, where: str = "student id") -> str:
     """``value`` if it is a valid student id, else ``ValueError`` naming it and the rule."""
-    if not isinstance(value, str) or not STUDENT_ID.fullmatch(value):
-        raise ValueError(
-            f"{where} {value!r} is not a valid student id: use 1-64 letters, digits, '.', '_', "
-            "'@' or '-', not starting with '-' or '.'"
-        )
-    return value
+    return names.check_student_id(value, where=where)
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,19 @@ def test_roster_lists_duplicates_and_empty_ids_by_name(tmp_path):
     assert any("Student, Test" in p and "no SIS Login ID" in p for p in r.problems)
 
 
-@pytest.mark.parametrize("bad", ["-rf", ".hidden", "a/b", "x y", "é", "a" * 65, "../up"])
+@pytest.mark.parametrize(
+    "bad", ["-rf", ".hidden", "a/b", "x y", "é", "a" * 65, "../up", "_lead", "@lead"]
+)
 def test_roster_refuses_an_id_outside_the_character_set_by_name(tmp_path, bad):
+    """The roster's rule is the grader's (``names``): an id it accepts, ``grade`` accepts."""
+    from autograder import names
+
+    assert not names.is_student_id(bad)
     path = canvas_roster(tmp_path / "r.csv", [("Bad, Name", "1", "S", bad)])
     with pytest.raises(ValueError, match=r"Bad, Name.*not a valid student id"):
         roster.read_roster(path)
+    ok = canvas_roster(tmp_path / "ok.csv", [("Good, Name", "1", "S", "j.doe_2@uni-x")])
+    assert roster.read_roster(ok).ids == ["j.doe_2@uni-x"] and names.is_student_id("j.doe_2@uni-x")
 
 
 def test_moodle_roster_and_unknown_layout(tmp_path):
