@@ -170,6 +170,8 @@ def _handler(app: App):
                 return self._send(*app.run(app.get, url.path, query))
             except ValueError as exc:
                 return self._error(400, str(exc))
+            except Exception as exc:  # the server stays up; the terminal says what broke
+                return self._broken(exc)
 
         def do_POST(self):
             if not self._allowed():
@@ -195,6 +197,15 @@ def _handler(app: App):
                 return self._send(*app.run(app.post, urlsplit(self.path).path, body))
             except ValueError as exc:
                 return self._error(400, str(exc))
+            except Exception as exc:
+                return self._broken(exc)
+
+        def _broken(self, exc: Exception):
+            from autograder.names import say
+
+            say("handgrade: {} {} failed: {}: {}", self.command, self.path, type(exc).__name__,
+                exc, file=sys.stderr)  # fmt: skip
+            return self._error(500, "the server could not do this; its terminal says why")
 
         def _refuse(self):
             self._error(405, "only GET and POST")
@@ -226,12 +237,17 @@ def _account(course: Path, db_url: str | None, store_folder: Path):
     return account
 
 
-def _drop_root(account) -> None:
+def _drop_root(account, store_folder: Path) -> None:
     os.setgroups([])
     os.setgid(account.gid)
     os.setuid(account.uid)
     if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover (setuid raises first)
         raise RuntimeError("could not drop root")
+    if not os.access(store_folder, os.R_OK | os.W_OK | os.X_OK):
+        raise ValueError(
+            f"uid {account.uid}, the course folder's owner, cannot reach {store_folder}: a "
+            "folder above the course is closed to it (chmod o+x each one)"
+        )
 
 
 def serve(
@@ -259,7 +275,7 @@ def serve(
                             reveal=reveal_names, key=pseudonym_key(course)).result()  # fmt: skip
     if account is not None:
         worker.submit(session.warm_up).result()  # imports what actions need, while readable
-        _drop_root(account)
+        _drop_root(account, Store(course, assignment).folder)
     token = secrets.token_urlsafe(24)
     app = App(session, token, set(), worker)
     httpd = ThreadingHTTPServer((ip, port), _handler(app))
@@ -336,6 +352,7 @@ def start(
     *,
     course: Path = DEFAULT_COURSE,
     grader: str | None = None,
+    graders: tuple[str, ...] | None = None,
     reveal_names: bool = False,
     db_url: str | None = None,
     timeout: float = 120.0,
@@ -344,13 +361,18 @@ def start(
     command = [sys.executable, "-m", "autograder", "handgrade", assignment,
                "--course", str(course)]  # fmt: skip
     command += ["--grader", grader] if grader else []
+    command += ["--graders", ",".join(graders)] if graders is not None else []
     command += ["--reveal-names"] if reveal_names else []
     command += ["--db", db_url] if db_url else []
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + timeout
-    line = process.stdout.readline()
-    if " open http" not in line or time.monotonic() > deadline:
-        process.kill()
-        raise ValueError(f"handgrade did not start: {line}{process.stderr.read()[-2000:]}")
-    return Handgrade(line.rsplit(" open ", 1)[1].strip(), process)
+    said = []
+    while time.monotonic() < deadline and len(said) < 5:
+        said.append(process.stdout.readline())
+        if " open http" in said[-1]:
+            return Handgrade(said[-1].rsplit(" open ", 1)[1].strip(), process)
+        if not said[-1]:
+            break
+    process.kill()
+    raise ValueError(f"handgrade did not start: {''.join(said)}{process.stderr.read()[-2000:]}")

@@ -63,3 +63,20 @@ def add_students(course: Path, answers: dict[str, dict[str, str]]) -> list[str]:
             record = GradedRecord(result, digest, version, when, sum(c["points"] for c in checks))
             state.save_record(course, A, record)
     return list(answers)
+
+
+def served_copy(course: Path, owner: int) -> Path:
+    """A copy of ``course`` the grading server can serve: run as root, the server drops to the
+    course folder's owner, which must reach the folder (pytest's temporary folders are root's
+    alone), so the copy is in a folder of its own given to ``owner``."""
+    import os
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="handgrade-"))
+    copy = home / "course"
+    shutil.copytree(course, copy)
+    if os.geteuid() == 0:
+        os.chown(home, owner, owner)
+        os.chown(copy, owner, owner)
+    return copy
