@@ -1,4 +1,4 @@
-"""``similarity``: pairs of submissions whose solution code is suspiciously alike.
+"""``similarity``: pairs of submissions whose code is suspiciously alike.
 
 ``python -m autograder similarity A --course C [--threshold 0.5]`` compares every pair of
 ``C/submitted/STUDENT/A/A.ipynb`` with copydetect's winnowing over tokens (Schleimer, Wilkerson
@@ -8,9 +8,12 @@ the two codes side by side, the shared passages highlighted.
 
 What is compared is normalised so that the usual disguises do not hide a copy:
 
-1. only the answer cells (nbgrader ``solution`` cells): the given code is the same for all;
-2. the released template (the released answer cells: signatures, ``raise NotImplementedError()``)
-   is removed as boilerplate, so two untouched templates do not match;
+1. everything the student wrote: every code cell of the submission, answer cells or not (a
+   copy pasted into an ordinary cell after untouched answer cells is compared too), except
+   the cells that are still exactly as released (given code, visible checks);
+2. the released template (every released code cell: imports, signatures,
+   ``raise NotImplementedError()``, the visible checks) is removed as boilerplate, so two
+   untouched templates, or a given cell the student extended, do not match on the given text;
 3. copydetect's tokenizer drops comments, docstrings and whitespace and replaces every variable
    name by ``V``, every function name by ``F`` (renaming does not help);
 4. within a cell, top-level functions and classes are put in a canonical order (reordering does
@@ -32,8 +35,9 @@ from pathlib import Path
 
 from autograder.config import DEFAULT_COURSE
 from autograder.roster import check_student_id
+from autograder.safe_html import PAGE_CSP_META
 
-__all__ = ["Pair", "Similarity", "answer_code", "main"]
+__all__ = ["Pair", "Similarity", "main", "student_code", "template_cells"]
 
 #: copydetect's defaults: k-grams of 25 tokens, a match of 30 tokens is always found.
 NOISE_TOKENS, GUARANTEE_TOKENS = 25, 30
@@ -85,17 +89,34 @@ def _canonical_order(code: str) -> str:
     return "\n\n".join(rest + [s for _, s in sorted(defs)]) + "\n"
 
 
-def answer_code(notebook: Path) -> str:
-    """The code of ``notebook``'s answer cells, in canonical order, one block per cell."""
+def _code_cells(notebook: Path) -> list[str]:
+    """The sources of ``notebook``'s code cells, in order (a malformed cell reads as empty)."""
     data = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    blocks = []
-    for cell in data.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") == "code" and meta.get("solution"):
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else source
-            blocks.append(_canonical_order(source))
-    return "\n\n".join(blocks)
+    cells = data.get("cells", []) if isinstance(data, dict) else []
+    sources = []
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(map(str, source)) if isinstance(source, list) else str(source)
+        sources.append(source)
+    return sources
+
+
+def template_cells(released: Path) -> list[str]:
+    """The released notebook's code cells: what every student was given."""
+    return _code_cells(released)
+
+
+def student_code(notebook: Path, template: list[str]) -> str:
+    """Everything the student wrote: every code cell not exactly as released, in canonical order.
+
+    One block per cell, in the notebook's order; a cell equal (up to surrounding whitespace) to
+    one of ``template`` is given code and left out.
+    """
+    given = {t.strip() for t in template}
+    blocks = [_canonical_order(s) for s in _code_cells(notebook) if s.strip() not in given]
+    return "\n\n".join(b for b in blocks if b.strip())
 
 
 def _stable_kgrams(string: str, k: int):
@@ -159,15 +180,16 @@ def _write_report(path: Path, result: Similarity, codes, slices) -> None:
     )
     top = max((p.score for p in result.pairs), default=0.0)
     page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Similarity: {html.escape(result.assignment)}</title>
+<html><head><meta charset="utf-8">{PAGE_CSP_META}
+<title>Similarity: {html.escape(result.assignment)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}} pre{{font-size:12px}}
 mark{{background:#ffd54f}} table.code td{{width:50%}}</style></head><body>
 <h1>Similar submissions of {html.escape(result.assignment)}</h1>
 <p>{len(result.students)} submissions, {len(result.pairs)} pairs compared; {len(result.flagged)}
 at or above {result.threshold:.2f} (the highest score of all pairs: {top:.2f}). The score is the
-share of one submission's answer code (comments, names, order and the released template
-normalised away) found in the other. It is evidence for a person to read, not a verdict.</p>
+share of one submission's code (every code cell it changed or added; comments, names, order
+and the released template normalised away) found in the other. It is evidence for a person to read, not a verdict.</p>
 <table><tr><th>student</th><th>student</th><th>score</th><th>share of first</th>
 <th>share of second</th><th>tokens</th></tr>{rows}</table>
 {details}
@@ -208,12 +230,13 @@ def main(
     notebooks = sorted(folder.glob(f"*/{assignment}/{assignment}.ipynb"))
     if not notebooks:
         raise ValueError(f"no submissions of {assignment} under {folder}: run collect first")
-    template = _fingerprint("template", answer_code(released), None)
+    given = template_cells(released)
+    template = _fingerprint("template", "\n\n".join(map(_canonical_order, given)), None)
     codes, prints = {}, {}
     for notebook in notebooks:
         student = notebook.parent.parent.name
         try:
-            codes[student] = answer_code(notebook)
+            codes[student] = student_code(notebook, given)
         except (ValueError, UnicodeDecodeError):
             codes[student] = ""  # not a notebook: grade reports it
         prints[student] = _fingerprint(student, codes[student], list(template.hashes))

@@ -1,5 +1,6 @@
-"""``similarity``: a copy with renamed variables, reordered functions and comments is found;
-independently written correct solutions, and untouched templates, are not flagged."""
+"""``similarity``: a copy with renamed variables, reordered functions and comments is found,
+also when it sits in ordinary cells after untouched answer cells; independently written correct
+solutions, and untouched templates, are not flagged."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder import authoring, similarity
+from autograder import authoring, cells, similarity
 
 A = "a1_metrics"
 
@@ -248,6 +249,50 @@ def test_copy_is_flagged_and_honest_solutions_are_not(course):
     assert blanks.score == 0.0
     page = result.report.read_text()
     assert "copier and ref" in page and "<mark>" in page and "loops and" not in page
+
+
+def submit_in_extra_cells(course, student, answers):
+    """The released notebook with its answer cells untouched and, after each, a new ordinary
+    code cell (no nbgrader metadata) holding ``answers``' code for it: what the notebook runs."""
+    released = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
+    nb = authoring.submission(released, {})
+    extended = []
+    for cell in nb.cells:
+        extended.append(cell)
+        if cells.grade_id(cell) in answers:
+            extended.append(nbformat.v4.new_code_cell(answers[cells.grade_id(cell)]))
+    nb.cells = extended
+    folder = course / "submitted" / student / A
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{A}.ipynb")
+
+
+def test_a_copy_in_ordinary_cells_after_untouched_answer_cells_is_flagged(tmp_path):
+    """Attack (issue 20, class 8): the answer cells stay as released, the reference solution
+    is pasted verbatim into new cells after them; between two honest students."""
+    from autograder import release
+
+    course = tmp_path / "course"
+    release.main(assignment=A, course=course)
+    reference = authoring.solutions(authoring.read_source(A))
+    submit(course, "aloops", HONEST_LOOPS)
+    submit(course, "ref", reference)
+    submit_in_extra_cells(course, "evader", reference)
+    submit(course, "zbincount", HONEST_BINCOUNT)
+    submit(course, "blank", {})
+    result = similarity.main(assignment=A, course=course)
+    assert {(p.student_a, p.student_b) for p in result.flagged} == {("evader", "ref")}
+    caught = next(p for p in result.pairs if (p.student_a, p.student_b) == ("evader", "ref"))
+    assert caught.score > 0.9
+    honest = [p for p in result.pairs if {p.student_a, p.student_b} & {"aloops", "zbincount"}]
+    assert max(p.score for p in honest) < 0.2
+    # the evader's answer cells are the template: as code, it is the untouched notebook's
+    evader = similarity.student_code(
+        course / "submitted" / "evader" / A / f"{A}.ipynb",
+        similarity.template_cells(course / "release" / A / f"{A}.ipynb"),
+    )
+    assert "NotImplementedError" not in evader and "def confusion_counts" in evader
+    assert next(p for p in result.pairs if "blank" in (p.student_a, p.student_b)).score == 0.0
 
 
 def test_normalisation_removes_comments_and_orders_functions():
