@@ -374,7 +374,8 @@ def text_of(course: Path, student: str) -> str:
     return json.loads((submitted(course, student) / f"{A}.ipynb").read_text())["cells"][0]["source"]
 
 
-def test_a_moodle_participants_folder_is_theirs_whatever_it_nests(tmp_path):
+@pytest.mark.parametrize("given", ["zip", "folder"])
+def test_a_moodle_participants_folder_is_theirs_whatever_it_nests(tmp_path, given):
     """A student's Moodle folder holding ``s101/a1_metrics/a1_metrics.ipynb`` + ``timestamp.txt``
     (an nbgrader tree) or ``s101+a1_metrics+TIME+x/`` (an exchange folder) never becomes s101's
     submission or time; the honest participants around it are collected as usual."""
@@ -393,6 +394,11 @@ def test_a_moodle_participants_folder_is_theirs_whatever_it_nests(tmp_path):
     exchange_like.mkdir(parents=True)
     (exchange_like / f"{A}.ipynb").write_bytes(notebook("planted by edgar"))
     (exchange_like / "timestamp.txt").write_text("2030-01-01 00:00:00.000000 UTC")
+    if given == "zip":  # Moodle's "Download all submissions"
+        with zipfile.ZipFile(tmp_path / "moodle.zip", "w") as zf:
+            for path in sorted(p for p in src.rglob("*") if p.is_file()):
+                zf.write(path, path.relative_to(src).as_posix())
+        src = tmp_path / "moodle.zip"
     done = cli("collect", A, "--course", str(course), "--from", str(src), "--roster", str(r))
     assert done.returncode == 0, done.stderr
     assert text_of(course, "s101") == "rick's own"
