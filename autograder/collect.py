@@ -680,13 +680,13 @@ def _lay(
         by_hand = current is not None and current != written
         if notebook.exists() and _digest(notebook) == _digest(chosen.path):
             if by_hand or current == _stamp_text(chosen.submitted_at):
-                kept = "; kept the timestamp.txt written by hand" if by_hand else ""
-                return Collected(
+                kept = "unchanged; kept the timestamp.txt written by hand" if by_hand else ""
+                return Collected(  # the summary counts it; a line only for what was kept
                     chosen.student_id,
                     chosen.relative,
                     chosen.kind,
                     _read_or_none(target),
-                    "; ".join(filter(None, [chosen.note, f"unchanged{kept}"])),
+                    "; ".join(filter(None, [chosen.note, kept])),
                     Action.UNCHANGED,
                     chosen.late_mark,
                     hand_time=by_hand,

@@ -509,6 +509,7 @@ def test_recollecting_keeps_hand_written_times_and_says_what_it_replaces(tmp_pat
     )
     assert deadlines.read_timestamp(submitted(course, "jdoe")) == jane_late  # kept
     assert "jdoe: unchanged; kept the timestamp.txt written by hand" in done.stdout
+    assert "  epoe:" not in done.stdout  # plainly unchanged: counted, not a line each
     assert text_of(course, "rroe") == "rick again"
     assert not (submitted(course, "rroe") / "timestamp.txt").exists()
     line = next(x for x in done.stdout.splitlines() if x.startswith("  rroe:"))
