@@ -249,7 +249,7 @@ def _change(now, before, path: str) -> tuple[str, str, float] | None:
         return None
     if isinstance(before, np.ndarray):
         if not isinstance(now, np.ndarray) or now.shape != before.shape:
-            return path, f"it was an array of shape {before.shape}, it is now {_kind(now)}", np.inf
+            return path, f"{path} was an array of shape {before.shape}, now {_kind(now)}", np.inf
         same = now == before
         if before.dtype.kind in "fc" and now.dtype.kind in "fc":
             # a value put back by arithmetic (x + eps - eps) may differ in its last bits
@@ -270,7 +270,7 @@ def _change(now, before, path: str) -> tuple[str, str, float] | None:
         )
     if isinstance(before, dict):
         if not isinstance(now, dict) or set(now) != set(before):
-            return path, f"its keys were {list(before)}, they are now {_keys(now)}", np.inf
+            return path, f"the keys of {path} were {list(before)}, now {_keys(now)}", np.inf
         for key, value in before.items():
             found = _change(now[key], value, f"{path}[{key!r}]")
             if found:
@@ -278,7 +278,7 @@ def _change(now, before, path: str) -> tuple[str, str, float] | None:
         return None
     if isinstance(before, list):
         if not isinstance(now, list | tuple) or len(now) != len(before):
-            return path, f"it had {len(before)} items, it now has {_size(now)}", np.inf
+            return path, f"{path} had {len(before)} items, now {_size(now)}", np.inf
         for i, (n, b) in enumerate(zip(now, before, strict=True)):
             found = _change(n, b, f"{path}[{i}]")
             if found:
@@ -286,7 +286,7 @@ def _change(now, before, path: str) -> tuple[str, str, float] | None:
         return None
     if now is before or (type(now) is type(before) and now == before):
         return None
-    return path, f"it was {_show(before)}, it is now {_show(now)}", np.inf
+    return path, f"{path} was {_show(before)}, it is now {_show(now)}", np.inf
 
 
 def _show(value) -> str:

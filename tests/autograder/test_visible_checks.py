@@ -238,6 +238,12 @@ def _counts_as_floats(y, p):
     return tuple(float(v) for v in A1["confusion_counts"](y, p))
 
 
+def _roc_sorts_in_place(y, s):
+    order = sorted(range(len(s)), key=lambda i: -s[i])
+    y[:], s[:] = [y[i] for i in order], [s[i] for i in order]  # the caller's lists, reordered
+    return A1["roc_points"](y, s)
+
+
 A1_WRONG = {
     "counts as floats": (
         _a1_wrong(confusion_counts=_counts_as_floats),
@@ -268,6 +274,12 @@ A1_WRONG = {
         _a1_wrong(specificity=A1["recall"]),
         "test-rates",
         r"specificity\(\[0, 1, 1, 0, 1\], \[0, 1, 0, 1, 1\]\) gives 0.666667, not 0.5",
+    ),
+    "roc_points sorts its inputs in place": (
+        _a1_wrong(roc_points=_roc_sorts_in_place),
+        "test-roc",
+        r"roc_points must not modify y in place: y\[0\] was 0, it is now 1\. Inputs must not "
+        r"change",
     ),
     "unsorted thresholds": (_a1_wrong(roc_points=_roc_unsorted), "test-roc", "decreasing order"),
     "no (0, 0) point at inf": (
