@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                 folder = report.main(
                     assignment=args.assignment, course=args.course, db_url=args.db_url
                 )
-                say("wrote {} and {}", folder / "report.md", folder / "scores.png")
+                say("wrote {}, {} and {}", folder / "report.md", folder / "scores.png",
+                    folder / "questions.png")  # fmt: skip
         except ValueError as exc:
             say("error: {}", exc, file=sys.stderr)
             return 2

@@ -2,7 +2,10 @@
 
 Writes ``course/reports/ASSIGNMENT/report.md`` (a table per check: mean score as a fraction of
 its points over the students graded on it, share with full marks, how many still wait for a
-person) and ``scores.png`` (histogram of total scores, bar chart of difficulty). Every number
+person; then per question, :mod:`autograder.handgrade.analytics`: the most common failure
+kinds of the automatic checks and the rubric items applied most often), ``scores.png``
+(histogram of total scores, bar chart of difficulty) and ``questions.png`` (the points earned
+per check and question). Every number
 is the gradebook's (:func:`autograder.gradebook.read_grades`); failed and stale submissions
 are counted apart, never as zeros, and answers pending hand grading are kept apart too.
 """
@@ -92,8 +95,13 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
         lines += ["", "Failed or stale submissions:", ""] + [
             f"- {_md(g.student_id)}: {_md(g.reason)}" for g in apart
         ]
+    from autograder.handgrade import analytics  # per question: plots, failure kinds, rubric
+    from autograder.handgrade.store import applied_items
+
+    lines += analytics.section(graded, checks, applied_items(course, assignment), _md)
     folder = course / "reports" / assignment
     folder.mkdir(parents=True, exist_ok=True)
+    analytics.plot(graded, checks, folder / "questions.png")
     (folder / "report.md").write_text("\n".join(lines) + "\n")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
     ax1.hist([g.score for g in graded], bins=10, color="tab:blue")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autograder.handgrade.records import AuditEntry, Mark, RegradeRequest, RubricItem, check_grader
 
-__all__ = ["FOLDER", "State", "Store"]
+__all__ = ["FOLDER", "State", "Store", "applied_items"]
 
 FOLDER = "handgrade"
 FORMAT = 1
@@ -183,3 +183,20 @@ class Store:
             return []
         with self.audit_path.open(encoding="utf-8") as handle:
             return [AuditEntry.from_dict(json.loads(line)) for line in handle if line.strip()]
+
+
+def applied_items(course: Path, assignment: str) -> dict[str, dict[str, tuple[RubricItem, ...]]]:
+    """student -> question -> the rubric items applied to the answer (for feedback, report).
+
+    Empty when nobody graded ``assignment`` by hand here; reading never creates the store.
+    """
+    store = Store(course, assignment)
+    if not store.state_path.is_file():
+        return {}
+    state = store.read()
+    found: dict[str, dict[str, tuple[RubricItem, ...]]] = {}
+    for (question, student), mark in sorted(state.marks.items()):
+        items = tuple(state.items[i] for i in mark.items if i in state.items)
+        if items:
+            found.setdefault(student, {})[question] = items
+    return found

@@ -407,3 +407,35 @@ def test_handgrade_refuses_to_serve_root_owned_course_as_root(course):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and "will not serve as root" in done.stderr
+
+
+# -- what feedback and report show -------------------------------------------------------------
+
+
+def test_feedback_shows_the_rubric_items_and_report_the_per_question_analytics(course):
+    from autograder import feedback, report
+
+    session = Session(course, A)
+    try:
+        groups = session.view("q1")["groups"]
+        session.add_item("q1", "Full answer <script>x</script>", 2)
+        session.add_item("q1", "No answer", 0)
+        session.apply("q1", "i1", [m["id"] for m in groups[0]["members"]], True)
+        session.apply("q1", "i2", [m["id"] for m in groups[1]["members"]], True)
+        session.comment("q1", [groups[0]["members"][0]["id"]], "Well put.")
+        graded = session.names.student[groups[0]["members"][0]["id"]]
+        untouched = session.names.student[groups[2]["members"][0]["id"]]
+    finally:
+        session.close()
+    pages = feedback.main(assignment=A, course=course, book="https://example.org/book/")
+    text = {p.parent.parent.name: p.read_text() for p in pages}
+    assert "<em>rubric:</em> Full answer &lt;script&gt;x&lt;/script&gt; (+2)" in text[graded]
+    assert "Well put." in text[graded] and "<script>x" not in text[graded]
+    assert "rubric:" not in text[untouched] and "to be graded by hand" in text[untouched]
+    folder = report.main(assignment=A, course=course)
+    md = (folder / "report.md").read_text()
+    assert "| failed | 6 | test-accuracy 6 |" in md  # s01, s03, ... s11 (handgrade_class)
+    assert "| q1 | Full answer &lt;script&gt;x&lt;/script&gt; | +2 | 4 |" in md
+    assert "| q1 | No answer | +0 | 3 |" in md
+    assert md.index("Full answer") < md.index("No answer")  # most applied first
+    assert (folder / "questions.png").stat().st_size > 5000
