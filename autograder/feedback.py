@@ -89,8 +89,9 @@ def _lesson_link(lesson: str, base: str) -> str:
     return f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
 
 
-def _cell_row(check: dict, cell, base: str) -> str:
-    """One check's row: points from the gradebook, why from the grader's typed outcome."""
+def _cell_row(check: dict, cell, base: str, items=()) -> str:
+    """One check's row: points from the gradebook, why from the grader's typed outcome;
+    ``items``: the rubric items a hand grader applied (``python -m autograder handgrade``)."""
     points = check["points"]
     if cell is None:
         score, result, ok = "—", "not graded", False
@@ -111,6 +112,9 @@ def _cell_row(check: dict, cell, base: str) -> str:
     comment = ""
     if cell is not None and cell.comment:
         comment = f"<br><em>grader's comment:</em> {html.escape(cell.comment)}"
+    if cell is not None and cell.manual is not None and items:
+        said = "; ".join(f"{i.description} ({i.points:+g})" for i in items)
+        comment = f"<br><em>rubric:</em> {html.escape(said)}{comment}"
     rubric = check.get("rubric") or ""
     expects = check["expects"] or rubric
     return (
@@ -124,8 +128,9 @@ def _cell_row(check: dict, cell, base: str) -> str:
     )
 
 
-def render(assignment: str, grade, checks: list[dict], base: str) -> str:
-    """The page of one :class:`~autograder.gradebook.StudentGrade`."""
+def render(assignment: str, grade, checks: list[dict], base: str, applied=None) -> str:
+    """The page of one :class:`~autograder.gradebook.StudentGrade`; ``applied``: question ->
+    the rubric items applied to this student's answer."""
     student = grade.student_id
     if grade.status == "graded":
         summary = f"{grade.score:g} of {grade.max_score:g} points"
@@ -134,7 +139,9 @@ def render(assignment: str, grade, checks: list[dict], base: str) -> str:
             summary += f" (after a late penalty of {grade.penalty:g}: {late} late)"
         if grade.pending:
             summary += f"; {len(grade.pending)} answers still to be graded by hand"
-        rows = [_cell_row(c, grade.cells.get(c["grade_id"]), base) for c in checks]
+        items = applied or {}
+        rows = [_cell_row(c, grade.cells.get(c["grade_id"]), base, items.get(c["grade_id"], ()))
+                for c in checks]  # fmt: skip
     else:
         summary = f"not graded: {html.escape(grade.reason)}"
         rows = [_cell_row(c, None, base) for c in checks]
@@ -168,6 +175,7 @@ def main(
     (default: the course's SQLite file, which must exist).
     """
     from autograder.gradebook import read_grades
+    from autograder.handgrade.store import applied_items
 
     book = book or os.environ.get("AUTOGRADER_BOOK_URL") or published_book()
     base = book_base(book) if book else BOOK.as_uri() + "/"  # the local book, built or not yet
@@ -182,12 +190,13 @@ def main(
     if not grades:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
     checks = graded_cells(course, assignment)
+    applied = applied_items(course, assignment)
     written = []
     for grade in grades:
         target = course / "feedback" / grade.student_id / assignment / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(".feedback.html.tmp")
-        tmp.write_text(render(assignment, grade, checks, base))
+        tmp.write_text(render(assignment, grade, checks, base, applied.get(grade.student_id)))
         tmp.replace(target)
         written.append(target)
     return written
