@@ -178,7 +178,7 @@ def _budgeted(answer: dict, budget: OutputBudget) -> dict:
         answer["stdout"] = budget.take(answer["stdout"])
     error = answer.get("error")
     if isinstance(error, dict):
-        for key in _ERROR_TEXT:
+        for key in ("evalue", "traceback"):  # (the name is at most 100 characters: kept)
             if isinstance(error.get(key), str):
                 error[key] = budget.take(error[key])
     return answer

@@ -262,9 +262,7 @@ class _Runner:
             self.sandbox.start(timeout=max(1.0, self.deadline - time.monotonic()))
             for code in self.replay:  # (their output was kept the first time)
                 left = self.deadline - time.monotonic()
-                self.sandbox.request(
-                    {"op": "run", "code": code}, timeout=max(left, 0.1), budget=OutputBudget(0)
-                )
+                self.sandbox.request({"op": "run", "code": code}, timeout=max(left, 0.1))
         return self.sandbox
 
     def close(self) -> None:
@@ -283,8 +281,8 @@ class _Runner:
 
     def run(self, code: str, timeout: float, keep: bool = True) -> dict:
         """Run a cell; its output and error texts are charged to the notebook's budget when
-        ``keep`` (else they are dropped)."""
-        budget = self.budget if keep else OutputBudget(0)
+        ``keep`` (else the caller drops them)."""
+        budget = self.budget if keep else None
         answer = self._request({"op": "run", "code": code}, timeout, budget=budget)
         self.replay.append(code)
         return answer
@@ -303,7 +301,7 @@ class _Runner:
             "observe": observe,
         }
         left = self.check_deadline - time.monotonic()
-        answer = self._request(message, left, callbacks, budget=OutputBudget(0))
+        answer = self._request(message, left, callbacks)
         if not answer.get("ok"):
             error = answer.get("error") or {}
             if error.get("ename") == "ReferenceUsed":
@@ -329,9 +327,7 @@ class _Runner:
         return ObservedCall(value, [self._plain(a) for a in args_after], kwargs_after)
 
     def weights(self, remote: Remote):
-        answer = self._request(
-            {"op": "weights", "target": wire.encode(remote._target)}, 60, budget=OutputBudget(0)
-        )
+        answer = self._request({"op": "weights", "target": wire.encode(remote._target)}, 60)
         if not answer.get("ok"):
             raise StudentError(f"could not read the weights of {remote._label}")
         try:
@@ -390,6 +386,15 @@ def _seeded(seed: int):
     if hasattr(hidden, "seeded"):
         return hidden.seeded(seed)
     return contextlib.nullcontext()  # pragma: no cover - an older hidden package
+
+
+def _noting():
+    """The notes a passing check writes (:func:`autograder.hidden.note`)."""
+    from autograder import hidden
+
+    if hasattr(hidden, "noting"):
+        return hidden.noting()
+    return contextlib.nullcontext([])  # pragma: no cover - an older hidden package
 
 
 @contextlib.contextmanager
@@ -566,7 +571,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         runner.check_deadline = min(deadline, time.monotonic() + limit)
         try:
             compiled = compile(code, f"<hidden check {grade_id}>", "exec")
-            exec(compiled, {"__builtins__": builtins}, _Names(runner, self._graded_names))
+            with _noting() as notes:  # what a passing check tells the student (hidden.note)
+                exec(compiled, {"__builtins__": builtins}, _Names(runner, self._graded_names))
         except SandboxTimeout:
             if notebook_binds:
                 limit_s = self._options.notebook_timeout
@@ -585,4 +591,4 @@ class SandboxedExecute(NbGraderPreprocessor):
                 "grader_error",
                 f"the check {grade_id} itself failed ({type(exc).__name__}: {exc})"[:300],
             )
-        return outcome("passed")
+        return outcome("passed", "; ".join(notes)[:300])

@@ -90,11 +90,13 @@ def test_a_notebook_keeps_at_most_its_output_budget_in_every_mode(tmp_path, mode
         for _ in range(40):
             kept.append(_run(box, "print('é' * 100_000)", budget=budget)["stdout"])
         after = _run(box, "print(6 * 7)", budget=budget)
+        raised = _run(box, "raise ValueError('x' * 100)", budget=budget)["error"]
         honest = _run(box, "print(6 * 7)")
     total = sum(len(t.encode()) for t in kept)
     assert 1_000_000 <= total <= 1_000_000 + 200, total
     assert sum("output limit" in t for t in kept) == 1
     assert after["ok"] and after["stdout"] == "" and honest["stdout"] == "42\n"
+    assert raised["ename"] == "ValueError" and raised["evalue"] == ""  # the name is kept
 
 
 def test_the_answer_to_a_cell_is_refused_from_its_header_when_over_its_bound(tmp_path):

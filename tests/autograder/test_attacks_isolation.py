@@ -5,7 +5,8 @@ kernel for the whole sandbox (memfd, shared memory, many processes), printed out
 message sizes are counted where the grader receives them, one sandbox cannot take more than
 its CPU share nor another's processes, no uid or keyring is shared with another sandbox
 (concurrent or later), and no socket but ``AF_UNIX`` can be made. Most run at the Sandbox
-level (cheap); one graded batch puts the CPU, memory and process attackers between honest
+level (cheap), each in both ways a namespace sandbox starts (forked from the fork server and
+executed by ``unshare``: the ``start`` fixture); one graded batch puts the CPU, memory and process attackers between honest
 students while a second grading run grades honest students at the same time.
 
 Guarantees that need cgroups are skipped (with the reason) where the machine has none; what
@@ -30,6 +31,15 @@ CAPS = capabilities()
 needs_cgroups = pytest.mark.skipif(not CAPS["cgroups"], reason="no cgroups here")
 needs_seccomp = pytest.mark.skipif(not CAPS["seccomp"], reason="no seccomp filter here")
 MB = 2**20
+
+
+@pytest.fixture(params=["forked", "executed"])
+def start(request, monkeypatch):
+    """How a namespace sandbox starts, for every attack on one: forked from the zygote (the
+    default), or ``unshare`` executing the harness (``AUTOGRADER_ZYGOTE=0``); the environment
+    reaches the grading processes a test starts too."""
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", "1" if request.param == "forked" else "0")
+    return request.param
 
 
 def _box(tmp_path: Path, name: str = "box", slot: int = 0, **limits) -> Sandbox:
@@ -80,7 +90,7 @@ def _run(box: Sandbox, code: str, timeout: float = 60) -> dict:
     ],
     ids=["memfd-40x60MB", "eight-processes", "tmpfs-and-heap"],
 )
-def test_memory_is_counted_for_the_whole_sandbox(tmp_path, attack):
+def test_memory_is_counted_for_the_whole_sandbox(start, tmp_path, attack):
     with _box(tmp_path, memory_mb=512, scratch_mb=128) as box:
         try:
             answer = _run(box, attack, timeout=120)
@@ -95,7 +105,7 @@ def test_memory_is_counted_for_the_whole_sandbox(tmp_path, attack):
 
 
 @needs_cgroups
-def test_a_memory_death_is_told_by_the_kernel_not_by_the_submission(tmp_path):
+def test_a_memory_death_is_told_by_the_kernel_not_by_the_submission(start, tmp_path):
     with _box(tmp_path, memory_mb=256) as box, pytest.raises(SandboxDied) as died:
         code = """
         import os
@@ -140,7 +150,7 @@ print(json.dumps({**result, "grew_mb": (after - before) / 1024}))
 
 
 @pytest.mark.parametrize("count", [100, 15], ids=["100x4MB", "15x4MB"])
-def test_printed_output_is_capped_by_the_grader_whatever_the_harness_says(tmp_path, count):
+def test_printed_output_is_capped_by_the_grader_whatever_the_harness_says(start, tmp_path, count):
     """After raising the harness's own limits, 100 x 4 MB (over the 64 MB of any message) and
     15 x 4 MB (over the answer to a cell, ``MAX_RUN_ANSWER``) are both refused from their
     header, before the body is read: the grader's process grows by a bounded amount."""
@@ -154,7 +164,7 @@ def test_printed_output_is_capped_by_the_grader_whatever_the_harness_says(tmp_pa
 
 
 @pytest.mark.parametrize("size", [10**7, 10**5], ids=["10MB", "100kB"])
-def test_error_texts_are_capped_by_the_grader(tmp_path, size):
+def test_error_texts_are_capped_by_the_grader(start, tmp_path, size):
     """Forged error texts: 21 MB of them are an answer to a cell over its bound (refused from
     the header, as ``output``); 210 kB of them are cut to the grader's limits."""
     code = f"""
@@ -201,7 +211,7 @@ print(16)
 
 @needs_cgroups
 @pytest.mark.parametrize("attack", [_SPIN, _DAEMONS], ids=["setsid-loops", "daemons"])
-def test_sixteen_busy_loops_get_one_core(tmp_path, attack):
+def test_sixteen_busy_loops_get_one_core(start, tmp_path, attack):
     """The kernel's own count of the sandbox's CPU time: at most ``cpus`` cores' worth of the
     wall time, however many processes spin (16 would take every core of the machine)."""
     with _box(tmp_path, cpus=1) as box:
@@ -214,7 +224,7 @@ def test_sixteen_busy_loops_get_one_core(tmp_path, attack):
 
 
 @needs_cgroups
-def test_closing_kills_every_process_and_removes_the_group(tmp_path):
+def test_closing_kills_every_process_and_removes_the_group(start, tmp_path):
     with _box(tmp_path) as box:
         _run(box, _SPIN)
         folders = list(box.cgroup.folders.values())
@@ -237,7 +247,7 @@ except OSError as exc:
 """
 
 
-def test_filling_the_process_limit_leaves_a_concurrent_sandbox_untouched(tmp_path):
+def test_filling_the_process_limit_leaves_a_concurrent_sandbox_untouched(start, tmp_path):
     if not (CAPS["cgroups"] or CAPS["as_root"]):
         pytest.skip("the process limit is the grading user's here (no cgroups, not root)")
     with _box(tmp_path, "filler", slot=0, processes=24) as filler:
@@ -265,7 +275,7 @@ def find(ring, text):
 
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="syscall numbers")
-def test_no_kernel_keyring_is_shared_with_another_sandbox_or_the_grader(tmp_path):
+def test_no_kernel_keyring_is_shared_with_another_sandbox_or_the_grader(start, tmp_path):
     """A key added to the user and session keyrings by one student is not found by the next
     student of the same slot, nor by a concurrent sandbox; the grader's own session key is
     not found inside."""
@@ -337,7 +347,7 @@ print(libc.syscall(425, 8, ctypes.create_string_buffer(120)), ctypes.get_errno()
 
 @needs_seccomp
 @pytest.mark.parametrize("mode", ["namespaces", "rlimits"])
-def test_no_socket_but_af_unix(tmp_path, monkeypatch, mode):
+def test_no_socket_but_af_unix(start, tmp_path, monkeypatch, mode):
     if mode == "namespaces" and CAPS["mode"] != "namespaces":
         pytest.skip("namespace sandbox unavailable")
     monkeypatch.setenv("AUTOGRADER_SANDBOX", mode)
