@@ -10,6 +10,7 @@ only when one is), which keeps a no-change rebuild short.
 """
 
 import hashlib
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,29 @@ def to_notebook(text: str):
     notebook.metadata.pop("jupytext", None)
     for number, cell in enumerate(notebook.cells):
         cell.id = f"cell-{number}"  # nbformat would draw random ids: a rewrite every build
+    return notebook
+
+
+def is_claim_cell(cell) -> bool:
+    """A hidden cell (tag ``remove-cell``) that checks a claim (``coursekit.claims.claim``)."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return (
+        cell.get("cell_type") == "code"
+        and "remove-cell" in tags
+        and re.search(r"\bclaim\(", "".join(cell.get("source", ""))) is not None
+    )
+
+
+def reader_copy(notebook):
+    """The notebook a reader downloads or opens in Colab/Binder: without the claim cells.
+
+    A claim is checked where the book is built; in a reader's kernel (another CPU, another
+    library version) it is not the reader's business, and a claim that fails there would stop
+    "Run all". Only hidden claim cells go: everything the page shows, and the exercise checks
+    (they compare the reader's own function with ``coursekit``'s), stay. No later cell reads a
+    name a claim cell defines (``tests/book/test_prepare_lessons.py`` checks every lesson).
+    """
+    notebook.cells = [cell for cell in notebook.cells if not is_claim_cell(cell)]
     return notebook
 
 

@@ -130,7 +130,8 @@ def branch_files(repo: launch.Repository, commit: str = "HEAD", root: Path = ROO
     }
     sources = _git("ls-tree", "--name-only", commit, "notebooks/lessons/", root=root)
     for path in sorted(p for p in sources.splitlines() if p.endswith(".md")):
-        notebook = prepare_lessons.to_notebook(_git("show", f"{commit}:{path}", root=root))
+        text = _git("show", f"{commit}:{path}", root=root)
+        notebook = prepare_lessons.reader_copy(prepare_lessons.to_notebook(text))
         notebook.cells.insert(0, colab_cell(repo, requirements))
         page = f"lessons/{Path(path).stem}"
         files[repo.notebook_path(page)] = (nbformat.writes(notebook) + "\n").encode()

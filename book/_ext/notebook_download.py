@@ -8,6 +8,10 @@ link of the page's own origin, and a page opened from ``file://`` has none: Chro
 URL (the lesson sources are 5 to 20 kB), with ``download="NAME.ipynb"``: saved, not shown,
 from ``file://`` and from a web server alike.
 
+The notebook a reader downloads is the reader's copy (:func:`strip_claims`): without the
+hidden cells that check the lesson's claims, which hold where the book is built and are no
+business of a reader's kernel.
+
 The theme's button macro has no place for extra attributes, so the written pages are
 rewritten once the build has finished: idempotent (a rewritten link no longer matches), so a
 no-change rebuild writes nothing.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -40,9 +45,29 @@ def add_download_attribute(html: str, page: Path) -> str:
     return _LINK.sub(replace, html)
 
 
+def strip_claims(source: Path) -> None:
+    """Make the downloadable notebook ``source`` the reader's copy: no hidden claim cells.
+
+    (``prepare_lessons.reader_copy``: the Colab and Binder notebooks are the same copy.)
+    Rewritten only when that changes it, so a no-change rebuild writes nothing.
+    """
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from prepare_lessons import reader_copy
+
+    text = source.read_text(encoding="utf-8")
+    notebook = nbformat.reads(text, as_version=4)
+    kept = len(reader_copy(notebook).cells)
+    if kept != len(nbformat.reads(text, as_version=4).cells):
+        source.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+
+
 def _rewrite_pages(app, exception):
     if exception is not None or app.builder.format != "html":
         return
+    for source in (Path(app.outdir) / "_sources").rglob("*.ipynb"):
+        strip_claims(source)
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         new = add_download_attribute(text, page)

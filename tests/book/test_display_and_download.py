@@ -74,3 +74,21 @@ def test_download_links_carry_the_notebook_and_save_it_under_its_name(tmp_path):
 def test_a_download_link_to_a_missing_file_is_left_alone(tmp_path):
     page = tmp_path / "lessons" / "NAME.html"
     assert notebook_download.add_download_attribute(PAGE, page) == PAGE
+
+
+def test_the_downloaded_notebook_is_the_readers_copy_without_claim_cells(tmp_path):
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("claim('x is 1', x == 1)", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("print(x)"),
+    ]
+    source = tmp_path / "NAME.ipynb"
+    source.write_text(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))
+    notebook_download.strip_claims(source)
+    kept = nbformat.reads(source.read_text(), as_version=4).cells
+    assert [c.source for c in kept] == ["x = 1", "print(x)"]
+    written = source.stat().st_mtime_ns
+    notebook_download.strip_claims(source)  # nothing left to strip: not rewritten
+    assert source.stat().st_mtime_ns == written

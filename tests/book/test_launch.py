@@ -182,8 +182,9 @@ def test_publish_writes_one_notebook_per_lesson_and_leaves_the_checkout_alone(cl
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
         source = _git("show", f"HEAD:notebooks/lessons/{name}.md", cwd=clone)
-        expected = prepare_lessons.to_notebook(source).cells
+        expected = prepare_lessons.reader_copy(prepare_lessons.to_notebook(source)).cells
         assert notebook.cells[1:] == expected, name
+        assert not any(prepare_lessons.is_claim_cell(c) for c in notebook.cells)  # reader's copy
         first = notebook.cells[0]
         assert first.metadata["tags"] == ["remove-cell"]  # not shown on a page
         assert f"coursekit @ git+{bare.as_uri()}@notebooks" in first.source

@@ -66,3 +66,81 @@ def test_a_deleted_notebook_is_written_again_even_with_its_stamp(folders):
     (target / "01_a.ipynb").unlink()
     prepare_lessons.main()
     assert (target / "01_a.ipynb").exists()
+
+
+def _names(code: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads)."""
+    import ast
+
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store | ast.Del) else read).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+    return bound, read
+
+
+def names_only_claims_define(notebook) -> set[str]:
+    """Names a kept cell reads that, before it, only a (stripped) claim cell defined."""
+    by_claims, by_kept, missing = set(), set(), set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        bound, read = _names(cell.source)
+        if prepare_lessons.is_claim_cell(cell):
+            by_claims |= bound
+        else:
+            missing |= (read - by_kept - bound) & by_claims
+            by_kept |= bound
+    return missing
+
+
+CLAIMED = (
+    MYST_HEADER
+    + """
+```{code-cell} ipython3
+loss = 0.5
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+from coursekit.claims import claim
+ratio = loss / 2
+claim("the loss is small", loss < 1)
+```
+
+```{code-cell} ipython3
+print(loss)
+```
+"""
+)
+
+
+def test_the_readers_copy_has_no_claim_cells_and_keeps_the_rest():
+    notebook = prepare_lessons.to_notebook(CLAIMED)
+    copy = prepare_lessons.reader_copy(prepare_lessons.to_notebook(CLAIMED))
+    assert [c.source for c in copy.cells] == ["loss = 0.5", "print(loss)"]
+    assert len(notebook.cells) == 3
+    assert names_only_claims_define(copy) == set()
+
+
+def test_a_cell_that_reads_what_only_a_claim_cell_defined_is_found():
+    """The check below would see a reader's copy that stops with a NameError."""
+    planted = prepare_lessons.to_notebook(CLAIMED.replace("print(loss)", "print(ratio)"))
+    assert names_only_claims_define(planted) == {"ratio"}
+
+
+@pytest.mark.parametrize(
+    "lesson", sorted(p.stem for p in (ROOT / "notebooks" / "lessons").glob("*.md"))
+)
+def test_every_lessons_reader_copy_runs_without_its_claim_cells(lesson):
+    """No kept cell reads a name that only a stripped claim cell defines; no claim is left."""
+    text = (ROOT / "notebooks" / "lessons" / f"{lesson}.md").read_text()
+    notebook = prepare_lessons.to_notebook(text)
+    assert names_only_claims_define(notebook) == set()
+    copy = prepare_lessons.reader_copy(notebook)
+    assert not any("claim(" in c.source for c in copy.cells if c.cell_type == "code")
