@@ -15,9 +15,12 @@ Data: the exercise sheet's basketball shot log does not ship with any package. T
 stand-in is the 8x8 digits fed raw (pixel values 0 to 16), as the sheet feeds its features
 unscaled; there the three rates show the three outcomes: 1e-6 barely moves, 0.01 trains, and
 1 blows the loss up in the first epoch and leaves the network predicting one distribution
-for every input (the loss of guessing). Standardized, the same digits train *well* at
-1 (and so do standardized breast-cancer data): whether a rate is too large depends on the
-data and its scaling.
+for every input (the loss of guessing). Standardized, the same digits train *well* at 0.3,
+which blows the raw digits up: whether a rate is too large depends on the data and its
+scaling. (At 1 the standardized digits sit on the edge of stability: whether a run trains or
+blows up changes with the seed, the CPU's kernels and the thread count, so no lesson claims
+either.) A run that diverges to NaN or inf is a result, not an error: "too large", with the
+epoch where it happened (:func:`diverged_epoch`).
 
 Lesson: chapter 4, "The learning rate". numpy only at import; torch, keras and matplotlib are
 imported inside the functions.
