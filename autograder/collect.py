@@ -644,8 +644,10 @@ def _other_assignment(path: Path, assignment: str, released: dict[str, set[str]]
     released assignment, it is not judged (the repair step sees it when it is graded).
     """
     mine = released.get(assignment)
+    if not mine:
+        return None  # not released: nothing to compare with
     ids = _graded_ids(path)
-    if not mine or not ids or ids & mine:
+    if not ids or ids & mine:
         return None
     others = {a: len(ids & g) for a, g in released.items() if a != assignment and ids & g}
     return max(others, key=others.get) if others else None
