@@ -101,8 +101,9 @@ def _cell_row(check: dict, cell, base: str, items=()) -> str:
         score = f"{cell.score:g}"
         ok = cell.score >= points
         outcome = cell.outcome
-        if ok:
-            result = "passed"
+        if ok:  # with what the check noted (a4: the accuracy reached)
+            note = outcome.message if outcome is not None and outcome.kind == "passed" else ""
+            result = f"passed: {note.splitlines()[0][:300]}" if note else "passed"
         elif cell.manual is not None:
             result = "graded by hand"
         elif outcome is not None and outcome.message:

@@ -46,6 +46,8 @@ __all__ = [
     "StudentRaised",
     "call",
     "call_observed",
+    "note",
+    "noting",
     "reference_guard",
     "seeded",
     "student_rng",
@@ -54,6 +56,9 @@ __all__ = [
 
 _COURSEKIT = str(Path(__file__).resolve().parents[2] / "coursekit")
 _SEED: contextvars.ContextVar[int | None] = contextvars.ContextVar("autograder_seed", default=None)
+_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "autograder_notes", default=None
+)
 
 
 class ReferenceUsed(AssertionError):
@@ -74,6 +79,26 @@ class InputModified(AssertionError):
 
 class StudentRaised(AssertionError):
     """A graded function called locally raised (the sandbox reports its own the same way)."""
+
+
+def note(text: str) -> None:
+    """Tell the student something about a check that passes (e.g. the accuracy reached), in the
+    check's own words: its outcome's message, shown in feedback beside "passed". Outside
+    :func:`noting` (local calls) it is dropped."""
+    notes = _NOTES.get()
+    if notes is not None:
+        notes.append(str(text)[:200])
+
+
+@contextlib.contextmanager
+def noting():
+    """Collect what the checks run inside the block :func:`note` (a list, read after it)."""
+    notes: list[str] = []
+    token = _NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.reset(token)
 
 
 @contextlib.contextmanager

@@ -91,6 +91,15 @@ def test_a_network_to_the_spec_passes_in_either_framework(graded, student):
     # the review answers wait for a person: pending, not 0
     assert all(result.scores[q] is None for q in ("q1", "q2", "q3", "q4"))
     assert result.pending == ["q1", "q2", "q3", "q4"] and result.score == 6
+    # the passing check says the accuracy reached (hidden.note), and feedback shows it
+    said = result.cells["test-accuracy"].outcome.message
+    assert said.startswith("test accuracy ") and "(at least 88% asked)" in said, said
+    assert 0.88 <= float(said.split()[2].rstrip("%")) / 100 <= 1
+    from autograder import feedback
+
+    feedback.main(assignment="a4_mlp", course=graded[0], book="https://book.example.org/")
+    page = (graded[0] / "feedback" / student / "a4_mlp" / "feedback.html").read_text()
+    assert f"passed: {said}" in page
 
 
 def test_the_accuracy_check_recomputes_the_specified_network_from_its_weights(graded):
