@@ -21,6 +21,7 @@ import numpy as np
 from autograder.hidden import InputModified, call, student_rng
 from autograder.hidden.strict import as_array, expect_dict
 from autograder.visible import coursecheck
+from autograder.visible.coursecheck import Mistake
 
 __all__ = [
     "expect_backward",
@@ -50,7 +51,7 @@ def _copy(params: dict) -> dict:
 
 
 def known_wrong_backward(params: dict, X, y) -> dict[str, dict[str, np.ndarray]]:
-    r"""mistake -> the gradients that mistake gives on ``(params, X, y)`` (keys of ``MISTAKES``).
+    r"""mistake -> the gradients that mistake gives on ``(params, X, y)`` (``coursecheck.Mistake``).
 
     From the right pass (:func:`coursekit.xor.backward`, mean loss): ReLU'(0) = 1;
     :math:`dz_1 = da_1 \odot a_1`; no ReLU' (:math:`dz_1 = da_1`); and the sigmoid's derivative
@@ -70,10 +71,10 @@ def known_wrong_backward(params: dict, X, y) -> dict[str, dict[str, np.ndarray]]
     dz2, da1, a2 = right["dz2"], right["da1"], cache["a2"]
     twice = dz2 * a2 * (1 - a2)  # (n, 1)
     return {
-        "ReLU'(0) = 1": {k: relu_one[k] for k in _GRADS},
-        "times a1": grads(dz2, da1 * cache["a1"]),
-        "no ReLU'": grads(dz2, da1),
-        "sigmoid' twice": grads(twice, (twice @ p["W2"].T) * (cache["z1"] > 0)),
+        Mistake.RELU_PRIME_0_IS_1: {k: relu_one[k] for k in _GRADS},
+        Mistake.TIMES_A1: grads(dz2, da1 * cache["a1"]),
+        Mistake.NO_RELU_PRIME: grads(dz2, da1),
+        Mistake.SIGMOID_PRIME_TWICE: grads(twice, (twice @ p["W2"].T) * (cache["z1"] > 0)),
     }
 
 
@@ -158,8 +159,7 @@ def expect_backward(forward, backward) -> None:
             g = got[name]
             if type(g) is np.ndarray and g.shape == (n, *want.shape) and want.ndim == 1:
                 raise AssertionError(
-                    f"backward: {name} has the wrong shape on {where} "
-                    f"({coursecheck.MISTAKES['batch axis']})"
+                    f"backward: {name} has the wrong shape on {where} ({Mistake.BATCH_AXIS.hint})"
                 )
             value = as_array(g, name=f"backward: {name}", shape=want.shape, where=where)
             if not np.isclose(value, want, rtol=1e-9, atol=1e-12).all():
@@ -194,7 +194,7 @@ def expect_sgd_step(sgd_step) -> None:
     for name in expected:
         value = as_array(got[name], name=f"sgd_step: {name}", shape=expected[name].shape)
         if not np.isclose(value, expected[name], rtol=1e-12, atol=1e-12).all():
-            ascent = {"ascent": params[name] + lr * grads["d" + name]}
+            ascent = {Mistake.ASCENT: params[name] + lr * grads["d" + name]}
             hint = coursecheck.diagnose(value, expected[name], ascent, values=False, rtol=1e-12)
             raise AssertionError(f"sgd_step: {name} is updated wrongly{hint}")
 
@@ -319,7 +319,7 @@ def expect_numerical_gradient(numerical_gradient) -> None:
         want = expected[name]
         value = as_array(got[name], name=f"numerical_gradient: {name}", shape=want.shape)
         if not np.isclose(value, want, rtol=1e-7, atol=1e-9).all():
-            one_sided = {"one-sided": _one_sided(loss.value, params, name)}
+            one_sided = {Mistake.ONE_SIDED: _one_sided(loss.value, params, name)}
             hint = coursecheck.diagnose(value, want, one_sided, values=False, rtol=1e-7, atol=1e-9)
             raise AssertionError(
                 f"numerical_gradient: {name} does not match central differences{hint}"

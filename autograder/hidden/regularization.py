@@ -17,6 +17,7 @@ from autograder.hidden.strict import (
     expect_scalar,
 )
 from autograder.visible import coursecheck
+from autograder.visible.coursecheck import Mistake
 
 __all__ = ["expect_decay", "expect_dropout", "expect_early_stopping", "expect_l2"]
 
@@ -56,13 +57,13 @@ def expect_l2(l2_penalty, l2_grad) -> None:
             call(l2_grad, params, lam, names=_L2), tuple(grad), name="l2_grad", where=where
         )
         for name in grad:
-            kind = "bias gradient" if params[name].ndim == 1 else "no factor 2"
+            kind = Mistake.BIAS_GRADIENT if params[name].ndim == 1 else Mistake.NO_FACTOR_2
             expect_array(
                 got[name],
                 grad[name],
                 name=f"l2_grad: {name}",
                 where=where,
-                hint=f" ({coursecheck.MISTAKES[kind]})",
+                hint=f" ({kind.hint})",
             )
 
 
@@ -93,8 +94,7 @@ def expect_dropout(dropout) -> None:
             keeps_rate = abs(zeroed - (1 - rate)) < 0.03
             raise AssertionError(
                 f"{name} zeroes too {'many' if zeroed > rate else 'few'} of the units: about "
-                f"{rate:.0%} is asked for"
-                + (f" ({coursecheck.MISTAKES['keeps rate']})" if keeps_rate else "")
+                f"{rate:.0%} is asked for" + (f" ({Mistake.KEEPS_RATE.hint})" if keeps_rate else "")
             )
         if not np.allclose(out[kept], a[kept] / (1 - rate), rtol=1e-9, atol=0.0):
             variants = coursecheck.dropout_variants(a[kept], rate)
@@ -164,10 +164,10 @@ def _stopping_hint(got: tuple, want: tuple) -> str:
     (g_stop, g_best), (stop, best) = got, want
     if g_stop != stop:
         if stop is not None and g_stop == stop + 1:
-            return f" ({coursecheck.MISTAKES['one late']})"
+            return f" ({Mistake.ONE_LATE.hint})"
         return " (the stop epoch is wrong: when does it stop?)"
     if g_best == g_stop and g_best != best:
-        return f" ({coursecheck.MISTAKES['keeps the stop']})"
+        return f" ({Mistake.KEEPS_THE_STOP.hint})"
     return " (the stop epoch is right; the best epoch, whose weights are kept, is wrong)"
 
 
@@ -185,7 +185,7 @@ def expect_decay(per_epoch_decay, keras_decay) -> None:
             where=f"epoch {epoch}",
             rtol=1e-12,
             atol=1e-12,
-            hint=f": {coursecheck.MISTAKES['off by one']}",
+            hint=f": {Mistake.OFF_BY_ONE.hint}",
         )
     steps = int(rng.integers(50, 500))
     for step in (0, steps - 1, steps, 3 * steps + 7):

@@ -36,6 +36,7 @@ import sys
 import sysconfig
 import traceback
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import NamedTuple
 
@@ -563,45 +564,62 @@ _A2_HINTS = {
 
 # -- recognising the mistake: known-wrong variants (the hidden checks use the same) -----------
 
-#: The classic mistakes of assignment 2, each with the hint that names it. A wrong value gets
-#: the hint of the variant it equals; when it equals none, :func:`differs` says what differs.
-MISTAKES = {
-    "W1 transposed": "this is X @ W1.T: z1 = X @ W1 + b1, with W1 of shape (inputs, hidden units)",
-    "b1 missing": "b1 is not added: z1 = X @ W1 + b1",
-    "no ReLU": "the ReLU is missing: a1 = ReLU(z1) = np.maximum(z1, 0)",
-    "sigmoid hidden": "that is the sigmoid of z1: the hidden units are ReLU, np.maximum(z1, 0)",
-    "z2 from z1": "z2 is computed from z1: z2 = a1 @ W2 + b2, from the activation a1",
-    "no sigmoid": "the sigmoid is missing: a2 = sigmoid(z2) = 1 / (1 + exp(-z2))",
-    "sum": "off by the batch size: the loss is the mean over the batch, divide by n",
-    "sign": "the sign is flipped: dz2 = a2 - y, not y - a2",
-    "transposed": "transposed: dW1 = X.T @ dz1 has the shape of W1, inputs × hidden units",
-    "ReLU'(0) = 1": "an input of this batch has z1 = 0 exactly: what is ReLU'(0)? This "
-    "assignment uses 0, as TensorFlow and PyTorch",
-    "times a1": "dz1 = da1 * a1 multiplies by the activation; ReLU'(z1) is 1 where z1 > 0 and "
-    "0 elsewhere: dz1 = da1 * (z1 > 0)",
-    "no ReLU'": "the ReLU's derivative is missing: dz1 = da1 * ReLU'(z1), with ReLU'(z1) = "
-    "(z1 > 0)",
-    "sigmoid' twice": "the sigmoid's derivative is counted twice: with binary cross-entropy, "
-    "dL/dz2 = (a2 - y) / n already includes it",
-    "batch axis": "it keeps the batch axis: a bias gradient sums over the examples, dz.sum(axis=0)",
-    "ascent": "it adds the gradient: a descent step subtracts lr * gradient",
-    "one-sided": "these are one-sided differences: use (f(x + eps) - f(x - eps)) / (2 eps)",
+
+class Mistake(Enum):
+    """A classic mistake of assignments 2 and 3; its value is the hint that names it.
+
+    A wrong value gets the hint of the variant it equals (:func:`recognise`); when it equals
+    none, :func:`differs` says what differs. The hidden checks use the same members.
+    """
+
+    W1_TRANSPOSED = "this is X @ W1.T: z1 = X @ W1 + b1, with W1 of shape (inputs, hidden units)"
+    B1_MISSING = "b1 is not added: z1 = X @ W1 + b1"
+    NO_RELU = "the ReLU is missing: a1 = ReLU(z1) = np.maximum(z1, 0)"
+    SIGMOID_HIDDEN = "that is the sigmoid of z1: the hidden units are ReLU, np.maximum(z1, 0)"
+    Z2_FROM_Z1 = "z2 is computed from z1: z2 = a1 @ W2 + b2, from the activation a1"
+    NO_SIGMOID = "the sigmoid is missing: a2 = sigmoid(z2) = 1 / (1 + exp(-z2))"
+    SUM = "off by the batch size: the loss is the mean over the batch, divide by n"
+    SIGN = "the sign is flipped: dz2 = a2 - y, not y - a2"
+    TRANSPOSED = "transposed: dW1 = X.T @ dz1 has the shape of W1, inputs × hidden units"
+    RELU_PRIME_0_IS_1 = (
+        "an input of this batch has z1 = 0 exactly: what is ReLU'(0)? This "
+        "assignment uses 0, as TensorFlow and PyTorch"
+    )
+    TIMES_A1 = (
+        "dz1 = da1 * a1 multiplies by the activation; ReLU'(z1) is 1 where z1 > 0 and "
+        "0 elsewhere: dz1 = da1 * (z1 > 0)"
+    )
+    NO_RELU_PRIME = (
+        "the ReLU's derivative is missing: dz1 = da1 * ReLU'(z1), with ReLU'(z1) = (z1 > 0)"
+    )
+    SIGMOID_PRIME_TWICE = (
+        "the sigmoid's derivative is counted twice: with binary cross-entropy, "
+        "dL/dz2 = (a2 - y) / n already includes it"
+    )
+    BATCH_AXIS = "it keeps the batch axis: a bias gradient sums over the examples, dz.sum(axis=0)"
+    ASCENT = "it adds the gradient: a descent step subtracts lr * gradient"
+    ONE_SIDED = "these are one-sided differences: use (f(x + eps) - f(x - eps)) / (2 eps)"
     # assignment 3
-    "biases penalized": "the biases are in it: only the weight matrices, the 2-D arrays, count",
-    "factor 2": "the penalty is lam * sum(w**2), without a factor 2",
-    "no factor 2": "the gradient of lam * sum(W**2) is 2 * lam * W",
-    "bias gradient": "a bias is not penalized: its gradient is zeros",
-    "not rescaled": "they are not rescaled: inverted dropout divides them by 1 - rate",
-    "multiplied": "they are multiplied by 1 - rate: divide instead",
-    "keeps rate": "it keeps a unit with probability rate: keep it where rng.random(a.shape) >= rate",
-    "ties improve": "a loss equal to the best is no improvement",
-    "one late": "it stops one epoch late: the epoch that makes `patience` epochs in a row without "
-    "improvement is the stop",
-    "keeps the stop": "that is the stop epoch: restore the epoch with the lowest loss",
-    "off by one": "epoch 0 gives the initial rate: lr0 * rate**epoch",
-    "floored": "without staircase the exponent is step / decay_steps, not floored",
-    "not floored": "with staircase the exponent is floor(step / decay_steps)",
-}
+    BIASES_PENALIZED = "the biases are in it: only the weight matrices, the 2-D arrays, count"
+    FACTOR_2 = "the penalty is lam * sum(w**2), without a factor 2"
+    NO_FACTOR_2 = "the gradient of lam * sum(W**2) is 2 * lam * W"
+    BIAS_GRADIENT = "a bias is not penalized: its gradient is zeros"
+    NOT_RESCALED = "they are not rescaled: inverted dropout divides them by 1 - rate"
+    MULTIPLIED = "they are multiplied by 1 - rate: divide instead"
+    KEEPS_RATE = "it keeps a unit with probability rate: keep it where rng.random(a.shape) >= rate"
+    TIES_IMPROVE = "a loss equal to the best is no improvement"
+    ONE_LATE = (
+        "it stops one epoch late: the epoch that makes `patience` epochs in a row without "
+        "improvement is the stop"
+    )
+    KEEPS_THE_STOP = "that is the stop epoch: restore the epoch with the lowest loss"
+    OFF_BY_ONE = "epoch 0 gives the initial rate: lr0 * rate**epoch"
+    FLOORED = "without staircase the exponent is step / decay_steps, not floored"
+    NOT_FLOORED = "with staircase the exponent is floor(step / decay_steps)"
+
+    @property
+    def hint(self) -> str:
+        return self.value
 
 
 def _sigmoid(z):
@@ -613,19 +631,22 @@ def forward_variants(params: dict, X, want: dict) -> dict[str, dict[str, np.ndar
     z1, z2 = np.asarray(want["z1"], float), np.asarray(want["z2"], float)
     W1, b1, W2, b2 = (np.asarray(params[k], float) for k in ("W1", "b1", "W2", "b2"))
     return {
-        "z1": {"W1 transposed": np.asarray(X, float) @ W1.T + b1, "b1 missing": z1 - b1},
-        "a1": {"no ReLU": z1, "sigmoid hidden": _sigmoid(z1)},
-        "z2": {"z2 from z1": z1 @ W2 + b2},
-        "a2": {"no sigmoid": z2},
+        "z1": {
+            Mistake.W1_TRANSPOSED: np.asarray(X, float) @ W1.T + b1,
+            Mistake.B1_MISSING: z1 - b1,
+        },
+        "a1": {Mistake.NO_RELU: z1, Mistake.SIGMOID_HIDDEN: _sigmoid(z1)},
+        "z2": {Mistake.Z2_FROM_Z1: z1 @ W2 + b2},
+        "a2": {Mistake.NO_SIGMOID: z2},
     }
 
 
 def backward_related(name: str, want, n: int) -> dict[str, np.ndarray]:
     """{mistake: gradient} of the mistakes that follow from the right gradient ``want``."""
     want = np.asarray(want, float)
-    variants = {"sum": n * want, "sign": -want}
+    variants = {Mistake.SUM: n * want, Mistake.SIGN: -want}
     if name == "dW1" and want.ndim == 2 and want.shape[0] == want.shape[1]:
-        variants["transposed"] = want.T
+        variants[Mistake.TRANSPOSED] = want.T
     return variants
 
 
@@ -653,7 +674,7 @@ def diagnose(
             if len(matches) == 1:
                 break
     if matches:
-        return " (" + "; or ".join(MISTAKES[m] for m in matches) + ")"
+        return " (" + "; or ".join(m.hint for m in matches) + ")"
     return f" ({differs(got, want, values=values, rtol=rtol, atol=atol)})"
 
 
@@ -673,7 +694,7 @@ def recognise(got, want, variants: dict, *, rtol=1e-7, atol=1e-10) -> list[str]:
 def hint_for(got, want, variants: dict, *, rtol=1e-7, atol=1e-10) -> str:
     """`` (hint)`` of the one mistake ``got`` is recognised as (all of them if several), or ""."""
     matches = recognise(got, want, variants, rtol=rtol, atol=atol)
-    return " (" + "; or ".join(MISTAKES[m] for m in matches) + ")" if matches else ""
+    return " (" + "; or ".join(m.hint for m in matches) + ")" if matches else ""
 
 
 def differs(got, want, *, values: bool = True, rtol=1e-7, atol=1e-10) -> str:
@@ -823,13 +844,13 @@ _BACKWARD = [
 #: checks these numbers against it).
 _BACKWARD_WRONG = [
     {
-        "ReLU'(0) = 1": {"db1": [0.024070674824, 0.028884809789]},
-        "times a1": {
+        Mistake.RELU_PRIME_0_IS_1: {"db1": [0.024070674824, 0.028884809789]},
+        Mistake.TIMES_A1: {
             "dW1": [[0.0, 0.0], [-0.030278797553, -0.048446076084]],
             "db1": [-0.030278797553, -0.048446076084],
         },
-        "no ReLU'": {"db1": [0.024070674824, 0.028884809789]},
-        "sigmoid' twice": {
+        Mistake.NO_RELU_PRIME: {"db1": [0.024070674824, 0.028884809789]},
+        Mistake.SIGMOID_PRIME_TWICE: {
             "dW1": [[0.0, 0.0], [-0.024296680298, -0.029156016358]],
             "db1": [-0.024296680298, -0.029156016358],
             "dW2": [[-0.014578008179], [-0.019437344239]],
@@ -837,16 +858,16 @@ _BACKWARD_WRONG = [
         },
     },
     {
-        "ReLU'(0) = 1": {},
-        "times a1": {
+        Mistake.RELU_PRIME_0_IS_1: {},
+        Mistake.TIMES_A1: {
             "dW1": [[0.008696500871, -0.026425397376], [0.005454368271, -0.009794813685]],
             "db1": [0.005454368271, 0.004456049638],
         },
-        "no ReLU'": {
+        Mistake.NO_RELU_PRIME: {
             "dW1": [[-0.003898348361, 0.004678018034], [-0.006865979514, 0.008239175417]],
             "db1": [-0.001873132202, 0.002247758642],
         },
-        "sigmoid' twice": {
+        Mistake.SIGMOID_PRIME_TWICE: {
             "dW1": [[0.014418249318, 0.001258750941], [-0.001769638787, 0.002123566545]],
             "db1": [-0.001769638787, 0.00072183178],
             "dW2": [[0.002706685985], [-0.001955599974]],
@@ -859,7 +880,7 @@ _BACKWARD_WRONG = [
 def _backward_shape(name: str, got, shape: tuple, n: int) -> str:
     """Why a gradient has the wrong shape, when the shape says it."""
     if len(shape) == 1 and got.shape == (n, *shape):
-        return f" ({MISTAKES['batch axis']})"
+        return f" ({Mistake.BATCH_AXIS.hint})"
     if name in ("dW2", "db2") and n in got.shape and 1 in shape:
         return (
             " (did y of shape (n,) broadcast against a2 of shape (n, 1)? reshape it: "
@@ -954,7 +975,7 @@ def check_sgd_step(sgd_step):
         want = before[name] - 0.1 * grads["d" + name]
         got = _array(f"sgd_step: {name}", new[name], want.shape)
         if not _close(got, want):
-            ascent = {"ascent": before[name] + 0.1 * grads["d" + name]}
+            ascent = {Mistake.ASCENT: before[name] + 0.1 * grads["d" + name]}
             raise CheckFailed(
                 f"sgd_step: {name} is updated wrongly; the step is phi - lr * dL/dphi"
                 + diagnose(got, want, ascent)
@@ -998,7 +1019,7 @@ def check_numerical_gradient(numerical_gradient):
         value = _array(f"numerical_gradient: {name}", got[name], want.shape)
         if not _close(value, want, rtol=0, atol=1e-7):
             if _close(value, one_sided[name], rtol=0, atol=2e-7):
-                hint = f" ({MISTAKES['one-sided']})"
+                hint = f" ({Mistake.ONE_SIDED.hint})"
             else:
                 hint = f" ({differs(value, want, rtol=0, atol=1e-7)})"
             raise CheckFailed(
@@ -1021,20 +1042,20 @@ _A3_HINTS = {
 def l2_penalty_variants(params: dict, lam: float, want: float) -> dict[str, float]:
     """{mistake: the penalty it gives}, from the right penalty ``want``."""
     biases = lam * sum(float(np.sum(np.square(v))) for v in params.values() if np.ndim(v) == 1)
-    return {"biases penalized": want + biases, "factor 2": 2 * want}
+    return {Mistake.BIASES_PENALIZED: want + biases, Mistake.FACTOR_2: 2 * want}
 
 
 def dropout_variants(kept, rate: float) -> dict[str, np.ndarray]:
     """{mistake: what the kept units become}, from their inputs ``kept``."""
-    return {"not rescaled": kept, "multiplied": kept * (1 - rate)}
+    return {Mistake.NOT_RESCALED: kept, Mistake.MULTIPLIED: kept * (1 - rate)}
 
 
 def keras_decay_variants(step, lr0, decay_steps, decay_rate, staircase) -> dict[str, float]:
     """{mistake: the rate it gives}: the staircase applied when it is off, or ignored when on."""
     exponent = step / decay_steps
     if staircase:
-        return {"not floored": lr0 * decay_rate**exponent}
-    return {"floored": lr0 * decay_rate ** np.floor(exponent)}
+        return {Mistake.NOT_FLOORED: lr0 * decay_rate**exponent}
+    return {Mistake.FLOORED: lr0 * decay_rate ** np.floor(exponent)}
 
 
 @_check(A3, "test-l2", "05_regularization#penalties-l1-and-l2", "Penalties: L1 and L2")
@@ -1066,7 +1087,9 @@ def check_l2(l2_penalty, l2_grad):
             want_grad = 2 * lam * value if value.ndim >= 2 else np.zeros_like(value)
             got_grad = _array(f"l2_grad: {name}", grads[name], value.shape)
             if not _close(got_grad, want_grad):
-                hint = f" ({MISTAKES['bias gradient' if value.ndim == 1 else 'no factor 2']})"
+                hint = (
+                    f" ({(Mistake.BIAS_GRADIENT if value.ndim == 1 else Mistake.NO_FACTOR_2).hint})"
+                )
                 raise CheckFailed(f"l2_grad: {name} is wrong{hint}")
 
 
@@ -1116,14 +1139,14 @@ def check_early_stopping(early_stopping):
         got = _call("early_stopping", early_stopping, list(losses), patience, hints=_A3_HINTS)
         g_stop, g_best = _ints(shown, got, 2, none=True)  # (stop_epoch, best_epoch)
         if g_stop != stop:
-            ties = f" ({MISTAKES['ties improve']})" if losses[1] == losses[2] else ""
+            ties = f" ({Mistake.TIES_IMPROVE.hint})" if losses[1] == losses[2] else ""
             never = " (None when it never stops)" if stop is None else ""
             raise CheckFailed(
                 f"{shown} stops at epoch {g_stop}; it stops at epoch {stop}: the epoch (counted "
                 f"from 0) that makes `patience` epochs in a row without improvement{ties}{never}"
             )
         if g_best != best:
-            hint = f" ({MISTAKES['keeps the stop']})" if g_best == g_stop else ""
+            hint = f" ({Mistake.KEEPS_THE_STOP.hint})" if g_best == g_stop else ""
             raise CheckFailed(
                 f"{shown} keeps the weights of epoch {g_best}, not of epoch {best}, the lowest "
                 f"validation loss up to the stop{hint}"
@@ -1144,8 +1167,10 @@ def check_decay(per_epoch_decay, keras_decay):
             shown, _call("per_epoch_decay", per_epoch_decay, 0.1, 0.95, epoch, hints=_A3_HINTS)
         )
         if abs(got - want) > 1e-12:
-            first = f" ({MISTAKES['off by one']})" if epoch == 0 else ""
-            first = first or hint_for(got, want, {"off by one": want * 0.95}, rtol=0, atol=1e-12)
+            first = f" ({Mistake.OFF_BY_ONE.hint})" if epoch == 0 else ""
+            first = first or hint_for(
+                got, want, {Mistake.OFF_BY_ONE: want * 0.95}, rtol=0, atol=1e-12
+            )
             raise CheckFailed(f"{shown} gives {got:.6g}, not {want:.6g}{first}")
     for step, staircase, want in (
         (0, False, 0.1),

@@ -160,7 +160,7 @@ def test_the_known_wrong_tables_are_the_hidden_checks_variants_on_the_public_cas
     for (params, X, y), table in zip(cc._public_cases(), cc._BACKWARD_WRONG, strict=True):
         right = xor.backward(params, xor.forward(params, X), y, reduction="mean")
         variants = known_wrong_backward(params, X, y)
-        assert set(table) == set(variants) <= set(cc.MISTAKES)
+        assert set(table) == set(variants) <= set(cc.Mistake)
         for mistake, grads in variants.items():
             for name, value in grads.items():
                 if name in table[mistake]:
@@ -828,6 +828,7 @@ def test_the_shipped_module_imports_nothing_of_the_instructors():
         "argparse",
         "contextlib",
         "dataclasses",
+        "enum",
         "functools",
         "linecache",
         "nbclient",
