@@ -1,7 +1,11 @@
 """Hidden checks of assignment 3 (regularization and learning-rate schedules).
 
 Expectations come from ``coursekit`` on private copies made before the student's function is
-called; every returned value is read through :mod:`autograder.hidden.strict`.
+called; every returned value is read through :mod:`autograder.hidden.strict`. A wrong value
+gets the visible checks' hint when it equals one of their known-wrong variants
+(``coursecheck.Mistake``: biases penalized, dropout not rescaled, stopping one epoch late, ...)
+on the hidden input, else fixed words on how far off it is: never a hidden input, an expected
+value or a number the student's values chose.
 """
 
 from __future__ import annotations
