@@ -18,7 +18,7 @@ the page by its script as ``innerHTML``; everything else is set as text. Every r
 anywhere else, no plugin, frame or form.
 
 **Never root.** Started by root, the server serves as the account that owns the course folder
-(as ``formgrade`` does; refused when root owns it): it hands the store folder and the SQLite
+(the rule ``formgrade`` follows; refused when root owns it): it hands the store folder and the SQLite
 gradebook to that account, derives the pseudonym key from the course's secret (the server keeps
 only the key), reads and renders the answers (text only: nothing in them runs), then drops
 root before it opens a socket.
@@ -215,37 +215,58 @@ def _handler(app: App):
     return Handler
 
 
-def _account(course: Path, db_url: str | None, store_folder: Path):
-    """Run by root: the course folder's owner (refused if that is root), to which the store
-    folder and the SQLite gradebook are handed; None when not root."""
-    from autograder.formgrade import server_account
+def _account(course: Path, db_url: str | None, store_folder: Path) -> tuple[int, int] | None:
+    """Run by root: the (uid, gid) of the course folder's owner (refused if that is root), to
+    which the store folder and the SQLite gradebook are handed; None when not root."""
+    import stat
+
+    from autograder.config import default_db_url
 
     if os.geteuid() != 0:
         return None
-    if os.stat(course).st_uid == 0:
+    info = os.stat(course)
+    if info.st_uid == 0:
         raise ValueError(
             f"handgrade will not serve as root, and root owns {course}: give the course folder "
             f"to the instructor's account (chown INSTRUCTOR {course}) or run handgrade as that "
             "account"
         )
-    account = server_account(course, db_url)  # also hands it the SQLite gradebook
+    try:
+        import pwd
+
+        gid = pwd.getpwuid(info.st_uid).pw_gid or info.st_uid  # never root's group
+    except KeyError:  # a uid without an account: a group of its own number
+        gid = info.st_uid
+    uid = info.st_uid
+    url = db_url or default_db_url(course)
+    if url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        for path in (db, db.with_name(db.name + "-journal")):
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            if not stat.S_ISREG(st.st_mode) or not os.path.samefile(path.parent, course):
+                raise ValueError(f"the gradebook {path} is not a file in {course}")
+            os.chown(path, uid, gid, follow_symlinks=False)
     for folder in (store_folder.parent, store_folder):
         folder.mkdir(mode=0o700, exist_ok=True)
-        os.chown(folder, account.uid, account.gid, follow_symlinks=False)
+        os.chown(folder, uid, gid, follow_symlinks=False)
     for path in store_folder.iterdir():
-        os.chown(path, account.uid, account.gid, follow_symlinks=False)
-    return account
+        os.chown(path, uid, gid, follow_symlinks=False)
+    return uid, gid
 
 
-def _drop_root(account, store_folder: Path) -> None:
+def _drop_root(account: tuple[int, int], store_folder: Path) -> None:
+    uid, gid = account
     os.setgroups([])
-    os.setgid(account.gid)
-    os.setuid(account.uid)
+    os.setgid(gid)
+    os.setuid(uid)
     if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover (setuid raises first)
         raise RuntimeError("could not drop root")
     if not os.access(store_folder, os.R_OK | os.W_OK | os.X_OK):
         raise ValueError(
-            f"uid {account.uid}, the course folder's owner, cannot reach {store_folder}: a "
+            f"uid {uid}, the course folder's owner, cannot reach {store_folder}: a "
             "folder above the course is closed to it (chmod o+x each one)"
         )
 

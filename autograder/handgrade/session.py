@@ -119,7 +119,10 @@ class Session:
                             self.cells.setdefault(
                                 (grade.name, student), (grade, comments.get(grade.name))
                             )
+            # a commit expires nothing: each action reads back exactly the cells it changes
+            self.gb.db().expire_on_commit = False
         self.students = sorted({s for _, s in self.cells})
+        self._owners: dict[tuple, dict[str, str]] = {}
         self.names = Pseudonyms(self.key, assignment, self.students)
         self.answers = read_answers(self.course, assignment, self.students, list(self.questions))
 
@@ -150,10 +153,12 @@ class Session:
         """student -> grader of ``question`` (everyone's is the instructor's without graders)."""
         from autograder.handgrade.split import split
 
-        students = [s for q, s in self.cells if q == question]
-        if not graders:
-            return dict.fromkeys(students, INSTRUCTOR)
-        return split(self.key, question, students, graders)
+        key = (question, tuple(graders))
+        if key not in self._owners:
+            students = [s for q, s in self.cells if q == question]
+            self._owners[key] = (split(self.key, question, students, graders) if graders
+                                 else dict.fromkeys(students, INSTRUCTOR))  # fmt: skip
+        return self._owners[key]
 
     def share(self, question: str, graders: list[str]) -> list[str]:
         """The students whose answer to ``question`` this grader sees."""
@@ -274,17 +279,23 @@ class Session:
     def _commit(self, state, before: dict, why: Why, detail: str) -> None:
         """Write to the gradebook every answer whose score or comment differs from ``before``
         ((question, student) -> Mark or None), and audit each."""
+        from nbgrader.api import Grade
+
         from autograder.gradebook import quiet
 
         changed = []
         with quiet():
             try:
-                for (q, student), old_mark in before.items():
+                cells = [self.cells[key] for key in before]
+                ids = [grade.id for grade, _ in cells]
+                for start in range(0, len(ids), 500):  # what formgrader may have written
+                    chunk = ids[start : start + 500]
+                    self.gb.db.query(Grade).filter(Grade.id.in_(chunk)).populate_existing().all()
+                for ((q, student), old_mark), (grade, comment) in zip(before.items(), cells,
+                                                                      strict=True):  # fmt: skip
                     mark = state.marks.get((q, student)) or Mark(student, q)
                     most = self.questions[q]["points"]
                     new = score(mark.items, state.items, most)
-                    grade, comment = self.cells[(q, student)]
-                    self.gb.db.refresh(grade)
                     old = grade.manual_score
                     old_comment = (old_mark.comment if old_mark else "") or ""
                     if old != new:

@@ -16,7 +16,6 @@ grading server runs as (see :mod:`autograder.handgrade.server`).
 from __future__ import annotations
 
 import contextlib
-import copy
 import fcntl
 import json
 import os
@@ -46,6 +45,11 @@ class State:
         value = f"{prefix}{self.next_id}"
         self.next_id += 1
         return value
+
+    def copy(self) -> State:
+        """A copy to change (the records are frozen: the containers are copied, not them)."""
+        return State(list(self.graders), dict(self.items), dict(self.marks), dict(self.requests),
+                     self.next_id)  # fmt: skip
 
     def items_of(self, question: str) -> list[RubricItem]:
         return [i for i in self.items.values() if i.question == question]
@@ -143,8 +147,7 @@ class Store:
         """``with store.change() as state:`` mutate ``state``; it is written when the block
         ends without an exception, its new audit entries appended, all under the lock."""
         with self._locked(fcntl.LOCK_EX):
-            state = copy.deepcopy(self._load())
-            state.audit = []
+            state = self._load().copy()
             yield state
             entries = state.audit
             self._write(state)
