@@ -18,13 +18,21 @@ __all__ = ["COMMANDS", "add_parsers", "after_release", "dispatch"]
 COMMANDS: dict[str, str] = {}
 
 
-def _due(text: str):
-    from autograder.deadlines import parse_time
+def _time(name: str):
+    """An argparse type: an aware datetime, or the error naming the option ``name``."""
 
-    try:
-        return parse_time(text, name="--due")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    def parse(text: str):
+        from autograder.deadlines import parse_time
+
+        try:
+            return parse_time(text, name=name)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+_due = _time("--due")
 
 
 def _fraction(text: str) -> float:
@@ -113,7 +121,10 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--course", type=Path, default=d["course"])
     p.add_argument("--student", required=True, help="a student on the roster")
     p.add_argument(
-        "--until", type=_due, required=True, help="ISO-8601 with a zone, after the due date"
+        "--until",
+        type=_time("--until"),
+        required=True,
+        help="ISO-8601 with a zone, after the due date",
     )
     p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
     p.add_argument("--id-column", default=d["id_column"])

@@ -571,6 +571,7 @@ def test_extend_refuses_nonsense_by_name_and_extensions_lists_and_removes(tmp_pa
         (A, "jdoee", later): "--student 'jdoee' is not on the roster (did you mean 'jdoe'?)",
         (A, "jdoe", (DUE - timedelta(hours=1)).isoformat()): "is not after a1_metrics's due date",
         (A, "jdoe", DUE.isoformat()): "is not after a1_metrics's due date",
+        (A, "jdoe", "tomorrow"): "--until must be an ISO-8601 date and time with a zone",
     }
     for (assignment, who, until), message in refusals.items():
         done = cli("extend", assignment, "--course", c, "--student", who, "--until", until)
