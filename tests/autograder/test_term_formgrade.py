@@ -4,6 +4,7 @@ comment, which reach the gradebook, ``export`` and ``feedback``; the rubric is o
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from autograder import authoring, export, formgrade
 
 A = "a4_mlp"
 CHROMIUM = Path("/usr/bin/chromium")
+COURSE_OWNER = 4242  #: an unprivileged account (the server never runs as root)
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
 
@@ -37,6 +39,8 @@ def course(tmp_path_factory):
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0 and "graded 1 of 1" in done.stdout, done.stdout + done.stderr
+    if os.geteuid() == 0:  # the course belongs to the instructor's account: the server's
+        os.chown(course, COURSE_OWNER, COURSE_OWNER)
     return course
 
 
@@ -106,7 +110,9 @@ def test_formgrade_prints_its_address_and_config(course):
     assert "autograder.deadlines.LatePenalty" in config
 
 
-def test_formgrade_adds_allow_root_only_for_root(course, monkeypatch):
+def test_formgrade_never_serves_as_root(course, tmp_path, monkeypatch):
+    """As root: the server drops to the course owner's account (a root-owned course is
+    refused); otherwise it runs as the caller; never with Jupyter's --allow-root."""
     seen = []
 
     class Stop(Exception):
@@ -121,7 +127,23 @@ def test_formgrade_adds_allow_root_only_for_root(course, monkeypatch):
         monkeypatch.setattr(os, "geteuid", lambda uid=uid: uid)
         with pytest.raises(Stop):
             formgrade.start(course=course, port=12345)
-    assert "--allow-root" in seen[0] and "--allow-root" not in seen[1]
+    as_root, as_user = seen
+    launch = as_root.index("autograder.formgrade_launch")
+    assert as_root[0].endswith("unshare")
+    assert json.loads(as_root[launch + 1])["uid"] == os.stat(course).st_uid != 0
+
+    def server(command):  # the token is new each start
+        return [part for part in command if not part.startswith("--IdentityProvider.token=")]
+
+    assert server(as_root[as_root.index("--", launch) + 1 :]) == server(as_user)  # dropped
+    assert all("allow-root" not in part for part in as_root + as_user)
+    root_owned = tmp_path / "root-owned"
+    (root_owned / "source").mkdir(parents=True)
+    if os.stat(root_owned).st_uid == 0:
+        monkeypatch.setattr(os, "geteuid", lambda: 0)
+        with pytest.raises(ValueError, match="will not run its web server as root"):
+            formgrade.start(course=root_owned, port=12345)
+        assert len(seen) == 2  # refused before anything started
     with pytest.raises(ValueError, match="--port must be 0"):
         formgrade.start(course=course, port=70000)
     with pytest.raises(ValueError, match="not a course folder"):
