@@ -72,6 +72,18 @@ def _summary(name: str, values: list[float]) -> None:
     )
 
 
+def _screenshot(page, cards: int, path: Path) -> None:
+    """The page at its top, first answer selected, as a small PNG (64 colours)."""
+    from PIL import Image
+
+    for _ in range(cards):
+        page.keyboard.press("k")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), type="png")
+    Image.open(path).convert("RGB").quantize(64).save(path, optimize=True)
+    print(f"screenshot: {path} ({path.stat().st_size // 1024} KiB)")
+
+
 def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -119,12 +131,7 @@ def main(argv: list[str]) -> int:
                 took = time.perf_counter() - start
                 print(f"graded {count} answers ({len(cards)} groups) by keyboard in {took:.1f} s")
                 if shot is not None:
-                    page.keyboard.press("Home")
-                    page.evaluate("window.scrollTo(0, 0)")
-                    for _ in range(len(cards)):
-                        page.keyboard.press("k")
-                    page.screenshot(path=str(shot), type="png")
-                    print(f"screenshot: {shot}")
+                    _screenshot(page, len(cards), shot)
                 first = page.locator('#items li[data-item="i1"] input')
                 first.fill("1.5")
                 first.press("Enter")
