@@ -378,7 +378,13 @@ def test_limits_are_named_and_the_rest_of_the_notebook_still_counts(which, reque
     # a memory death is the kernel's word (cgroups); without them the allocation fails inside,
     # which is only the student's MemoryError
     named = "memory limit" if capabilities()["cgroups"] else "MemoryError"
-    assert hog.score == FULL - 2 and named in hog.reason
+    # Which limit stops the hog first is a race on a busy machine: before the 6 s check
+    # timeout it must touch about 1.5 GB, page by page, and a sandbox at niceness 5 beside
+    # other jobs may not get that much CPU. The memory verdict itself is asserted without a
+    # race in test_sandbox.py (a 30 s budget). Here, the mechanism: the hog loses exactly
+    # the check it attacked, and its reason names a limit (never a crash or a grader error).
+    assert hog.score == FULL - 2, hog.reason
+    assert named in hog.reason or hog.reason.startswith("timeout"), hog.reason
     spin = next(r for s, r in results.items() if s.endswith("cpu-hog-ignoring-signals"))
     assert spin.score == FULL - 2 and spin.reason.startswith("timeout")
     flood = next(r for s, r in results.items() if s.endswith("output-flood"))
