@@ -210,3 +210,54 @@ def test_workers_run_the_code_of_the_checkout_that_started_them(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(tmp_path / "autograder" / "__init__.py")
+
+
+def test_the_assignments_version_is_what_grading_runs_not_its_prose(tmp_path):
+    """Prose and feedback wording leave the version alone; code, points, cell types, the
+    folder's other files and the hidden modules the checks import change it."""
+    import json
+
+    source = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# Assignment 1: metrics", "metadata": {}},
+            {"cell_type": "code", "source": "from autograder.hidden.metrics import x\nx()",
+             "metadata": {"nbgrader": {"grade": True, "grade_id": "t", "points": 2},
+                          "autograder": {"expects": "the counts"}}},
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }  # fmt: skip
+
+    def version(change=None, extra_file=None):
+        nb = json.loads(json.dumps(source))
+        if change:
+            change(nb["cells"])
+        folder = tmp_path / "c" / "source" / A
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            old.unlink()
+        (folder / f"{A}.ipynb").write_text(json.dumps(nb, indent=1))
+        if extra_file:
+            (folder / "data.csv").write_text(extra_file)
+        return state.assignment_digest(tmp_path / "c", A)
+
+    base = version()
+
+    def prose(cells):
+        cells[0]["source"] = "# Assignment 1: classification metrics"
+
+    def wording(cells):
+        cells[1]["metadata"]["autograder"]["expects"] = "the four confusion counts"
+
+    def code(cells):
+        cells[1]["source"] += "\nx()"
+
+    def points(cells):
+        cells[1]["metadata"]["nbgrader"]["points"] = 3
+
+    def kind(cells):
+        cells[0]["cell_type"] = "code"
+
+    assert version(prose) == version(wording) == base
+    assert len({base, version(code), version(points), version(kind), version(None, "1,2")}) == 5
+    used = {p.name for p in state.hidden_modules(["from autograder.hidden.metrics import x"])}
+    assert used == {"__init__.py", "metrics.py", "strict.py"}  # not a4's mlp.py
