@@ -180,16 +180,16 @@ def main(
 
     book = book or os.environ.get("AUTOGRADER_BOOK_URL") or published_book()
     base = book_base(book) if book else BOOK.as_uri() + "/"  # the local book, built or not yet
+    course = Path(course).resolve()
+    grades = read_grades(course, assignment, db_url)
+    if not grades:
+        raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
     if base.startswith("file:"):
         print(
             f"warning: lesson links point at {base} on this machine, which students cannot "
             "open: give --book-url https://… (or set html.baseurl in book/_config.yml)",
             file=sys.stderr,
         )
-    course = Path(course).resolve()
-    grades = read_grades(course, assignment, db_url)
-    if not grades:
-        raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
     checks = graded_cells(course, assignment)
     applied = applied_items(course, assignment)
     written = []
