@@ -145,7 +145,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-auc", "auc_trapezoid is wrong"),
+                ("test-auc", "auc_trapezoid must not modify"),
             ),
             "scores-rig-the-shared-labels": (
                 {
@@ -178,7 +178,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 6,
-                ("test-rates", "is wrong on hidden case"),
+                ("test-rates", "must not modify"),
             ),
             # 2. empty broadcasting
             "roc-empty-points": (
@@ -229,7 +229,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-step", "sgd_step: W1 is wrong"),
+                ("test-step", "sgd_step must not modify"),
             ),
             # 1, one more: gradients rewritten so that params - lr * grads is what it returns
             "sgd-rewrites-the-gradients": (
@@ -245,7 +245,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-step", "sgd_step: W1 is wrong"),
+                ("test-step", "sgd_step must not modify"),
             ),
             "sgd-in-place": (
                 {
@@ -260,7 +260,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-step", "must not modify params in place"),
+                ("test-step", "sgd_step must not modify params"),
             ),
             # 2. empty broadcasting
             "sgd-empty": (
@@ -342,7 +342,7 @@ def _attacks(correct: dict) -> dict:
                     )
                 },
                 8,
-                ("test-l2", "l2_penalty is wrong"),
+                ("test-l2", "l2_penalty must not modify"),
             ),
             # 2. empty broadcasting
             "l2-grad-empty": (
@@ -425,6 +425,7 @@ def test_honest_students_around_every_check_attack_get_full_marks(batches, assig
 @pytest.mark.parametrize("assignment", sorted(FULL))
 def test_no_check_attacker_scores_more_than_its_code_without_the_trick(batches, assignment):
     results, _, expected = batches[assignment]
+    unsaid = []
     for student, (most, message) in expected.items():
         result = results[student]
         assert result.status == "graded", (student, result.reason)
@@ -433,7 +434,9 @@ def test_no_check_attacker_scores_more_than_its_code_without_the_trick(batches, 
             grade_id, words = message
             outcome = result.cells[grade_id].outcome
             assert outcome is not None and outcome.kind == "failed", (student, outcome)
-            assert words in outcome.message, (student, outcome.message)
+            if words not in outcome.message:
+                unsaid.append((student, words, outcome.message))
+    assert unsaid == []
 
 
 def test_a_dressed_up_model_earns_nothing_for_its_framework_name(batches):
