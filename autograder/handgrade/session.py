@@ -26,6 +26,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from autograder.gradebook import quiet
 from autograder.handgrade.records import (
     MAX_DESCRIPTION,
     MAX_TEXT,
@@ -79,7 +80,7 @@ class Session:
         from nbgrader.api import Gradebook, MissingEntry
 
         from autograder.config import COURSE_ID, default_db_url
-        from autograder.gradebook import check_exists, quiet
+        from autograder.gradebook import check_exists
         from autograder.handgrade.answers import read_answers
         from autograder.handgrade.pseudonyms import Pseudonyms, pseudonym_key
 
@@ -133,8 +134,6 @@ class Session:
         """Render every question's answers and make one gradebook round trip, so that every
         module an action needs is imported now (a server that drops root can no longer read
         the interpreter's files if they are root's)."""
-        from autograder.gradebook import quiet
-
         with self.lock:
             for question in self.questions:
                 self.view(question)
@@ -201,7 +200,21 @@ class Session:
             "comment": mark.comment,
             "by": mark.grader,
             "requests": open_requests,
+            # the gradebook's manual score: another value was set elsewhere (formgrader)
+            "gradebook": self.cells[(question, student)][0].manual_score,
         }
+
+    def _reread(self, keys) -> list:
+        """The (Grade, Comment) of each (question, student), their scores read again from the
+        gradebook in one query per 500 (formgrader may have written them meanwhile)."""
+        from nbgrader.api import Grade
+
+        cells = [self.cells[key] for key in keys]
+        ids = [grade.id for grade, _ in cells]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self.gb.db.query(Grade).filter(Grade.id.in_(chunk)).populate_existing().all()
+        return cells
 
     def progress(self, state) -> dict:
         """question -> grader -> [graded, total]."""
@@ -241,8 +254,11 @@ class Session:
         with self.lock:
             info = self._question(question)
             state = self.store.read()
+            mine = self.share(question, state.graders)
+            with quiet():
+                self._reread([(question, s) for s in mine])
             groups: dict[str, list[str]] = {}
-            for student in self.share(question, state.graders):
+            for student in mine:
                 groups.setdefault(self.answers[question][student].key, []).append(student)
             ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0] != "", kv[0]))
             return {
@@ -279,18 +295,10 @@ class Session:
     def _commit(self, state, before: dict, why: Why, detail: str) -> None:
         """Write to the gradebook every answer whose score or comment differs from ``before``
         ((question, student) -> Mark or None), and audit each."""
-        from nbgrader.api import Grade
-
-        from autograder.gradebook import quiet
-
         changed = []
         with quiet():
             try:
-                cells = [self.cells[key] for key in before]
-                ids = [grade.id for grade, _ in cells]
-                for start in range(0, len(ids), 500):  # what formgrader may have written
-                    chunk = ids[start : start + 500]
-                    self.gb.db.query(Grade).filter(Grade.id.in_(chunk)).populate_existing().all()
+                cells = self._reread(before)
                 for ((q, student), old_mark), (grade, comment) in zip(before.items(), cells,
                                                                       strict=True):  # fmt: skip
                     mark = state.marks.get((q, student)) or Mark(student, q)

@@ -439,3 +439,26 @@ def test_feedback_shows_the_rubric_items_and_report_the_per_question_analytics(c
     assert "| q1 | No answer | +0 | 3 |" in md
     assert md.index("Full answer") < md.index("No answer")  # most applied first
     assert (folder / "questions.png").stat().st_size > 5000
+
+
+def test_a_score_set_elsewhere_is_shown_and_is_the_old_value_of_the_next_change(course):
+    """The gradebook is the truth: formgrader's value shows on the page and in the audit."""
+    from nbgrader.api import Gradebook
+
+    from autograder.config import COURSE_ID, default_db_url
+
+    session = Session(course, A)
+    try:
+        one = session.names["s07"]
+        session.add_item("q1", "full", 2)
+        with Gradebook(default_db_url(course), course_id=COURSE_ID) as gb:  # as formgrader does
+            grade = gb.find_grade("q1", A, A, "s07")
+            grade.manual_score, grade.needs_manual_grade = 0.5, False
+            gb.db.commit()
+        [member] = [m for g in session.view("q1")["groups"] for m in g["members"] if m["id"] == one]
+        assert (member["score"], member["gradebook"]) == (None, 0.5)
+        session.apply("q1", "i1", [one], True)
+    finally:
+        session.close()
+    [entry] = Store(course, A).audit()
+    assert (entry.student, entry.old, entry.new) == ("s07", 0.5, 2.0)

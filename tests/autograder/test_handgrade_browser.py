@@ -194,11 +194,16 @@ def test_q1_graded_by_keyboard_then_an_items_points_edited_everywhere(browser, c
         want = {names.student[m]: {"1": 2.0, "2": 1.0, "3": 0.0}[chosen[i]]
                 for i, group in enumerate(members) for m in group}  # fmt: skip
         assert q1_scores(course) == want
+        page.keyboard.press("c")  # a comment on the answer under the cursor, by keyboard
+        page.keyboard.type("Say why the steps must shrink.")
+        page.keyboard.press("Enter")
+        wait_actions(page, 4 + len(members))
+        commented = page.locator(".card.current [data-answer]").first.get_attribute("data-answer")
 
         first = page.locator('#items li[data-item="i1"] input')
         first.fill("1.5")
         first.press("Enter")
-        wait_actions(page, 4 + len(members))
+        wait_actions(page, 5 + len(members))
         with_item1 = {s for s, v in want.items() if v == 2.0}
         want = {s: (1.5 if s in with_item1 else v) for s, v in want.items()}
         assert q1_scores(course) == want  # every affected score, and no other
@@ -212,6 +217,13 @@ def test_q1_graded_by_keyboard_then_an_items_points_edited_everywhere(browser, c
     with out.path.open() as f:
         exported = {row["student_id"]: float(row["q1"]) for row in csv.DictReader(f)}
     assert exported == want
+    from nbgrader.api import Gradebook
+
+    from autograder.config import COURSE_ID, default_db_url
+
+    with Gradebook(default_db_url(course), course_id=COURSE_ID) as gb:
+        comment = gb.find_comment("q1", A, A, names.student[commented]).manual_comment
+    assert comment == "Say why the steps must shrink."
     audit = Store(course, A).audit()
     applied = [e for e in audit if e.why is Why.ITEM_APPLIED]
     edited = [e for e in audit if e.why is Why.ITEM_POINTS]

@@ -124,7 +124,8 @@ function card(group, index) {
     el("strong", {}, members.length > 1 ? `${members.length} identical answers: ` : ""));
   for (const m of members) {
     const flag = m.requests.length ? " ⚑ regrade" : "";
-    who.append(el("span", {"data-answer": m.id}, `${label(m)}: ${fmt(m.score)}${flag}`));
+    const elsewhere = m.gradebook === m.score ? "" : ` (gradebook: ${fmt(m.gradebook)}, set elsewhere)`;
+    who.append(el("span", {"data-answer": m.id}, `${label(m)}: ${fmt(m.score)}${flag}${elsewhere}`));
   }
   const answer = el("div", {class: "answer" + (group.empty ? " empty" : "")});
   if (group.empty) answer.textContent = "(empty answer)";
