@@ -395,3 +395,55 @@ def test_the_graders_own_pages_forbid_scripts(course):
         head = Path(page).read_text().split("</head>")[0]
         assert safe_html.PAGE_CSP_META in head, page
         assert "script-src" not in safe_html.PAGE_CSP and "default-src 'none'" in head
+
+
+def test_control_the_same_pages_run_the_payloads_under_stock_formgrader(course, recorder, tmp_path):
+    """The catalogue is live: nbgrader's formgrader as shipped (no allow-list, sanitiser or
+    policy), on a copy of the course, runs the payloads of both attackers."""
+    import secrets
+    import shutil
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy, symlinks=True)
+    formgrade.write_config(copy)  # its own gradebook, not the course's
+    token, port = secrets.token_hex(16), formgrade._free_port()
+    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_NO_CONFIG": "1",
+           "PYTHONWARNINGS": "ignore"}  # fmt: skip
+    command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1",
+               f"--port={port}", f"--ServerApp.root_dir={copy}", f"--IdentityProvider.token={token}",
+               "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}",
+               *(["--allow-root"] if os.geteuid() == 0 else [])]  # fmt: skip
+    stock = subprocess.Popen(command, cwd=copy, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    base, pwned, hits = f"http://127.0.0.1:{port}", {}, len(recorder.hits)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        headers = {"Authorization": f"token {token}"}
+        listing = urllib.request.Request(
+            f"{base}/formgrader/api/submitted_notebooks/{A}/{A}", headers=headers
+        )
+        order = {s["student"]: s["id"] for s in json.loads(urllib.request.urlopen(listing).read())}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"{base}/formgrader?token={token}")
+            for student in ATTACKERS:
+                page.goto(f"{base}/formgrader/submissions/{order[student]}/")
+                page.wait_for_timeout(2500)
+                pwned[student] = page.evaluate("window.__pwned || []")
+            browser.close()
+    finally:
+        stock.terminate()
+        stock.wait(timeout=30)
+    seen = {h.rsplit("/", 1)[-1] for h in recorder.hits[hits:]}
+    del recorder.hits[hits:]  # what the guarded server's test asserts is its own
+    assert {"img-onerror", "script-tag", "svg-onload", "refresh"} <= seen, seen  # markdown
+    assert {"html-script", "javascript-output", "markdown-output"} <= set(pwned["o3"]), pwned
