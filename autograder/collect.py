@@ -640,12 +640,13 @@ def _other_assignment(path: Path, assignment: str, released: dict[str, set[str]]
     """The released assignment a notebook belongs to, when it is not ``assignment``; else None.
 
     Decided by the nbgrader ids of its cells: a notebook sharing none with ``assignment``'s
-    source and some with another's is that other's. Without ids (stripped), or with ids of no
-    released assignment, it is not judged (the repair step sees it when it is graded).
+    source (none when it is not released) and some with another's is that other's. Without
+    ids (stripped), or with ids of no released assignment, it is not judged (the repair step
+    sees it when it is graded).
     """
-    mine = released.get(assignment)
-    if not mine:
-        return None  # not released: nothing to compare with
+    mine = released.get(assignment, set())
+    if not any(a != assignment for a in released):
+        return None  # nothing else released: nothing it could be instead
     ids = _graded_ids(path)
     if not ids or ids & mine:
         return None

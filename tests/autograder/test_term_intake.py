@@ -545,6 +545,11 @@ def test_collect_refuses_a_download_of_another_assignments_notebooks(tmp_path):
     assert done.returncode == 2
     assert f"holds notebooks of {A}, not {a3}: nothing collected (3 notebooks" in done.stderr
     assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())
+    unreleased = cli("collect", "a2_backprop", "--course", str(course), "--from", str(a1_zip),
+                     "--roster", str(r))  # fmt: skip
+    assert unreleased.returncode == 2 and f"holds notebooks of {A}, not a2_backprop" in (
+        unreleased.stderr
+    )
     mixed = canvas_zip(tmp_path / "mixed.zip", {
         f"doejane_101_1_{a3}.ipynb": graded_notebook(["dropout", "test-dropout"], "jane"),
         f"roerick_102_2_{A}.ipynb": graded_notebook(["counts"], "rick"),
