@@ -334,6 +334,11 @@ def test_a_regrade_request_is_listed_and_its_resolution_recorded(browser, course
         page.locator("#requests input").fill("You did say why: full marks.")
         page.locator("#requests button", has_text="resolve").click()
         page.wait_for_selector("#requests li:has-text('resolved')")
+        page.click("#history summary")  # the audit trail, newest first
+        page.wait_for_selector("#audit li")
+        trail = [li.inner_text() for li in page.query_selector_all("#audit li")]
+        assert "regrade request resolved" in trail[0] and student not in " ".join(trail)
+        assert len(trail) == 4  # applied, removed, applied, resolved
         page.close()
     finally:
         handle.stop()
@@ -343,6 +348,20 @@ def test_a_regrade_request_is_listed_and_its_resolution_recorded(browser, course
     [entry] = [e for e in Store(course, A).audit() if e.why is Why.REGRADE]
     assert (entry.student, entry.old, entry.new, entry.who) == (student, 1.0, 2.0, "instructor")
     assert q1_scores(course)[student] == 2.0
+
+
+def test_the_hostile_answer_runs_in_a_page_without_the_protections(browser, recorder):
+    """The positive control: rendered as plain markdown in a page with no sanitiser and no
+    policy, the payloads do run (so their silence on the grading page means something)."""
+    from nbconvert.filters.markdown import markdown2html_mistune
+
+    page = browser.new_page()
+    page.set_content(markdown2html_mistune(hostile_answer(recorder.base)))
+    page.wait_for_timeout(1000)
+    assert "img-onerror" in (page.evaluate("window.__pwned") or [])
+    page.close()
+    assert any("img-onerror" in hit for hit in recorder.hits)
+    recorder.hits.clear()
 
 
 def test_a_hostile_answer_runs_nothing_between_honest_ones(browser, course, recorder):

@@ -235,6 +235,17 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
+async function showHistory() {
+  const entries = await api("/api/audit?question=" + encodeURIComponent(view.question.id));
+  document.getElementById("audit").replaceChildren(...entries.slice(-100).reverse().map((e) =>
+    el("li", {}, `${e.when} ${e.who}: ${e.student} ${fmt(e.old)} → ${fmt(e.new)} (${e.why}` +
+                 (e.detail ? `: ${e.detail})` : ")"))));
+}
+
+document.getElementById("history").addEventListener("toggle", (event) => {
+  if (event.target.open) showHistory().catch((error) => say(error.message));
+});
+
 document.getElementById("add-item").addEventListener("submit", (event) => {
   event.preventDefault();
   const description = document.getElementById("new-description");
