@@ -38,9 +38,11 @@ beside the email address or ID number), else listed for the instructor.
 ``-N`` or `` (N)`` removed) is preferred, then the latest by the source's own naming: the
 highest timestamp; on Canvas the highest resubmission suffix (Canvas names the second upload
 of ``A.ipynb`` ``A-1.ipynb``), then the highest SUBMISSIONID (Canvas numbers uploads in
-order). A single notebook with another name (``a1_metrics-Copy1.ipynb``) is taken and
-renamed, and the rename reported. A notebook whose graded cells are all another released
-assignment's is refused by name; a source holding only such notebooks is refused whole.
+order); in a Moodle participant's folder the file at its top over one nested in a folder.
+Two files that nothing tells apart are both refused, listed. A single notebook with another name
+(``a1_metrics-Copy1.ipynb``) is taken and renamed, and the rename reported. A notebook whose
+graded cells are all another released assignment's is refused by name; a source holding only
+such notebooks is refused whole.
 
 **Re-collecting keeps what the instructor wrote.** A student whose notebook is byte for byte
 the one collected before keeps the folder as it is, a hand-written ``timestamp.txt``
@@ -485,7 +487,7 @@ def _moodle(path, rel_text, inside, moodle, assignment, roster, participants):
         rel_text,
         "moodle",
         None,
-        (_suffix(name), int(pid)),
+        (_suffix(name), -len(inside), int(pid)),  # a file nested deeper is not the later one
         _exact(name, assignment),
         filename=name,
         note=note,
@@ -567,6 +569,10 @@ def _why_later(chosen: _Candidate, other: _Candidate) -> str:
         return f"Canvas's name for a later upload: -{chosen.order[0]}"
     if chosen.kind == "canvas" and chosen.order != other.order:
         return "a later Canvas upload (higher id)"
+    if chosen.kind == "moodle" and chosen.order[:2] != other.order[:2]:
+        if chosen.order[0] != other.order[0]:
+            return "later by its resubmission number"
+        return "the participant's own upload; the other is nested in a folder"
     if chosen.order != other.order:
         return "later by its resubmission number"
     return "later"
@@ -598,6 +604,16 @@ def _choose(
     key = lambda c: ((c.submitted_at.timestamp() if c.submitted_at else float("-inf")), c.order)  # noqa: E731
     pool = sorted(pool, key=key)
     chosen = pool[-1]
+    if len(pool) > 1 and key(pool[-2]) == key(chosen):  # nothing says which is the later
+        tied = [c.relative for c in pool if key(c) == key(chosen)]
+        return None, [
+            Skipped(
+                c.relative,
+                f"several notebooks named {assignment}.ipynb and none later by the source's "
+                f"naming ({', '.join(tied)}): not collected",
+            )
+            for c in candidates
+        ]
     dropped = [
         Skipped(c.relative, f"superseded by {chosen.relative} ({_why_later(chosen, c)})")
         for c in pool[:-1]

@@ -640,3 +640,24 @@ def test_students_without_the_id_column_are_listed_with_the_column_that_keeps_th
     assert "lists no student with a SIS Login ID; every student has a value in 'SIS User ID'" in (
         refused.stderr
     )
+
+
+def test_in_a_moodle_folder_the_top_file_wins_and_a_tie_is_refused_not_guessed(tmp_path):
+    course, src = tmp_path / "course", tmp_path / "moodle"
+    r = moodle_roster(tmp_path / "m.csv", [("Jane", "Doe", "1001", "j@x.org"),
+                                           ("Rick", "Roe", "1002", "r@x.org"),
+                                           ("Edgar", "Poe", "1003", "e@x.org")])  # fmt: skip
+    jane, rick, edgar = (src / f"{n}_assignsubmission_file_"
+                         for n in ("Jane Doe_77", "Rick Roe_78", "Edgar Poe_79"))  # fmt: skip
+    for folder, text in ((jane, "jane's upload"), (jane / "old" / A, "an old copy inside"),
+                         (rick / "v1", "rick v1"), (rick / "v2", "rick v2"),
+                         (edgar, "edgar")):  # fmt: skip
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{A}.ipynb").write_bytes(notebook(text))
+    done = cli("collect", A, "--course", str(course), "--from", str(src), "--roster", str(r))
+    assert done.returncode == 0, done.stderr
+    assert text_of(course, "1001") == "jane's upload" and text_of(course, "1003") == "edgar"
+    assert "superseded by Jane Doe_77_assignsubmission_file_/a1_metrics.ipynb (the participant's" \
+        " own upload; the other is nested in a folder)" in done.stdout  # fmt: skip
+    assert not submitted(course, "1002").exists()  # v1 or v2? nothing says: not guessed
+    assert done.stdout.count("several notebooks named a1_metrics.ipynb and none later") == 2
