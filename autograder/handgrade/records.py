@@ -119,6 +119,7 @@ class Mark:
     comment: str = ""
     grader: str = ""  #: who changed it last
     at: str = ""
+    answer: str = ""  #: digest of the answer as it was graded (a resubmission changes it)
 
     @property
     def graded(self) -> bool:
@@ -127,7 +128,8 @@ class Mark:
 
     def to_dict(self) -> dict:
         return {"student": self.student, "question": self.question, "items": list(self.items),
-                "comment": self.comment, "grader": self.grader, "at": self.at}  # fmt: skip
+                "comment": self.comment, "grader": self.grader, "at": self.at,
+                "answer": self.answer}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict) -> Mark:
@@ -138,6 +140,7 @@ class Mark:
             comment=check_text(data.get("comment", ""), "comment", MAX_TEXT),
             grader=str(data.get("grader", "")),
             at=str(data.get("at", "")),
+            answer=str(data.get("answer", "")),
         )
 
 

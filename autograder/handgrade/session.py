@@ -202,6 +202,8 @@ class Session:
             "requests": open_requests,
             # the gradebook's manual score: another value was set elsewhere (formgrader)
             "gradebook": self.cells[(question, student)][0].manual_score,
+            # graded, then resubmitted and regraded: the answer is not the one graded
+            "changed": bool(mark.answer) and mark.answer != self.answers[question][student].digest,
         }
 
     def _reread(self, keys) -> list:
@@ -367,8 +369,10 @@ class Session:
                 for s in students:
                     mark = state.marks.get((question, s)) or Mark(s, question)
                     items = [i for i in mark.items if i != item.id] + ([item.id] if on else [])
-                    state.marks[(question, s)] = replace(mark, items=tuple(items),
-                                                         grader=self.who, at=now())  # fmt: skip
+                    state.marks[(question, s)] = replace(
+                        mark, items=tuple(items), grader=self.who, at=now(),
+                        answer=self.answers[question][s].digest,
+                    )  # fmt: skip
                 why = Why.ITEM_APPLIED if on else Why.ITEM_REMOVED
                 self._commit(state, before, why, f"{item.description} ({item.points:+g})")
                 return self._delta(question, students, state)
@@ -382,8 +386,10 @@ class Session:
                 before = {(question, s): state.marks.get((question, s)) for s in students}
                 for s in students:
                     mark = state.marks.get((question, s)) or Mark(s, question)
-                    state.marks[(question, s)] = replace(mark, comment=text.strip(),
-                                                         grader=self.who, at=now())  # fmt: skip
+                    state.marks[(question, s)] = replace(
+                        mark, comment=text.strip(), grader=self.who, at=now(),
+                        answer=self.answers[question][s].digest,
+                    )  # fmt: skip
                 self._commit(state, before, Why.COMMENT, text.strip()[:200])
                 return self._delta(question, students, state)
 

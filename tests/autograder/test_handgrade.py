@@ -462,3 +462,23 @@ def test_a_score_set_elsewhere_is_shown_and_is_the_old_value_of_the_next_change(
         session.close()
     [entry] = Store(course, A).audit()
     assert (entry.student, entry.old, entry.new) == ("s07", 0.5, 2.0)
+
+
+def test_an_answer_changed_after_grading_is_flagged(course):
+    """A resubmission regraded automatically keeps its hand score; the page says the answer
+    is no longer the one graded."""
+    session = Session(course, A)
+    try:
+        session.add_item("q1", "full", 2)
+        session.apply("q1", "i1", [session.names["s07"], session.names["s08"]], True)
+    finally:
+        session.close()
+    hc.add_students(course, {"s07": {"q1": "A new answer, written after the grade."}})
+    session = Session(course, A)
+    try:
+        members = {m["id"]: m for g in session.view("q1")["groups"] for m in g["members"]}
+    finally:
+        session.close()
+    changed, same = members[session.names["s07"]], members[session.names["s08"]]
+    assert (changed["changed"], changed["score"], changed["gradebook"]) == (True, 2.0, 2.0)
+    assert same["changed"] is False

@@ -125,7 +125,9 @@ function card(group, index) {
   for (const m of members) {
     const flag = m.requests.length ? " ⚑ regrade" : "";
     const elsewhere = m.gradebook === m.score ? "" : ` (gradebook: ${fmt(m.gradebook)}, set elsewhere)`;
-    who.append(el("span", {"data-answer": m.id}, `${label(m)}: ${fmt(m.score)}${flag}${elsewhere}`));
+    const changed = m.changed ? " ⚠ answer changed since graded" : "";
+    who.append(el("span", {"data-answer": m.id},
+                  `${label(m)}: ${fmt(m.score)}${flag}${elsewhere}${changed}`));
   }
   const answer = el("div", {class: "answer" + (group.empty ? " empty" : "")});
   if (group.empty) answer.textContent = "(empty answer)";
