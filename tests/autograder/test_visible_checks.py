@@ -893,7 +893,15 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
             torch.nn.Linear(8, 1),
         )
 
+    def standardizes_in_place(X, y, Xv, yv, epochs):
+        X -= X.mean(axis=0)  # the caller's training data, changed
+        return a4["build_and_train"](X, y, Xv, yv, epochs)
+
     cases = [
+        (
+            lambda: cc.check_architecture(standardizes_in_place, a4["predict_proba"]),
+            r"build_and_train must not modify X in place: X\[0, 0\] was .* Inputs must not change",
+        ),
         (
             lambda: cc.check_architecture(wrong_layers, a4["predict_proba"]),
             r"have \(32, 1\) units; hidden layers of 16 and 8",
