@@ -7,8 +7,9 @@ get full marks, the gradebook must hold exactly the CSV's scores, no process sta
 submission may survive, and no file may appear outside the grader's own output.
 
 Attacks that would harm the machine outside a sandbox (kill every process, read secrets,
-write files) run only where the namespace sandbox is available; the rest also run in a second
-batch with the fallback sandbox (``AUTOGRADER_SANDBOX=rlimits``).
+write files) run only where the namespace sandbox is available, in two batches: sandboxes forked
+from the fork server (the default) and executed by ``unshare`` (``AUTOGRADER_ZYGOTE=0``); the
+rest also run in a batch with the fallback sandbox (``AUTOGRADER_SANDBOX=rlimits``).
 """
 
 from __future__ import annotations
@@ -342,6 +343,17 @@ def strong(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The same batch with every namespace sandbox executed by ``unshare`` (no fork server):
+    each way a sandbox starts meets every attack."""
+    if capabilities()["mode"] != "namespaces":
+        pytest.skip(f"namespace sandbox unavailable here: {capabilities()['why']}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUTOGRADER_ZYGOTE", "0")
+        return _grade_batch(tmp_path_factory.mktemp("attacks-executed"), True, mp)
+
+
+@pytest.fixture(scope="module")
 def fallback(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         batch = _grade_batch(tmp_path_factory.mktemp("attacks-fallback"), False, mp)
@@ -355,7 +367,7 @@ def _student_output(course: Path, student: str) -> str:
     return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
-@pytest.mark.parametrize("which", ["strong", "fallback"])
+@pytest.mark.parametrize("which", ["strong", "executed", "fallback"])
 def test_honest_students_around_every_attacker_get_full_marks(which, request):
     batch = request.getfixturevalue(which)
     for student in batch["honest"]:
@@ -363,7 +375,7 @@ def test_honest_students_around_every_attacker_get_full_marks(which, request):
         assert (result.status, result.score) == ("graded", FULL), (student, result.reason)
 
 
-@pytest.mark.parametrize("which", ["strong", "fallback"])
+@pytest.mark.parametrize("which", ["strong", "executed", "fallback"])
 def test_no_attacker_scores_more_than_its_code_without_the_attack(which, request):
     batch = request.getfixturevalue(which)
     for student, most in batch["expected"].items():
@@ -371,7 +383,7 @@ def test_no_attacker_scores_more_than_its_code_without_the_attack(which, request
         assert result.score <= most, (student, result.score, result.reason)
 
 
-@pytest.mark.parametrize("which", ["strong", "fallback"])
+@pytest.mark.parametrize("which", ["strong", "executed", "fallback"])
 def test_limits_are_named_and_the_rest_of_the_notebook_still_counts(which, request):
     results = request.getfixturevalue(which)["results"]
     hog = next(r for s, r in results.items() if s.endswith("memory-hog"))
@@ -394,7 +406,7 @@ def test_limits_are_named_and_the_rest_of_the_notebook_still_counts(which, reque
         assert crashed.status == "graded" and "crash" in crashed.reason, crashed
 
 
-@pytest.mark.parametrize("which", ["strong", "fallback"])
+@pytest.mark.parametrize("which", ["strong", "executed", "fallback"])
 def test_gradebook_holds_exactly_the_csv_scores(which, request):
     from nbgrader.api import Gradebook
 
@@ -406,14 +418,14 @@ def test_gradebook_holds_exactly_the_csv_scores(which, request):
     assert graded == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("which", ["strong", "fallback"])
+@pytest.mark.parametrize("which", ["strong", "executed", "fallback"])
 def test_no_process_started_by_a_submission_survives(which, request):
     request.getfixturevalue(which)
     left = subprocess.run(["pgrep", "-f", f"sleep 4242|{MARK}"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
 
 
-@pytest.mark.parametrize("which", ["strong", "fallback"])
+@pytest.mark.parametrize("which", ["strong", "executed", "fallback"])
 def test_tampered_notebooks_are_repaired_or_refused_with_a_reason(which, request):
     results = request.getfixturevalue(which)["results"]
     deleted, inflated = results["t1-deleted-test"], results["t2-inflated-points"]
@@ -433,7 +445,7 @@ def test_tampered_notebooks_are_repaired_or_refused_with_a_reason(which, request
     assert "ignored the nbgrader id of a cell (test-mine)" in own.reason
     pwned = Path(request.getfixturevalue(which)["paths"]["pwned"])
     # (in the fallback, the ordinary cell may write files, but only from the sandbox)
-    assert not pwned.exists() if which == "strong" else "True" not in pwned.read_text()
+    assert not pwned.exists() if which != "fallback" else "True" not in pwned.read_text()
 
 
 def test_no_file_appears_outside_the_graders_output(strong):
