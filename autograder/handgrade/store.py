@@ -9,6 +9,9 @@
 - ``.lock``: every change holds an exclusive ``flock`` on it from read to write, so the grading
   server and ``regrade-request`` (another process) never lose each other's changes.
 
+A change's two writes (``state.json`` and its audit lines) are synced to disk in parallel, both
+before the lock is released.
+
 The folder is mode 700. Run as root, the files keep the owner of the folder, the account the
 grading server runs as (see :mod:`autograder.handgrade.server`).
 """
@@ -19,6 +22,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +154,26 @@ class Store:
             state = self._load().copy()
             yield state
             entries = state.audit
-            self._write(state)
-            self._append(entries)
+            if not entries:
+                self._write(state)
+                return
+            # the two files are synced to disk at once (each fsync waits for the disk)
+            failed: list[BaseException] = []
+
+            def append():
+                try:
+                    self._append(entries)
+                except BaseException as exc:
+                    failed.append(exc)
+
+            appender = threading.Thread(target=append)
+            appender.start()
+            try:
+                self._write(state)
+            finally:
+                appender.join()
+            if failed:
+                raise failed[0]
 
     def _write(self, state: State) -> None:
         text = json.dumps(state.to_dict(), separators=(",", ":"))
