@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import COURSE_ID, DEFAULT_COURSE, default_db_url
+from autograder.names import say
 
 __all__ = ["Formgrader", "main", "start", "write_config"]
 
@@ -258,9 +259,8 @@ def main(
     server = None
     try:
         server = start(course=course, port=port, ip=ip, db_url=db_url)
-        where = f"formgrader on {Path(course).resolve()} ({COURSE_ID}): open {server.url}"
-        print(where, flush=True)
-        print("Ctrl-C stops it.", flush=True)
+        say("formgrader on {} ({}): open {}", Path(course).resolve(), COURSE_ID, server.url)
+        say("Ctrl-C stops it.")
         return server.process.wait()
     except KeyboardInterrupt:
         return 0

@@ -12,7 +12,7 @@ Writers still neutralise what their format would interpret, for values that are 
   with ``'`` so spreadsheets show it as text;
 - :func:`printable`: control characters (ANSI/OSC escapes, BEL, newlines, C1 controls) and
   Unicode's invisible direction and line controls (bidi overrides and isolates, LRM/RLM/ALM,
-  zero-width characters, line/paragraph separators) replaced by ``?`` before a value reaches
+  the zero-width space, line/paragraph separators) replaced by ``?`` before a value reaches
   a terminal or a one-line file;
 - :func:`say`: **the one printer for terminal output**. The line's wording is the grader's
   (a ``str.format`` template, which may hold newlines); every value filled into it came from
@@ -30,10 +30,12 @@ import re
 __all__ = ["STUDENT_ID", "check_student_id", "csv_cell", "is_student_id", "printable", "say"]
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-#: C0 and C1 controls (ESC, BEL, CR, LF, CSI ...), DEL; the ALM, zero-width and LRM/RLM marks,
-#: line and paragraph separators, bidi embeddings/overrides (U+202A-E) and isolates (U+2066-9),
-#: the BOM / zero-width no-break space.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+#: C0 and C1 controls (ESC, BEL, CR, LF, CSI ...), DEL; the ALM, zero-width space and LRM/RLM
+#: marks, line and paragraph separators, bidi embeddings/overrides (U+202A-E), invisible
+#: operators and isolates (U+2060-9), the BOM. (ZWNJ/ZWJ stay: Persian and emoji need them.)
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def printable(value) -> str:
