@@ -350,18 +350,21 @@ def test_a_regrade_request_is_listed_and_its_resolution_recorded(browser, course
     assert q1_scores(course)[student] == 2.0
 
 
-def test_the_hostile_answer_runs_in_a_page_without_the_protections(browser, recorder):
+def test_the_hostile_answer_runs_in_a_page_without_the_protections(browser):
     """The positive control: rendered as plain markdown in a page with no sanitiser and no
     policy, the payloads do run (so their silence on the grading page means something)."""
     from nbconvert.filters.markdown import markdown2html_mistune
 
-    page = browser.new_page()
-    page.set_content(markdown2html_mistune(hostile_answer(recorder.base)))
-    page.wait_for_timeout(1000)
-    assert "img-onerror" in (page.evaluate("window.__pwned") or [])
-    page.close()
-    assert any("img-onerror" in hit for hit in recorder.hits)
-    recorder.hits.clear()
+    own = Recorder()  # not the module's: its requests never mix with the real test's
+    try:
+        page = browser.new_page()
+        page.set_content(markdown2html_mistune(hostile_answer(own.base)))
+        page.wait_for_timeout(1000)
+        assert "img-onerror" in (page.evaluate("window.__pwned") or [])
+        page.close()
+        assert any("img-onerror" in hit for hit in own.hits)
+    finally:
+        own.server.shutdown()
 
 
 def test_a_hostile_answer_runs_nothing_between_honest_ones(browser, course, recorder):
