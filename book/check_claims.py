@@ -8,10 +8,12 @@ code again (its code cells as one script, no Jupyter, no page build) under **con
 - PyTorch's CPU kernel path: ``ATEN_CPU_CAPABILITY`` = ``default`` (generic, with
   ``OPENBLAS_CORETYPE=Prescott``), ``avx2``, or the machine's native one;
 - the thread count: 1 or 2 (the lesson's own ``torch.set_num_threads(1)`` is overridden);
-- the seeds: every seed the lesson fixes in its code (``seed=N``, ``random_state=N``,
-  ``seed_everything(N)``, ``torch.manual_seed(N)``, ``keras.utils.set_random_seed(N)``,
-  ``default_rng(N)``) shifted by ``k``, so shift 0 is the lesson as written and 1-4 are its
-  neighbouring seeds.
+- the seeds: every seed of the lesson's training noise (initial weights, shuffling, dropout,
+  searches: ``seed=N``, ``random_state=N``, ``seed_everything(N)``, ``torch.manual_seed(N)``,
+  ``keras.utils.set_random_seed(N)``) shifted by ``k``, so shift 0 is the lesson as written
+  and 1-4 are its neighbouring seeds. The seeds that draw a lesson's data (``data.load``,
+  ``make_classification``, ``default_rng``) stay: the data are the lesson's example, the
+  same for every reader (:func:`shift_seeds`).
 
 Claims run in record mode (``COURSEKIT_CLAIMS_RECORD``): a false claim is written down and the
 lesson runs on, so one run names every claim that does not hold. One interpreter per condition
@@ -30,6 +32,7 @@ Usage (a lesson author checking a new claim; exit status 1 if any claim flips)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -119,18 +122,45 @@ COVERING = (
 )
 
 _SEED_KEYWORD = re.compile(r"\b(seed|random_state)(\s*=\s*)(\d+)\b")
-_SEED_CALL = re.compile(r"\b(seed_everything|manual_seed|set_random_seed|default_rng)\((\d+)\)")
+_SEED_CALL = re.compile(r"\b(seed_everything|manual_seed|set_random_seed)\((\d+)\)")
+#: Calls whose seed draws the lesson's *data* (its example), not the noise of training
+_DATA_CALL = re.compile(r"(?:\bdata\.load|\bmake_[a-z_]+|\bdefault_rng)$")
+
+
+def _in_data_call(code: str, position: int) -> bool:
+    """Whether ``position`` is inside the parentheses of a data call (``data.load(...)``)."""
+    depth = 0
+    for i in range(position - 1, -1, -1):
+        if code[i] == ")":
+            depth += 1
+        elif code[i] == "(":
+            if depth == 0:
+                return _DATA_CALL.search(code[max(0, i - 40) : i]) is not None
+            depth -= 1
+    return False
 
 
 def shift_seeds(code: str, shift: int) -> str:
-    """``code`` with every seed it fixes (``seed=3``, ``manual_seed(0)``, ...) moved by ``shift``.
+    """``code`` with every seed of its training noise moved by ``shift``.
 
-    >>> shift_seeds("data.load('moons', seed=3); torch.manual_seed(0)", 2)
-    "data.load('moons', seed=5); torch.manual_seed(2)"
+    Moved: ``seed=N`` and ``random_state=N`` (initial weights, shuffling, dropout, a
+    search), ``seed_everything(N)``, ``torch.manual_seed(N)``,
+    ``keras.utils.set_random_seed(N)``. Kept: the seeds that draw the lesson's data, its
+    example (``data.load(..., seed=N)``, ``make_classification(..., random_state=N)``,
+    ``np.random.default_rng(N)``), which a reader on any machine gets the same.
+
+    >>> shift_seeds("data.load('moons', seed=3); torch.manual_seed(0); f(x, seed=1)", 2)
+    "data.load('moons', seed=3); torch.manual_seed(2); f(x, seed=3)"
     """
     if shift == 0:
         return code
-    code = _SEED_KEYWORD.sub(lambda m: f"{m[1]}{m[2]}{int(m[3]) + shift}", code)
+
+    def keyword(m: re.Match) -> str:
+        if _in_data_call(code, m.start()):
+            return m[0]
+        return f"{m[1]}{m[2]}{int(m[3]) + shift}"
+
+    code = _SEED_KEYWORD.sub(keyword, code)
     return _SEED_CALL.sub(lambda m: f"{m[1]}({int(m[2]) + shift})", code)
 
 
@@ -289,6 +319,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", help="thread counts, e.g. 1,2")
     parser.add_argument("--seeds", help="seed shifts, e.g. 0-4")
     parser.add_argument("--jobs", type=int, default=1, help="conditions run at once (default 1)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help=f"run everything again (cache: {CACHE})"
+    )
     parser.add_argument("--lessons-dir", type=Path, default=LESSONS, help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -308,7 +341,8 @@ def main(argv=None) -> int:
             parser.error(f"--paths: {exc}; choose from {[p.value for p in KernelPath]}")
         threads, shifts = _int_list(args.threads or "1,2"), _int_list(args.seeds or "0")
         conditions = [Condition(p, t, k) for p in paths for t in threads for k in shifts]
-    outcomes = check(names, conditions, jobs=args.jobs, lessons=args.lessons_dir)
+    cache = None if args.no_cache else CACHE
+    outcomes = check(names, conditions, jobs=args.jobs, lessons=args.lessons_dir, cache=cache)
     print(report(outcomes, conditions))
     return 1 if any(flips(outcomes)) else 0
 
@@ -332,16 +366,80 @@ def report(outcomes: list[Outcome], conditions: list[Condition]) -> str:
     return "\n".join(lines)
 
 
+#: Outcomes already computed, one file per lesson and condition, keyed by everything that
+#: decides them (:func:`_key`): an unchanged lesson is not run again under a condition.
+CACHE = ROOT / "book" / "_build" / "claims-cache"
+_PACKAGES = ("torch", "numpy", "scikit-learn", "scipy", "tensorflow", "keras", "keras-tuner")
+
+
+def _environment_digest() -> str:
+    """coursekit's files and this script, the numerical packages' versions, the CPU."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(q for q in (ROOT / "coursekit").rglob("*") if q.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    for package in _PACKAGES:
+        try:
+            digest.update(f"{package}=={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} absent".encode())
+    cpu = Path("/proc/cpuinfo")
+    if cpu.is_file():  # the model and the instruction sets: what the native kernels use
+        lines = cpu.read_text().splitlines()
+        digest.update(
+            "".join(ln for ln in lines if ln.startswith(("model name", "flags")))[:4096].encode()
+        )
+    return digest.hexdigest()
+
+
+def _key(environment: str, lessons: Path, name: str, condition: Condition) -> str:
+    digest = hashlib.sha256(environment.encode())
+    digest.update((lessons / f"{name}.md").read_bytes())
+    digest.update(f"{condition.path.value} {condition.threads} {condition.seed_shift}".encode())
+    return digest.hexdigest()[:32]
+
+
 def check(
-    names: list[str], conditions: list[Condition], jobs: int = 1, lessons: Path = LESSONS
+    names: list[str],
+    conditions: list[Condition],
+    jobs: int = 1,
+    lessons: Path = LESSONS,
+    cache: Path | None = CACHE,
 ) -> list[Outcome]:
-    """Run the lessons under every condition (``jobs`` interpreters at a time)."""
+    """Run the lessons under every condition (``jobs`` interpreters at a time).
+
+    With ``cache`` (a folder; None: no cache), a lesson whose outcome under a condition is
+    cached for the same lesson text, coursekit source, package versions and CPU is not run
+    again; lessons that stopped with an error are never cached.
+    """
     from concurrent.futures import ThreadPoolExecutor
+
+    environment = _environment_digest() if cache is not None else ""
+    known: dict[tuple[str, Condition], Outcome] = {}
+    if cache is not None:
+        for name in names:
+            for c in conditions:
+                file = cache / f"{_key(environment, lessons, name, c)}.json"
+                if file.is_file():
+                    d = json.loads(file.read_text())
+                    known[name, c] = Outcome(name, c, tuple(d["claims"]), None, d["seconds"])
+
+    def run(condition: Condition) -> list[Outcome]:
+        todo = [n for n in names if (n, condition) not in known]
+        done = run_condition(todo, condition, Path(tmp), lessons) if todo else []
+        for o in done:
+            if cache is not None and o.error is None:
+                cache.mkdir(parents=True, exist_ok=True)
+                file = cache / f"{_key(environment, lessons, o.lesson, condition)}.json"
+                file.write_text(json.dumps({"claims": list(o.claims), "seconds": o.seconds}))
+        return [known[n, condition] for n in names if (n, condition) in known] + done
 
     with tempfile.TemporaryDirectory(prefix="claims-") as tmp:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            parts = pool.map(lambda c: run_condition(names, c, Path(tmp), lessons), conditions)
-            return [o for part in parts for o in part]
+            return [o for part in pool.map(run, conditions) for o in part]
 
 
 if __name__ == "__main__":

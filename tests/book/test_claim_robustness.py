@@ -72,15 +72,19 @@ claim("two is two", 2 == 2)
 )
 
 
-def test_seed_shifts_move_every_seed_a_lesson_fixes():
+def test_seed_shifts_move_the_training_seeds_and_keep_the_datas():
     code = (
-        "data.load('moons', seed=3)\nseed_everything(0)\ntorch.manual_seed(0)\n"
-        "TSNE(2, random_state=0)\nnp.random.default_rng(7)\ndef f(x, seed=0): pass"
+        "split = data.load('moons', seed=3)\nseed_everything(0)\ntorch.manual_seed(0)\n"
+        "X, y = make_classification(n_samples=9,\n    random_state=0)\n"
+        "TSNE(2, random_state=0)\nnp.random.default_rng(7)\ndef f(x, seed=0): pass\n"
+        "spec = MLPSpec(n_inputs=len(data.load('digits', seed=0).X_train[0]), seed=1)"
     )
     shifted = check_claims.shift_seeds(code, 2)
     assert shifted == (
-        "data.load('moons', seed=5)\nseed_everything(2)\ntorch.manual_seed(2)\n"
-        "TSNE(2, random_state=2)\nnp.random.default_rng(9)\ndef f(x, seed=2): pass"
+        "split = data.load('moons', seed=3)\nseed_everything(2)\ntorch.manual_seed(2)\n"
+        "X, y = make_classification(n_samples=9,\n    random_state=0)\n"
+        "TSNE(2, random_state=2)\nnp.random.default_rng(7)\ndef f(x, seed=2): pass\n"
+        "spec = MLPSpec(n_inputs=len(data.load('digits', seed=0).X_train[0]), seed=3)"
     )
     assert check_claims.shift_seeds(code, 0) == code
 
@@ -100,7 +104,7 @@ def test_a_planted_knife_edge_claim_is_named_and_a_claim_with_margin_is_not(tmp_
     # the issue's measurements: on the AVX2 path the run ends at 1.008, and seeds 1, 3 and 4
     # blow up on every path; either condition alone names the claim
     conditions = [Condition(KernelPath.AVX2, 1, 0), Condition(KernelPath.NATIVE, 1, 1)]
-    outcomes = check_claims.check(["knife"], conditions, lessons=tmp_path)
+    outcomes = check_claims.check(["knife"], conditions, lessons=tmp_path, cache=None)
     found, stopped = check_claims.flips(outcomes)
     assert stopped == []
     assert {f.text for f in found} == {"standardized, lr = 1 trains well and ends below lr = 0.01"}
@@ -113,7 +117,7 @@ def test_a_planted_knife_edge_claim_is_named_and_a_claim_with_margin_is_not(tmp_
 def test_a_lesson_that_stops_is_named_with_its_error(tmp_path):
     (tmp_path / "stops.md").write_text(STOPS)
     conditions = [Condition(KernelPath.NATIVE, 1, 0)]
-    outcomes = check_claims.check(["stops"], conditions, lessons=tmp_path)
+    outcomes = check_claims.check(["stops"], conditions, lessons=tmp_path, cache=tmp_path / "cache")
     found, stopped = check_claims.flips(outcomes)
     assert stopped == [
         "stops stopped with native kernels, 1 thread(s), seeds +0: "
@@ -122,6 +126,40 @@ def test_a_lesson_that_stops_is_named_with_its_error(tmp_path):
     assert found == []  # the claim before the error holds; the one after was never run
     assert [c["text"] for c in outcomes[0].claims] == ["one is one"]
     assert "1 stopped" in check_claims.report(outcomes, conditions)
+    assert not (tmp_path / "cache").exists()  # a stopped lesson is never cached
+
+
+RUNS = (
+    MYST_HEADER
+    + """
+```{code-cell} ipython3
+from pathlib import Path
+
+from coursekit.claims import claim
+
+with open(LOG, "a") as log:
+    log.write("ran\\n")
+claim("one is one", 1 == 1)
+```
+"""
+)
+
+
+def test_an_unchanged_lesson_is_not_run_again_and_a_changed_one_is(tmp_path):
+    log = tmp_path / "runs.log"
+    (tmp_path / "runs.md").write_text(RUNS.replace("LOG", repr(str(log))))
+    conditions = [Condition(KernelPath.NATIVE, 1, 0)]
+    cache = tmp_path / "cache"
+    first = check_claims.check(["runs"], conditions, lessons=tmp_path, cache=cache)
+    again = check_claims.check(["runs"], conditions, lessons=tmp_path, cache=cache)
+    assert log.read_text() == "ran\n"  # the second check read the cache
+    assert [o.claims for o in again] == [o.claims for o in first] and first[0].claims
+    (tmp_path / "runs.md").write_text(RUNS.replace("LOG", repr(str(log))) + "\n")
+    check_claims.check(["runs"], conditions, lessons=tmp_path, cache=cache)
+    assert log.read_text() == "ran\nran\n"  # the lesson changed: run again
+    other = [Condition(KernelPath.DEFAULT, 1, 0)]
+    check_claims.check(["runs"], other, lessons=tmp_path, cache=cache)
+    assert log.read_text() == "ran\nran\nran\n"  # another condition: run
 
 
 @pytest.mark.slow
