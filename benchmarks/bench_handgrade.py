@@ -84,10 +84,57 @@ def _screenshot(page, cards: int, path: Path) -> None:
     print(f"screenshot: {path} ({path.stat().st_size // 1024} KiB)")
 
 
-def main(argv: list[str]) -> int:
+def _grade_q1(course: Path, count: int, shot: Path | None) -> list[dict]:
+    """Serve ``course``, grade all of Q1 by keyboard in Chromium; the page's timings."""
     from playwright.sync_api import sync_playwright
 
     from autograder.handgrade import server
+
+    start = time.perf_counter()
+    handle = server.start("a4_mlp", course=course)
+    print(f"server serving after {time.perf_counter() - start:.1f} s")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox"])  # fmt: skip
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            start = time.perf_counter()
+            page.goto(handle.url)
+            page.wait_for_selector(".card")
+            print(f"page with {count} answers shown in {time.perf_counter() - start:.2f} s")
+            done = 0
+            for description, points in (("Full answer", 2), ("What, not why", 1),
+                                        ("No answer", 0)):  # fmt: skip
+                page.fill("#new-description", description)
+                page.fill("#new-points", str(points))
+                page.click("#add-item button")
+                done += 1
+                _wait(page, done)
+            cards = page.query_selector_all(".card")
+            empty = [c.query_selector(".answer.empty") is not None for c in cards]
+            start = time.perf_counter()
+            for i, is_empty in enumerate(empty):
+                page.keyboard.press("3" if is_empty else "12"[i % 2])
+                done += 1
+                _wait(page, done)
+                page.keyboard.press("j")
+            took = time.perf_counter() - start
+            print(f"graded {count} answers ({len(cards)} groups) by keyboard in {took:.1f} s")
+            if shot is not None:
+                _screenshot(page, len(cards), shot)
+            first = page.locator('#items li[data-item="i1"] input')
+            first.fill("1.5")
+            first.press("Enter")
+            _wait(page, done + 1)
+            timings = page.evaluate("window.__timings")
+            browser.close()
+    finally:
+        handle.stop()
+    return timings
+
+
+def main(argv: list[str]) -> int:
+    from tests.autograder import handgrade_class as hc
 
     shot = None
     if "--screenshot" in argv:
@@ -95,56 +142,26 @@ def main(argv: list[str]) -> int:
         argv = [a for a in argv if a not in ("--screenshot", str(shot))]
     count = int(argv[0]) if argv else 200
     root = Path(tempfile.mkdtemp(prefix="bench-handgrade-"))
-    course = None
+    courses = []
     try:
         start = time.perf_counter()
-        course = _class(root, count)
+        courses.append(_class(root, count))
         print(f"class of {count} written in {time.perf_counter() - start:.1f} s")
-        start = time.perf_counter()
-        handle = server.start("a4_mlp", course=course)
-        print(f"server serving after {time.perf_counter() - start:.1f} s")
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                            args=["--no-sandbox"])  # fmt: skip
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                start = time.perf_counter()
-                page.goto(handle.url)
-                page.wait_for_selector(".card")
-                print(f"page with {count} answers shown in {time.perf_counter() - start:.2f} s")
-                done = 0
-                for description, points in (("Full answer", 2), ("What, not why", 1),
-                                            ("No answer", 0)):  # fmt: skip
-                    page.fill("#new-description", description)
-                    page.fill("#new-points", str(points))
-                    page.click("#add-item button")
-                    done += 1
-                    _wait(page, done)
-                cards = page.query_selector_all(".card")
-                empty = [c.query_selector(".answer.empty") is not None for c in cards]
-                start = time.perf_counter()
-                for i, is_empty in enumerate(empty):
-                    page.keyboard.press("3" if is_empty else "12"[i % 2])
-                    done += 1
-                    _wait(page, done)
-                    page.keyboard.press("j")
-                took = time.perf_counter() - start
-                print(f"graded {count} answers ({len(cards)} groups) by keyboard in {took:.1f} s")
-                if shot is not None:
-                    _screenshot(page, len(cards), shot)
-                first = page.locator('#items li[data-item="i1"] input')
-                first.fill("1.5")
-                first.press("Enter")
-                _wait(page, done + 1)
-                timings = page.evaluate("window.__timings")
-                browser.close()
-        finally:
-            handle.stop()
-        for kind in ("move", "apply", "edit"):
-            _summary(kind, [t["ms"] for t in timings if t["action"] == kind])
+        results = {}
+        print("\n-- the course on disk (every action's writes synced: gradebook, store, audit)")
+        results["disk"] = _grade_q1(courses[0], count, shot)
+        if Path("/dev/shm").is_dir():
+            # the same class in memory: what the actions cost without waiting for the disk
+            courses.append(hc.served_copy(root / "course", OWNER, Path("/dev/shm")))
+            print("\n-- the same class in /dev/shm (tmpfs: the syncs cost nothing)")
+            results["memory"] = _grade_q1(courses[1], count, None)
+        for where, timings in results.items():
+            print(f"\n{where}:")
+            for kind in ("move", "apply", "edit"):
+                _summary(kind, [t["ms"] for t in timings if t["action"] == kind])
     finally:
         shutil.rmtree(root, ignore_errors=True)
-        if course is not None:
+        for course in courses:
             shutil.rmtree(course.parent, ignore_errors=True)
     return 0
 

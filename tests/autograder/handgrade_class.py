@@ -65,15 +65,15 @@ def add_students(course: Path, answers: dict[str, dict[str, str]]) -> list[str]:
     return list(answers)
 
 
-def served_copy(course: Path, owner: int) -> Path:
+def served_copy(course: Path, owner: int, where: Path | None = None) -> Path:
     """A copy of ``course`` the grading server can serve: run as root, the server drops to the
     course folder's owner, which must reach the folder (pytest's temporary folders are root's
-    alone), so the copy is in a folder of its own given to ``owner``."""
+    alone), so the copy is in a folder of its own (in ``where``) given to ``owner``."""
     import os
     import shutil
     import tempfile
 
-    home = Path(tempfile.mkdtemp(prefix="handgrade-"))
+    home = Path(tempfile.mkdtemp(prefix="handgrade-", dir=where))
     copy = home / "course"
     shutil.copytree(course, copy)
     if os.geteuid() == 0:
