@@ -148,3 +148,18 @@ def test_formgrade_never_serves_as_root(course, tmp_path, monkeypatch):
         formgrade.start(course=course, port=70000)
     with pytest.raises(ValueError, match="not a course folder"):
         formgrade.start(course=course / "nowhere")
+
+
+def test_launch_covers_exactly_the_folders_closed_to_the_server_account(tmp_path):
+    """What formgrade_launch covers with a tmpfs (binding the needed folders back): the
+    outermost parent the account cannot enter, nothing on an open path."""
+    from autograder.formgrade_launch import blocked_parents
+
+    inner = tmp_path / "closed" / "python"
+    inner.mkdir(parents=True)
+    (tmp_path / "closed").chmod(0o700)
+    found = blocked_parents([str(inner), "/usr/bin"], COURSE_OWNER, COURSE_OWNER)
+    (parent,) = found
+    assert found[parent] == [str(inner.resolve())]
+    assert Path(parent) in [tmp_path / "closed", *tmp_path.parents]
+    assert not os.stat(parent).st_mode & 0o001  # others may not enter it
