@@ -35,6 +35,7 @@ COURSE_OWNER = 4242
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 SAME = "Decay lowers the learning rate during training."
 HOSTILE = "kim.mallory"
+WHY = 'I also said why. <img src=x onerror="window.__pwned=1">'  #: a student's words
 
 
 class Recorder:
@@ -316,15 +317,15 @@ def test_a_regrade_request_is_listed_and_its_resolution_recorded(browser, course
         wait_actions(page, 3)
         done = subprocess.run(
             [sys.executable, "-m", "autograder", "regrade-request", A, "--course", str(course),
-             "--student", student, "--question", "q1", "--why", "I also said why."],
+             "--student", student, "--question", "q1", "--why", WHY],
             capture_output=True, text=True,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         page.reload()
         page.wait_for_selector("#requests li")
-        assert "I also said why." in page.inner_text("#requests") and me in page.inner_text(
-            "#requests"
-        )
+        listed = page.inner_text("#requests")
+        assert WHY in listed and me in listed  # the student's words, shown as text
+        assert page.evaluate("window.__pwned") is None
         assert student not in page.inner_text("body")
         page.locator("#requests button", has_text="show").click()  # to the answer
         page.keyboard.press("1")  # remove "says what", apply "full"
