@@ -320,11 +320,13 @@ def test_regrade_request_is_refused_by_name_and_resolved_with_its_scores(course)
 @pytest.fixture
 def served(template):
     course = hc.served_copy(template, COURSE_OWNER)
-    handle = server.start(A, course=course)
-    handle.course = course
-    yield handle
-    handle.stop()
-    shutil.rmtree(course.parent)
+    try:
+        handle = server.start(A, course=course)
+        handle.course = course
+        yield handle
+        handle.stop()
+    finally:
+        shutil.rmtree(course.parent)
 
 
 def request(url, *, method="GET", body=None, headers=None):
