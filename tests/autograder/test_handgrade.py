@@ -320,12 +320,14 @@ def test_regrade_request_is_refused_by_name_and_resolved_with_its_scores(course)
 @pytest.fixture
 def served(template):
     course = hc.served_copy(template, COURSE_OWNER)
+    handle = None
     try:
         handle = server.start(A, course=course)
         handle.course = course
         yield handle
-        handle.stop()
     finally:
+        if handle is not None:
+            handle.stop()
         shutil.rmtree(course.parent)
 
 
