@@ -26,6 +26,7 @@ root before it opens a socket.
 
 from __future__ import annotations
 
+import enum
 import hmac
 import json
 import os
@@ -42,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from autograder.config import DEFAULT_COURSE
 
-__all__ = ["CSP", "Handgrade", "main", "start"]
+__all__ = ["CSP", "Action", "Handgrade", "main", "start"]
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -53,7 +54,16 @@ STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"/handgrade.js": "text/javascript", "/handgrade.css": "text/css"}
 COOKIE = "handgrade_token"
 MAX_BODY = 64 * 1024
-ACTIONS = ("item", "edit", "apply", "comment", "resolve")
+
+
+class Action(enum.StrEnum):
+    """The changes the JSON API makes: ``POST /api/<action>``, one session method each."""
+
+    ITEM = "item"  #: add a rubric item
+    EDIT = "edit"  #: edit an item (its points re-score every answer it is applied to)
+    APPLY = "apply"  #: apply an item to answers, or remove it
+    COMMENT = "comment"
+    RESOLVE = "resolve"  #: resolve a regrade request
 
 
 class App:
@@ -82,7 +92,7 @@ class App:
         if path == "/api/view":
             return self._json(s.view(question))
         if path == "/api/audit":
-            s._question(question)
+            s.question_info(question)
             entries = [e.to_dict() for e in s.store.audit() if e.question == question]
             for e in entries:
                 e["student"] = e["student"] if s.reveal else s.names.of.get(e["student"], "?")
@@ -91,19 +101,20 @@ class App:
 
     def post(self, path: str, body: dict) -> tuple[int, str, bytes]:
         s = self.session
-        action = path.removeprefix("/api/")
-        if action not in ACTIONS:
+        try:
+            action = Action(path.removeprefix("/api/"))
+        except ValueError:
             return 404, "application/json", b'{"error": "not found"}'
-        if action == "item":
+        if action is Action.ITEM:
             done = s.add_item(body.get("question"), body.get("description"), body.get("points"))
-        elif action == "edit":
+        elif action is Action.EDIT:
             done = s.edit_item(
                 body.get("item"), description=body.get("description"), points=body.get("points")
             )
-        elif action == "apply":
+        elif action is Action.APPLY:
             done = s.apply(body.get("question"), body.get("item"), body.get("answers"),
                            body.get("on"))  # fmt: skip
-        elif action == "comment":
+        elif action is Action.COMMENT:
             done = s.comment(body.get("question"), body.get("answers"), body.get("comment"))
         else:
             done = s.resolve(body.get("request"), body.get("note"))

@@ -165,7 +165,8 @@ class Session:
         return sorted((s for s, g in owners.items() if self.grader is None or g == self.grader),
                       key=self.names.__getitem__)  # fmt: skip
 
-    def _question(self, question) -> dict:
+    def question_info(self, question) -> dict:
+        """The question's ``graded_cells`` entry; ValueError naming the hand-graded ones."""
         if question not in self.questions:
             known = ", ".join(self.questions)
             raise ValueError(f"{question!r} is not a hand-graded question (those are: {known})")
@@ -254,7 +255,7 @@ class Session:
     def view(self, question: str) -> dict:
         """Everything the page shows for ``question`` (this grader's share, grouped)."""
         with self.lock:
-            info = self._question(question)
+            info = self.question_info(question)
             state = self.store.read()
             mine = self.share(question, state.graders)
             with quiet():
@@ -324,7 +325,7 @@ class Session:
 
     def add_item(self, question: str, description, points) -> dict:
         with self.lock:
-            info = self._question(question)
+            info = self.question_info(question)
             check_text(description, "description", MAX_DESCRIPTION, empty=False)
             points = check_points(points, info["points"])
             with self.store.change() as state:
@@ -359,7 +360,7 @@ class Session:
         if not isinstance(on, bool):
             raise ValueError(f"on must be true or false, got {on!r:.20}")
         with self.lock:
-            self._question(question)
+            self.question_info(question)
             with self.store.change() as state:
                 item = self._item(item_id, state)
                 if item.question != question:
@@ -379,7 +380,7 @@ class Session:
 
     def comment(self, question: str, answers, text) -> dict:
         with self.lock:
-            self._question(question)
+            self.question_info(question)
             check_text(text, "comment", MAX_TEXT)
             with self.store.change() as state:
                 students = self._students(question, answers, state)
