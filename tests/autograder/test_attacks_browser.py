@@ -36,9 +36,9 @@ A = "a4_mlp"
 CHROMIUM = Path("/usr/bin/chromium")
 COURSE_OWNER = 4242  #: the instructor's account in these tests (the server drops to it)
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
-HONEST = ("h0", "h2", "h4")
-KEPT_BY_GRADER: set[str] = set()  #: output types of o3's extra cell in its graded notebook
-ATTACKERS = ("m1", "o3")  # markdown answers; outputs of an ordinary code cell
+HONEST = ("a0", "c2", "e4")  # graded (alphabetically) and viewed in turn with the attackers
+KEPT_BY_GRADER: set[str] = set()  #: output types of d3's extra cell in its graded notebook
+ATTACKERS = ("b1", "d3")  # markdown answers; outputs of an ordinary code cell
 
 
 class Recorder:
@@ -145,10 +145,10 @@ def course(tmp_path_factory, recorder):
     reference = authoring.solutions(authoring.read_source(A))
     for student in sorted(HONEST + ATTACKERS):
         answers = dict(reference, q1=f"Honest answer of {student}: decay shrinks the steps.")
-        if student == "m1":
+        if student == "b1":
             answers.update(markdown_payloads(recorder.base))
         nb = authoring.submission(released, answers)
-        if student == "o3":
+        if student == "d3":
             nb.cells.insert(3, nbformat.v4.new_code_cell(OUTPUT_CELL))
         folder = course / "submitted" / student / A
         folder.mkdir(parents=True)
@@ -161,15 +161,15 @@ def course(tmp_path_factory, recorder):
     # The grader keeps no display output and no attachment (test_grader_keeps_no_active_output);
     # formgrader must be safe whatever a notebook holds, so the graded notebooks get them here.
     graded = {s: course / "autograded" / s / A / f"{A}.ipynb" for s in ATTACKERS}
-    m1 = nbformat.read(graded["m1"], as_version=4)
-    q4 = next(c for c in m1.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q4")
+    b1 = nbformat.read(graded["b1"], as_version=4)
+    q4 = next(c for c in b1.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q4")
     q4["attachments"] = {"evil.svg": {"image/svg+xml": svg_attachment(recorder.base)}}
-    nbformat.write(m1, graded["m1"])
-    o3 = nbformat.read(graded["o3"], as_version=4)
-    cell = next(c for c in o3.cells if c.source == OUTPUT_CELL)
+    nbformat.write(b1, graded["b1"])
+    d3 = nbformat.read(graded["d3"], as_version=4)
+    cell = next(c for c in d3.cells if c.source == OUTPUT_CELL)
     KEPT_BY_GRADER.update(k for o in cell.outputs for k in o.get("data", {}))
     cell.outputs = hostile_outputs(recorder.base)
-    nbformat.write(o3, graded["o3"])
+    nbformat.write(d3, graded["d3"])
     if os.geteuid() == 0:
         os.chown(course, COURSE_OWNER, COURSE_OWNER)
     return course
@@ -199,10 +199,10 @@ def manual_scores(course) -> dict[str, dict[str, tuple]]:
 
 def test_grader_keeps_no_active_output_and_the_markdown_payloads_reach_formgrader(course):
     """The graded notebook keeps the student's answers (the markdown payloads are real) but
-    only text outputs: the display output of o3's extra cell came back as text, if at all."""
-    m1 = (course / "autograded" / "m1" / A / f"{A}.ipynb").read_text()
+    only text outputs: the display output of d3's extra cell came back as text, if at all."""
+    b1 = (course / "autograded" / "b1" / A / f"{A}.ipynb").read_text()
     for marker in ("img-onerror", "svg-onload", "iframe-srcdoc", "script-tag", "evil.svg"):
-        assert marker in m1
+        assert marker in b1
     assert KEPT_BY_GRADER <= {"text/plain"}, KEPT_BY_GRADER
 
 
@@ -221,7 +221,7 @@ def test_no_payload_runs_when_the_instructor_opens_every_submission(course, serv
         page.on("console", lambda m: log.append(f"{m.type}: {m.text[:200]}"))
         page.on("request", lambda r: log.append(f"{r.method} {r.url[-60:]}"))
         page.goto(server.url)  # the token becomes a cookie
-        for student in ("h0", "m1", "h2", "o3", "h4"):  # each attacker between honest ones
+        for student in ("a0", "b1", "c2", "d3", "e4"):  # each attacker between honest ones
             page.goto(f"{base}/formgrader/submissions/{order[student]}/")
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1000)  # a meta refresh, late onload handlers
@@ -233,10 +233,10 @@ def test_no_payload_runs_when_the_instructor_opens_every_submission(course, serv
             seen[student] = (page.evaluate("window.__pwned || []"), page.url,
                              page.inner_text("#notebook-container"))  # fmt: skip
         # formgrader's own scripts still work under the policy: grade an honest answer
-        page.goto(f"{base}/formgrader/submissions/{order['h2']}/")
+        page.goto(f"{base}/formgrader/submissions/{order['c2']}/")
         page.wait_for_load_state("networkidle")  # its views hold the grades they will save
         saved = lambda r: "/api/grade/" in r.url and r.request.method == "PUT"  # noqa: E731
-        log.append("-- grading h2")
+        log.append("-- grading c2")
         try:
             with page.expect_response(saved, timeout=20_000) as answer:
                 page.fill("#q1", "1.5")
@@ -249,13 +249,13 @@ def test_no_payload_runs_when_the_instructor_opens_every_submission(course, serv
         assert pwned == [], (student, pwned)
         where = url.split("#")[0]  # in-page anchors were clicked too
         assert where.endswith(f"/formgrader/submissions/{order[student]}/"), (student, url)
-        assert f"Honest answer of {student}" in text or student == "m1"
-    assert "Decay shrinks the steps late in training" in seen["m1"][2]  # shown, as text
+        assert f"Honest answer of {student}" in text or student == "b1"
+    assert "Decay shrinks the steps late in training" in seen["b1"][2]  # shown, as text
     assert recorder.hits == []
     after = manual_scores(course)
     for student in HONEST + ATTACKERS:
         expected = dict(before[student])
-        if student == "h2":
+        if student == "c2":
             expected["q1"] = (1.5, None)
         assert after[student] == expected, student
 
@@ -295,13 +295,13 @@ def status(server, path, method="GET", body=None) -> int:
         ("GET", "/nbconvert/html/source/a4_mlp/a4_mlp.ipynb"),
         ("GET", "/lab"),
         ("GET", "/tree"),
-        ("POST", f"/formgrader/api/submission/{A}/m1/autograde"),
+        ("POST", f"/formgrader/api/submission/{A}/b1/autograde"),
         ("POST", f"/formgrader/api/assignment/{A}/generate_feedback"),
         ("POST", f"/formgrader/api/assignment/{A}/release"),
         ("POST", f"/formgrader/api/assignment/{A}/collect"),
         ("POST", f"/formgrader/api/assignment/{A}/assign"),
         ("PUT", f"/formgrader/api/assignment/{A}"),
-        ("PUT", "/formgrader/api/student/m1"),
+        ("PUT", "/formgrader/api/student/b1"),
         ("GET", "/formgrader/../api/kernels"),
         ("GET", "/formgrader/submissions/x/a4_mlp.ipynb"),  # a submission folder's files
     ],
@@ -331,7 +331,7 @@ def test_manual_scores_and_extra_credit_stay_within_the_cells_points(server, cou
     from autograder.config import COURSE_ID, default_db_url
 
     with Gradebook(default_db_url(course), course_id=COURSE_ID) as gb:
-        grade = next(g for g in gb.find_submission(A, "h4").notebooks[0].grades if g.name == "q2")
+        grade = next(g for g in gb.find_submission(A, "e4").notebooks[0].grades if g.name == "q2")
         grade_id, points = grade.id, grade.max_score
     path = f"/formgrader/api/grade/{grade_id}"
     for bad in ({"manual_score": points, "extra_credit": 10 * points},
@@ -343,9 +343,9 @@ def test_manual_scores_and_extra_credit_stay_within_the_cells_points(server, cou
                 {"manual_score": 0, "extra_credit": str(points + 1)}):  # fmt: skip
         assert status(server, path, "PUT", bad) == 400, bad
     assert status(server, path, "PUT", {"manual_score": "1.5", "extra_credit": None}) == 200
-    assert manual_scores(course)["h4"]["q2"] == (1.5, None)  # as formgrader's page sends it
+    assert manual_scores(course)["e4"]["q2"] == (1.5, None)  # as formgrader's page sends it
     assert status(server, path, "PUT", {"manual_score": points, "extra_credit": 1.0}) == 200
-    assert manual_scores(course)["h4"]["q2"] == (points, 1.0)
+    assert manual_scores(course)["e4"]["q2"] == (points, 1.0)
 
 
 def test_formgrade_refuses_to_serve_as_root_from_a_root_owned_course(tmp_path):
@@ -446,4 +446,4 @@ def test_control_the_same_pages_run_the_payloads_under_stock_formgrader(course, 
     seen = {h.rsplit("/", 1)[-1] for h in recorder.hits[hits:]}
     del recorder.hits[hits:]  # what the guarded server's test asserts is its own
     assert {"img-onerror", "script-tag", "svg-onload", "refresh"} <= seen, seen  # markdown
-    assert {"html-script", "javascript-output", "markdown-output"} <= set(pwned["o3"]), pwned
+    assert {"html-script", "javascript-output", "markdown-output"} <= set(pwned["d3"]), pwned
