@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,8 +323,8 @@ def _from_gradebook(
             grade_id=grade.name,
             max_score=float(grade.max_score),
             auto=grade.auto_score,
-            manual=grade.manual_score,
-            extra_credit=grade.extra_credit,
+            manual=bounded(grade.manual_score, grade.max_score),
+            extra_credit=bounded(grade.extra_credit, grade.max_score),
             needs_manual_grade=bool(grade.needs_manual_grade),
             comment=comments.get(grade.name),
             outcome=outcomes.get(grade.name),
@@ -351,6 +352,23 @@ def _from_gradebook(
         timestamp=stamp,
         days_late=late.days_late,
     )
+
+
+def bounded(value: float | None, max_score: float) -> float | None:
+    """A score a person entered, as it counts: within ``[0, max_score]``, 0 if not finite.
+
+    formgrader's guarded server refuses anything else, but a gradebook may hold values written
+    before it or by other tools (an attack once entered 44 points of 14 through its API):
+    reading bounds them, so no number shown anywhere exceeds what the cell allows.
+
+    .. math:: \\operatorname{bounded}(v) = \\min(\\max(v, 0), m)
+    """
+    if value is None:
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        return 0.0
+    return min(max(value, 0.0), float(max_score))
 
 
 def check_exists(db_url: str) -> None:

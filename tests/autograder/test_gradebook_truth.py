@@ -106,6 +106,41 @@ def test_no_a1_cell_needs_manual_grading(term):
             assert [g.needs_manual_grade for g in nb.grades] == [False] * 5, student
 
 
+@pytest.mark.parametrize(
+    ("entered", "counted"),
+    [(None, None), (1.5, 1.5), (44.0, 2.0), (-3.0, 0.0), (float("inf"), 0.0), (float("nan"), 0.0)],
+)
+def test_a_person_entered_score_counts_only_within_the_cells_points(entered, counted):
+    from autograder.gradebook import bounded
+
+    assert bounded(entered, 2) == counted
+
+
+def test_out_of_range_hand_scores_in_the_gradebook_are_bounded_where_read(term):
+    """Scores written past formgrader's guard (an old gradebook, another tool) never show."""
+    from nbgrader.api import Gradebook
+
+    from autograder.gradebook import read_grades
+
+    course = term[1]
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(url, course_id="default_course") as gb:
+        cell = gb.find_grade("test-counts", A, A, "cy")
+        cell.manual_score, cell.extra_credit = 44.0, 30.0
+        gb.db.commit()
+    try:
+        [cy, ada] = read_grades(course, A, students=["cy", "ada"])
+        counts = cy.cells["test-counts"]
+        assert (counts.manual, counts.extra_credit, counts.score) == (2.0, 2.0, 4.0)
+        assert cy.score == 4.0 and ada.score == 10  # the others untouched
+        assert cy.score <= 2 * cy.max_score
+    finally:
+        with Gradebook(url, course_id="default_course") as gb:
+            cell = gb.find_grade("test-counts", A, A, "cy")
+            cell.manual_score, cell.extra_credit = None, None
+            gb.db.commit()
+
+
 def test_a_rerun_with_nothing_changed_grades_nobody_and_rewrites_the_csv(term, tmp_path):
     course = term[1]
     out = subprocess.run(
