@@ -98,6 +98,8 @@ class Optimizer:
     """
 
     default_lr: ClassVar[dict[str, float]] = {"torch": 1e-3, "keras": 1e-3}
+    #: weight decay applied to the weights before the update (AdamW), not added to the gradient
+    decoupled: ClassVar[bool] = False
 
     @validate_params({"lr": _LR, "weight_decay": [_NONNEGATIVE], "convention": [_CONVENTION]})
     def __init__(
@@ -155,7 +157,7 @@ class Optimizer:
                 raise ValueError(
                     f"grads[{name!r}] has shape {g.shape}, but params[{name!r}] has {phi.shape}"
                 )
-            if self.weight_decay and self.convention == "torch":
+            if self.weight_decay and self.convention == "torch" and not self.decoupled:
                 g = g + self.weight_decay * phi  # L2 penalty (lambda/2) * phi**2
             elif self.weight_decay:
                 phi = phi - lr * self.weight_decay * phi  # decoupled, as Keras and AdamW

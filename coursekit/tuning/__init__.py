@@ -1,11 +1,13 @@
 r"""Hyperparameter search: grid, random, and keras-tuner over the slides' space (chapter 6).
 
-Three modules, one concept each; every public name is importable from ``coursekit.tuning``:
+Four modules, one concept each; every public name is importable from ``coursekit.tuning``:
 
 - :mod:`~coursekit.tuning.distributions`: what a hyperparameter may take (:class:`Choice`,
   :class:`IntRange`, :class:`Uniform`, :class:`LogUniform`);
 - :mod:`~coursekit.tuning.search`: :func:`grid_search`, :func:`random_search`,
   :func:`grid_size`, and their records :class:`Trial` and :class:`SearchResult`;
+- :mod:`~coursekit.tuning.halving`: :func:`successive_halving` (early-stopping-based search:
+  many configurations on a small budget, the best few on a large one), :class:`HalvingResult`;
 - :mod:`~coursekit.tuning.keras_search`: keras-tuner over the search space of the slides on
   hyperparameter optimization (:func:`slides_hypermodel`, :func:`run_keras_tuner`), returning
   the same :class:`SearchResult`.
@@ -23,12 +25,14 @@ are imported inside the hypermodel's ``build`` and :func:`run_keras_tuner`.
 """
 
 from coursekit.tuning.distributions import Choice, IntRange, LogUniform, Uniform
+from coursekit.tuning.halving import HalvingResult, successive_halving
 from coursekit.tuning.keras_search import SLIDES_SPACE, run_keras_tuner, slides_hypermodel
 from coursekit.tuning.search import SearchResult, Trial, grid_search, grid_size, random_search
 
 __all__ = [
     "SLIDES_SPACE",
     "Choice",
+    "HalvingResult",
     "IntRange",
     "LogUniform",
     "SearchResult",
@@ -39,4 +43,5 @@ __all__ = [
     "random_search",
     "run_keras_tuner",
     "slides_hypermodel",
+    "successive_halving",
 ]
