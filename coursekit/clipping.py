@@ -36,7 +36,9 @@ _BOUND = [Interval(Real, 0, None, closed="neither")]
 @validate_params({"grads": _GRADS})
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:
     r""":math:`\sqrt{\sum_k \|g_k\|_2^2}` over every array of ``grads``."""
-    return float(np.sqrt(sum(float(np.square(np.asarray(g, dtype=float)).sum()) for g in grads.values())))
+    return float(
+        np.sqrt(sum(float(np.square(np.asarray(g, dtype=float)).sum()) for g in grads.values()))
+    )
 
 
 @validate_params({"grads": _GRADS, "max_norm": _BOUND})
