@@ -272,6 +272,7 @@ SEARCH_TERMS = {
     "06_hyperparameter_tuning": "Bayesian",
     "07_hands_on_mlps": "MLPClassifier",
     "08_review_questions": "plateau",
+    "09_training_deep_networks": "log-sum-exp",
 }
 
 
