@@ -5,8 +5,11 @@ batch's own mean and (biased) variance, then scaled and shifted by learned :math
 
 .. math::
 
-    \mu_j = \frac{1}{n}\sum_i x_{ij}, \qquad \sigma_j^2 = \frac{1}{n}\sum_i (x_{ij} - \mu_j)^2,
-    \qquad \hat x_{ij} = \frac{x_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}, \qquad
+    \mu_j = \frac{1}{n}\sum_i x_{ij}, \qquad \sigma_j^2 = \frac{1}{n}\sum_i (x_{ij} - \mu_j)^2
+
+.. math::
+
+    \hat x_{ij} = \frac{x_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \epsilon}}, \qquad
     y_{ij} = \gamma_j \hat x_{ij} + \beta_j
 
 and the running statistics used at evaluation move towards the batch's (momentum :math:`m`,

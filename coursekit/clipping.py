@@ -45,7 +45,7 @@ def global_norm(grads: Mapping[str, np.ndarray]) -> float:
 def clip_by_global_norm(
     grads: Mapping[str, np.ndarray], max_norm: float
 ) -> tuple[dict[str, np.ndarray], float]:
-    r"""Scale every gradient by :math:`\min(1, c / (\|g\| + 10^{-6}))`; also return :math:`\|g\|`."""
+    r"""Scale every gradient by min(1, max_norm / (norm + 1e-6)); return them and the norm."""
     norm = global_norm(grads)
     scale = min(1.0, max_norm / (norm + 1e-6))
     return {k: np.asarray(g) * scale for k, g in grads.items()}, norm

@@ -2,9 +2,10 @@ r"""Gradient descent on a line: the lecture's first worked example (chapters 2 a
 
 A linear model :math:`f(x) = \phi_0 + \phi_1 x` with the squared loss summed over the samples:
 
+.. math:: L(\phi) = \sum_i (\phi_0 + \phi_1 x_i - y_i)^2
+
 .. math::
 
-    L(\phi) = \sum_i (\phi_0 + \phi_1 x_i - y_i)^2, \qquad
     \frac{\partial L}{\partial \phi_0} = \sum_i 2(\phi_0 + \phi_1 x_i - y_i), \qquad
     \frac{\partial L}{\partial \phi_1} = \sum_i 2x_i(\phi_0 + \phi_1 x_i - y_i)
 
@@ -63,7 +64,7 @@ def line_grad(phi, x, y) -> np.ndarray:
     }
 )
 def descent_path(x, y, lr: float, steps: int, start=(0.0, 0.0)) -> np.ndarray:
-    r"""Every point of :math:`\phi \leftarrow \phi - \alpha \nabla L(\phi)`: shape (steps + 1, 2)."""
+    r"""Every point gradient descent visits from ``start``: an array of shape (steps + 1, 2)."""
     x, y = _xy(x, y)
     phi = _phi(start).copy()
     path = [phi.copy()]

@@ -77,7 +77,7 @@ def _labels(logits: np.ndarray, y) -> np.ndarray:
 
 @validate_params({"z": [ArrayLike(numeric=True, finite=True)], "axis": _AXIS})
 def logsumexp(z, axis: int = -1) -> np.ndarray:
-    r""":math:`\log\sum_j e^{z_j}` along ``axis``, computed as :math:`m + \log\sum_j e^{z_j - m}`."""
+    r"""log(sum(exp(z))) along ``axis``, computed as m + log(sum(exp(z - m))), m = max(z)."""
     z = np.asarray(z, dtype=float)
     m = z.max(axis=axis, keepdims=True)  # the largest logit: every exponent below is <= 0
     return np.squeeze(m, axis=axis) + np.log(np.exp(z - m).sum(axis=axis))
@@ -109,7 +109,7 @@ def cross_entropy(logits, y) -> float:
 
 @validate_params({"logits": _LOGITS, "y": _Y})
 def cross_entropy_grad(logits, y) -> np.ndarray:
-    r"""Gradient of :func:`cross_entropy` with respect to ``logits``: (softmax − onehot) / n."""
+    r"""Gradient of the cross-entropy with respect to the logits: (softmax - onehot) / n."""
     logits = np.asarray(logits, dtype=float)
     y = _labels(logits, y)
     n, n_classes = logits.shape
