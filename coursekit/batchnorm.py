@@ -35,11 +35,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit._params import ArrayLike, Boolean, InstanceOf, Interval, Real, validate_params
+from coursekit._params import (
+    ArrayLike,
+    Boolean,
+    InstanceOf,
+    Integral,
+    Interval,
+    Real,
+    validate_fields,
+    validate_params,
+)
 
 __all__ = ["BatchNormStats", "batchnorm_forward"]
 
 
+@validate_fields(
+    {
+        "mean": [ArrayLike(numeric=True, finite=True, ndim=1)],
+        "var": [ArrayLike(numeric=True, finite=True, ndim=1, low=0)],
+    }
+)
 @dataclass(frozen=True)
 class BatchNormStats:
     """The running statistics of one batch-normalization layer (one entry per feature)."""
@@ -48,6 +63,7 @@ class BatchNormStats:
     var: np.ndarray
 
     @classmethod
+    @validate_params({"n_features": [Interval(Integral, 1, None)]})
     def initial(cls, n_features: int) -> BatchNormStats:
         """Mean 0 and variance 1, as torch and Keras start."""
         return cls(np.zeros(n_features), np.ones(n_features))

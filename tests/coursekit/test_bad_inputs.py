@@ -57,11 +57,21 @@ MODULES = [
     "coursekit.tuning.keras_search",
     "coursekit.tuning.search",
     "coursekit.xor",
+    "coursekit.softmax",
+    "coursekit.batchnorm",
+    "coursekit.clipping",
+    "coursekit.weight_decay",
+    "coursekit.sanity",
+    "coursekit.line_fit",
+    "coursekit.tuning.halving",
 ]
 
 # result records and warnings: made by coursekit, not by the user
 NOT_CALLED_BY_USERS = {
     "GradCheckResult",
+    "HalvingResult",
+    "InitialLossCheck",
+    "OverfitResult",
     "History",
     "LRRangeTestResult",
     "RecipeResult",
