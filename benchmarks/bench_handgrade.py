@@ -7,7 +7,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_handgrade.py                 # 200 students
     .venv/bin/python benchmarks/bench_handgrade.py 400             # another class size
-    .venv/bin/python benchmarks/bench_handgrade.py --screenshot docs/handgrade.png
+    .venv/bin/python benchmarks/bench_handgrade.py --screenshot benchmarks/screenshots/handgrade.png
 
 The class is a4 with Q1 answered by 200 students (150 answers of their own, 30 equal up to
 case and spaces, 20 empty), written directly through the project's writers rather than
