@@ -80,8 +80,8 @@ class ServerAccount:
     gid: int
 
 
-def server_account(course: Path) -> ServerAccount | None:
-    """The account to run the server as; None: this process's own (it is not root).
+def server_account(course: Path, command: str = "formgrade") -> ServerAccount | None:
+    """The account to run ``command``'s server as; None: this process's own (it is not root).
 
     Run by root: the owner of ``course``; a ValueError if that is root.
     """
@@ -90,9 +90,10 @@ def server_account(course: Path) -> ServerAccount | None:
     info = os.stat(course)
     if info.st_uid == 0:
         raise ValueError(
-            f"formgrade will not run its web server as root, and root owns {course}: give the "
+            f"{command} will not serve as root: it will not run its web server as root, and "
+            f"root owns {course}: give the "
             f"course folder to the instructor's account (chown INSTRUCTOR {course}; "
-            "COURSE/.autograder stays root's) or run formgrade as that account"
+            f"COURSE/.autograder stays root's) or run {command} as that account"
         )
     try:
         import pwd

@@ -229,43 +229,18 @@ def _handler(app: App):
 def _account(course: Path, db_url: str | None, store_folder: Path) -> tuple[int, int] | None:
     """Run by root: the (uid, gid) of the course folder's owner (refused if that is root), to
     which the store folder and the SQLite gradebook are handed; None when not root."""
-    import stat
+    from autograder.formgrade import hand_gradebook, server_account
 
-    from autograder.config import default_db_url
-
-    if os.geteuid() != 0:
+    account = server_account(course, "handgrade")
+    if account is None:
         return None
-    info = os.stat(course)
-    if info.st_uid == 0:
-        raise ValueError(
-            f"handgrade will not serve as root, and root owns {course}: give the course folder "
-            f"to the instructor's account (chown INSTRUCTOR {course}) or run handgrade as that "
-            "account"
-        )
-    try:
-        import pwd
-
-        gid = pwd.getpwuid(info.st_uid).pw_gid or info.st_uid  # never root's group
-    except KeyError:  # a uid without an account: a group of its own number
-        gid = info.st_uid
-    uid = info.st_uid
-    url = db_url or default_db_url(course)
-    if url.startswith("sqlite:///"):
-        db = Path(url.removeprefix("sqlite:///"))
-        for path in (db, db.with_name(db.name + "-journal")):
-            try:
-                st = os.lstat(path)
-            except FileNotFoundError:
-                continue
-            if not stat.S_ISREG(st.st_mode) or not os.path.samefile(path.parent, course):
-                raise ValueError(f"the gradebook {path} is not a file in {course}")
-            os.chown(path, uid, gid, follow_symlinks=False)
+    hand_gradebook(account, course, db_url)
     for folder in (store_folder.parent, store_folder):
         folder.mkdir(mode=0o700, exist_ok=True)
-        os.chown(folder, uid, gid, follow_symlinks=False)
+        os.chown(folder, account.uid, account.gid, follow_symlinks=False)
     for path in store_folder.iterdir():
-        os.chown(path, uid, gid, follow_symlinks=False)
-    return uid, gid
+        os.chown(path, account.uid, account.gid, follow_symlinks=False)
+    return account.uid, account.gid
 
 
 def _drop_root(account: tuple[int, int], store_folder: Path) -> None:
