@@ -18,14 +18,16 @@ that by running several such brackets, from "many configurations, small budget" 
 full budget".
 
 The objective is ``objective(params, budget) -> float`` (e.g. train ``budget`` epochs and
-return the validation loss). Each evaluation is a :class:`~coursekit.tuning.search.Trial`
+return the validation loss). Each evaluation is a :class:`~coursekit.tuning.trials.Trial`
 with ``info = {"rung": k, "budget": r_k}``; a failing configuration scores NaN and is never
-promoted.
+promoted. The rungs are :func:`run_rungs`, which Hyperband's brackets
+(:mod:`coursekit.tuning.hyperband`) run too; each rung is the trial loop every search shares
+(:func:`~coursekit.tuning.trials.run_trials`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,12 +38,14 @@ from coursekit._params import (
     Integral,
     Interval,
     Options,
+    SequenceOf,
     validate_params,
 )
-from coursekit.tuning.distributions import Choice
-from coursekit.tuning.search import SearchResult, Trial, _evaluate
+from coursekit.tuning.trials import SearchResult, Trial, draw_configs, run_trials
 
-__all__ = ["HalvingResult", "successive_halving"]
+__all__ = ["HalvingResult", "run_rungs", "successive_halving"]
+
+_MODE = Options(("min", "max"))
 
 
 @dataclass
@@ -66,19 +70,66 @@ class HalvingResult:
         return float(sum(t.info["budget"] for t in self.trials))
 
 
-def _sample(space: Mapping, n: int, rng: np.random.Generator) -> list[dict]:
-    samplers = {}
-    for name, spec in space.items():
-        if isinstance(spec, list | tuple):
-            if not spec:
-                raise ValueError(f"hyperparameter {name!r} has no values")
-            spec = Choice(tuple(spec))
-        if not hasattr(spec, "sample"):
-            raise ValueError(
-                f"hyperparameter {name!r}: expected a list or a distribution, got {spec!r}"
-            )
-        samplers[name] = spec
-    return [{name: s.sample(rng) for name, s in samplers.items()} for _ in range(n)]
+@validate_params(
+    {
+        "configs": [InstanceOf(list, "a list of configurations (dicts)", lambda: [{"a": 1}])],
+        "objective": [CallableConstraint("a callable objective(params, budget) -> float")],
+        "budgets": [SequenceOf(Interval(Integral, 1, None), min_length=1)],
+        "keep": [CallableConstraint("a callable keep(rung, n) -> int")],
+        "mode": [_MODE],
+        "first_index": [Interval(Integral, 0, None)],
+        "info": [InstanceOf(Mapping, "a dict added to every trial's info", dict), None],
+    }
+)
+def run_rungs(
+    configs: list[dict],
+    objective: Callable[[dict, int], float],
+    budgets: Sequence[int],
+    keep: Callable[[int, int], int],
+    mode: str = "min",
+    first_index: int = 0,
+    info: Mapping | None = None,
+) -> HalvingResult:
+    """The rungs of successive halving: evaluate, promote the best, raise the budget.
+
+    Rung ``k`` evaluates every configuration with ``budgets[k]`` (one
+    :func:`~coursekit.tuning.trials.run_trials`, ``info = {"rung": k, "budget": budgets[k]}``
+    plus ``info``); the best ``keep(k, n)`` of its ``n`` configurations that completed go on to
+    rung ``k + 1``. It stops after the last budget, or when no configuration goes on
+    (``keep`` gave 0, or every one failed). Trials are numbered on from ``first_index``.
+
+    >>> r = run_rungs([{"x": x} for x in range(4)], lambda p, b: abs(p["x"] - 1) / b,
+    ...               budgets=[1, 2], keep=lambda k, n: n // 2)
+    >>> [[t.params["x"] for t in rung.trials] for rung in r.rungs]
+    [[0, 1, 2, 3], [1, 0]]
+    """
+    result = HalvingResult()
+    index = first_index
+    for k, budget in enumerate(budgets):
+        rung = run_trials(
+            configs,
+            lambda p, b=budget: objective(p, b),
+            mode=mode,
+            first_index=index,
+            info={**(info or {}), "rung": k, "budget": budget},
+        )
+        result.rungs.append(rung)
+        index += len(configs)
+        if k == len(budgets) - 1:
+            break
+        configs = [t.params for t in rung.ranked()[: keep(k, len(configs))]]
+        if not configs:
+            break
+    return result
+
+
+def _halving_budgets(n_configs: int, min_budget: int, eta: int) -> list[int]:
+    r""":math:`r_k = r\,\eta^k` for every rung until one configuration is left."""
+    budgets, n = [min_budget], n_configs
+    while n > 1:
+        n = max(1, n // eta)
+        budgets.append(budgets[-1] * eta)
+    return budgets
 
 
 @validate_params(
@@ -91,7 +142,7 @@ def _sample(space: Mapping, n: int, rng: np.random.Generator) -> list[dict]:
         "min_budget": [Interval(Integral, 1, None)],
         "eta": [Interval(Integral, 2, None)],
         "seed": [Interval(Integral, 0, None)],
-        "mode": [Options(("min", "max"))],
+        "mode": [_MODE],
     }
 )
 def successive_halving(
@@ -110,24 +161,11 @@ def successive_halving(
     >>> [len(rung.trials) for rung in r.rungs], r.total_budget
     ([9, 3, 1], 27.0)
     """
-    if not space:
-        raise ValueError(f"space must name at least one hyperparameter, got {space!r}")
-    configs = _sample(space, n_configs, np.random.default_rng(seed))
-    result = HalvingResult()
-    budget, rung, index = min_budget, 0, 0
-    while True:
-        trials = SearchResult(mode=mode)
-        for params in configs:
-            trial = _evaluate(lambda p, b=budget: objective(p, b), params, index)
-            trial.info.update(rung=rung, budget=budget)
-            trials.trials.append(trial)
-            index += 1
-        result.rungs.append(trials)
-        if len(configs) == 1:
-            return result
-        keep = max(1, len(configs) // eta)
-        survivors = [t for t in trials._ranked() if t.ok][:keep]
-        if not survivors:  # every configuration failed: nothing to promote
-            return result
-        configs = [t.params for t in survivors]
-        budget, rung = budget * eta, rung + 1
+    configs = draw_configs(space, n_configs, np.random.default_rng(seed))
+    return run_rungs(
+        configs,
+        objective,
+        _halving_budgets(n_configs, min_budget, eta),
+        keep=lambda k, n: max(1, n // eta) if n > 1 else 0,  # one left: it has won
+        mode=mode,
+    )

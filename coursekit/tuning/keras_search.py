@@ -3,7 +3,7 @@ r"""keras-tuner over the search space of the slides on hyperparameter optimizati
 :func:`slides_hypermodel` is the ``build(hp)`` function keras-tuner calls, with the space of the
 slides (:data:`SLIDES_SPACE`); :func:`run_keras_tuner` runs ``RandomSearch``,
 ``BayesianOptimization`` or ``Hyperband`` over it and returns the same
-:class:`~coursekit.tuning.search.SearchResult` as grid and random search, so a lesson
+:class:`~coursekit.tuning.trials.SearchResult` as grid and random search, so a lesson
 tabulates and plots all searches alike.
 
 keras and keras-tuner are imported inside ``build`` and :func:`run_keras_tuner`, never when
@@ -26,7 +26,7 @@ from coursekit._params import (
     Options,
     validate_params,
 )
-from coursekit.tuning.search import SearchResult, Trial
+from coursekit.tuning.trials import SearchResult, Trial
 
 __all__ = ["SLIDES_SPACE", "run_keras_tuner", "slides_hypermodel"]
 

@@ -301,9 +301,9 @@ def test_keras_tuner_writes_where_the_caller_says(tmp_path):
 
 
 def test_every_public_name_of_the_old_module_is_importable_from_the_package():
-    from coursekit.tuning import distributions, halving, keras_search, search
+    from coursekit.tuning import distributions, halving, hyperband, keras_search, search, trials
 
     names = set(distributions.__all__) | set(search.__all__) | set(keras_search.__all__)
-    names |= set(halving.__all__)
+    names |= set(halving.__all__) | set(hyperband.__all__) | set(trials.__all__)
     assert names == set(tuning.__all__)
     assert all(getattr(tuning, n) is not None for n in tuning.__all__)
