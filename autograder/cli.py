@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("notebook", type=Path)
     check.add_argument("--timeout", type=int, default=120, help="seconds per cell")
-    from autograder import term_cli  # roster, collect, export, ...
+    from autograder.term import term_cli  # roster, collect, export, ...
 
     term_cli.add_parsers(sub, release)
     return parser
@@ -98,8 +98,8 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 
 def _grade_options(parser: argparse.ArgumentParser) -> None:
     """``grade``'s options; every default is ``grade.main``'s or ``GradingOptions``'."""
-    from autograder.grade import main as grade_main
-    from autograder.options import GradingOptions
+    from autograder.grading.grade import main as grade_main
+    from autograder.grading.options import GradingOptions
 
     default = grade_main.__kwdefaults__
     limits = GradingOptions()
@@ -156,8 +156,9 @@ def _grade_options(parser: argparse.ArgumentParser) -> None:
 def _grade(args) -> int:
     from dataclasses import fields
 
-    from autograder import grade, names
-    from autograder.options import GradingOptions
+    from autograder import names
+    from autograder.grading import grade
+    from autograder.grading.options import GradingOptions
 
     try:
         options = GradingOptions(**{f.name: getattr(args, f.name) for f in fields(GradingOptions)})
@@ -186,13 +187,13 @@ def _grade(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from autograder import term_cli
     from autograder.names import say
+    from autograder.term import term_cli
 
     if args.command in term_cli.COMMANDS:
         return term_cli.dispatch(args)
     if args.command == "release":
-        from autograder import release
+        from autograder.term import release
 
         try:
             folder = release.main(
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade":
         return _grade(args)
     if args.command in ("feedback", "report"):
-        from autograder import feedback, report
+        from autograder.term import feedback, report
 
         try:
             if args.command == "feedback":
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             say("error: {}", exc, file=sys.stderr)
             return 2
         return 0
-    from autograder import check
+    from autograder.grading import check
 
     try:
         result = check.main(notebook=args.notebook, timeout=args.timeout)

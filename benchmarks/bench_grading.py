@@ -28,7 +28,8 @@ GOAL = 3.0
 
 
 def _make_batch(root: Path, assignment: str = "a1_metrics", n: int = N_STUDENTS):
-    from autograder import authoring, release
+    from autograder.grading import authoring
+    from autograder.term import release
 
     course = root / "course"
     folder = release.main(assignment=assignment, course=course)
@@ -71,7 +72,7 @@ def _stock(course: Path, assignment: str) -> float:
 
 def _ours(assignment: str, course: Path, submissions: Path, mode: str) -> float:
     """Seconds of ``autograder grade`` (2 jobs) in sandbox ``mode``; every honest one in full."""
-    from autograder import grade
+    from autograder.grading import grade
 
     os.environ["AUTOGRADER_SANDBOX"] = mode
     start = time.perf_counter()
@@ -201,7 +202,7 @@ def _dask_mode(course: Path, submissions: Path):
         return None
     import socket
 
-    from autograder import grade
+    from autograder.grading import grade
 
     os.environ["AUTOGRADER_SANDBOX"] = "namespaces"  # the workers' sandbox, as the local run's
     with socket.socket() as s:

@@ -31,7 +31,8 @@ WINDOW = 100
 
 
 def _make_batch(root: Path, count: int) -> tuple[Path, Path]:
-    from autograder import authoring, release
+    from autograder.grading import authoring
+    from autograder.term import release
 
     course = root / "course"
     folder = release.main(assignment="a1_metrics", course=course)
@@ -65,7 +66,7 @@ def _time_client_side(grade) -> dict:
 
         return wrapper
 
-    from autograder.gradebook import Book
+    from autograder.grading.gradebook import Book
 
     grade.record = timed("record", grade.record)
     Book.grade = timed("read", Book.grade)  # one student's grade for the progress line
@@ -81,8 +82,8 @@ def main(argv: list[str]) -> int:
     count = int(argv[0]) if argv else int(os.environ.get("AUTOGRADER_BENCH_SCALE", "1000"))
     if count < 2 * WINDOW:
         raise ValueError(f"count must be at least {2 * WINDOW} (two windows), got {count!r}")
-    from autograder import grade
     from autograder.config import ensure_tools_on_path
+    from autograder.grading import grade
 
     ensure_tools_on_path()
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:

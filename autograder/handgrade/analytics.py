@@ -7,7 +7,7 @@ left out):
   the points earned, :math:`s_c \\in [0, m_c]`, in ``questions.png``;
 - :func:`failure_kinds`: the kinds of the automatic checks' outcomes that cost points
   (failed, an error in the student's code, timeout, memory, ...), most common first, each with
-  the checks where it happened (the typed :class:`~autograder.records.Kind`, never text);
+  the checks where it happened (the typed :class:`~autograder.grading.records.Kind`, never text);
 - :func:`top_items`: the rubric items applied most often in hand grading
   (:mod:`autograder.handgrade`), with their points.
 
@@ -24,7 +24,7 @@ __all__ = ["failure_kinds", "plot", "section", "top_items"]
 
 def failure_kinds(graded, checks: list[dict]) -> list[tuple[str, int, Counter]]:
     """(kind's words, how many outcomes, check -> count), most common first."""
-    from autograder.records import Kind
+    from autograder.grading.records import Kind
 
     automatic = {c["grade_id"] for c in checks if not c["manual"]}
     found: dict[Kind, Counter] = {}

@@ -79,7 +79,7 @@ def _cells(path: Path, questions: set[str]) -> dict[str, tuple[str, str]]:
     """grade_id -> (cell type, source) for the first cell of each question in ``path``."""
     import json
 
-    from autograder import cells
+    from autograder.grading import cells
 
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ A student's pseudonym for an assignment is
 .. math:: \mathrm{anon}\text{-}\mathrm{base32}\big(\mathrm{HMAC}_k(a \,\|\, 0 \,\|\, s)\big)_{1..6},
           \qquad k = \mathrm{HMAC}_{\mathrm{secret}}(\texttt{"handgrade pseudonyms"})
 
-with the course's secret (:func:`autograder.state.course_secret`): the same on every start and
+with the course's secret (:func:`autograder.grading.state.course_secret`): the same on every start and
 for every grader, different per assignment, and not computable from the id without the secret.
 The grading server holds only :math:`k`, never the secret itself. Six base32 characters are 30
 bits; if two students of a class ever collide, every pseudonym of the class is lengthened.
@@ -24,7 +24,7 @@ __all__ = ["Pseudonyms", "pseudonym_key"]
 
 def pseudonym_key(course: Path) -> bytes:
     """:math:`k`, derived from the course's secret (made on first use)."""
-    from autograder.state import course_secret
+    from autograder.grading.state import course_secret
 
     return hmac.new(course_secret(course), b"handgrade pseudonyms", hashlib.sha256).digest()
 

@@ -30,7 +30,7 @@ def main(
     from nbgrader.api import Gradebook, MissingEntry
 
     from autograder.config import COURSE_ID, default_db_url
-    from autograder.gradebook import check_exists, quiet
+    from autograder.grading.gradebook import check_exists, quiet
     from autograder.handgrade.session import hand_graded_questions
     from autograder.handgrade.store import Store
     from autograder.names import check_student_id

@@ -229,7 +229,7 @@ def _handler(app: App):
 def _account(course: Path, db_url: str | None, store_folder: Path) -> tuple[int, int] | None:
     """Run by root: the (uid, gid) of the course folder's owner (refused if that is root), to
     which the store folder and the SQLite gradebook are handed; None when not root."""
-    from autograder.formgrade import hand_gradebook, server_account
+    from autograder.term.formgrade import hand_gradebook, server_account
 
     account = server_account(course, "handgrade")
     if account is None:

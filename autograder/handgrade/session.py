@@ -26,7 +26,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.gradebook import quiet
+from autograder.grading.gradebook import quiet
 from autograder.handgrade.records import (
     MAX_DESCRIPTION,
     MAX_TEXT,
@@ -50,7 +50,7 @@ INSTRUCTOR = "instructor"  #: who acts when no ``--grader`` is given (sees every
 
 def hand_graded_questions(course: Path, assignment: str) -> list[dict]:
     """The assignment's cells graded by a person (``graded_cells`` entries with ``manual``)."""
-    from autograder.authoring import graded_cells
+    from autograder.grading.authoring import graded_cells
 
     source = Path(course) / "source" / assignment / f"{assignment}.ipynb"
     if not source.is_file():
@@ -80,7 +80,7 @@ class Session:
         from nbgrader.api import Gradebook, MissingEntry
 
         from autograder.config import COURSE_ID, default_db_url
-        from autograder.gradebook import check_exists
+        from autograder.grading.gradebook import check_exists
         from autograder.handgrade.answers import read_answers
         from autograder.handgrade.pseudonyms import Pseudonyms, pseudonym_key
 

@@ -3,7 +3,7 @@
 One module per assignment (``metrics``, ``backprop``, ``regularization``, ``mlp``); shared here
 and in :mod:`autograder.hidden.strict` (the one comparison every check goes through). While
 grading, the student's functions they receive are
-:class:`~autograder.steps.sandboxed_execute.Remote` stand-ins: calling one runs the student's
+:class:`~autograder.grading.steps.sandboxed_execute.Remote` stand-ins: calling one runs the student's
 code in the submission's sandbox and returns the plain values it produced, which the check
 compares here. The checks can also be called with ordinary local functions (the tests do).
 

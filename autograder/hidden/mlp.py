@@ -1,7 +1,7 @@
 """Hidden checks of assignment 4 (an MLP to a given spec, trained to a test-accuracy threshold).
 
 The network itself stays in the submission's sandbox; what the sandbox reports about it (its
-framework, its layers' weights: :func:`autograder.sandbox.models.dense_weights`) is evidence
+framework, its layers' weights: :func:`autograder.sandbox.inside.models.dense_weights`) is evidence
 to verify, never a verdict. Here, in the trusted grader:
 
 - the **architecture** is the reported arrays, checked strictly against the spec: exactly three
@@ -28,7 +28,7 @@ import numpy as np
 
 from autograder.hidden import call, note, student_rng
 from autograder.hidden.strict import as_array
-from autograder.sandbox.models import dense_weights
+from autograder.sandbox.inside.models import dense_weights
 
 __all__ = [
     "SPEC_UNITS",

@@ -2,7 +2,7 @@
 
 A :class:`Sandbox` is one process tree running ``harness.py`` on the submission's files.
 The grader (trusted) sends it cells to run and functions to call, and gets back plain
-values (:mod:`autograder.sandbox.wire`); it never runs student code itself and never lets
+values (:mod:`autograder.sandbox.inside.wire`); it never runs student code itself and never lets
 the sandbox see a hidden test or an expected value.
 
 One interface, one module per isolation mode; :func:`capabilities` says which is in force and
@@ -30,7 +30,6 @@ receives them, and the cause of a death taken from what the grader observes
 
 from __future__ import annotations
 
-from autograder.sandbox import wire
 from autograder.sandbox.base import (
     CAUSES,
     MAX_NOTEBOOK_OUTPUT,
@@ -62,5 +61,4 @@ __all__ = [
     "SandboxUnavailable",
     "become_subreaper",
     "capabilities",
-    "wire",
 ]

@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from autograder.sandbox import wire
 from autograder.sandbox.cgroups import CGroup, Observed
+from autograder.sandbox.inside import wire
 
 __all__ = [
     "MAX_NOTEBOOK_OUTPUT",
@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 HERE = Path(__file__).resolve().parent
+#: the code that runs inside the sandbox, the only folder of the grader mounted there (``/harness``)
+INSIDE = HERE / "inside"
 MAX_OUTPUT = 100_000  # characters of printed output kept per cell (the trusted side's count)
 CUT = "\n[output cut at 100,000 characters]"
 _ERROR_TEXT = {"ename": 100, "evalue": 2000, "traceback": 5000}  # characters kept

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.sandbox import uids
-from autograder.sandbox.base import HERE, Launch, Sandbox
+from autograder.sandbox.base import HERE, INSIDE, Launch, Sandbox
 from autograder.sandbox.capabilities import unshare_command
 
 __all__ = ["NamespaceSandbox"]
@@ -90,7 +90,7 @@ class NamespaceSandbox(Sandbox):
             "root": str(root),
             "read_only": allowed,
             "hide": [*hidden, *self.hide],
-            "harness": str(HERE),
+            "harness": str(INSIDE),
             "files": str(self.files),
             "uid": self.uid,
             "limits": limits,

@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict
 
 from autograder.sandbox import lockdown
-from autograder.sandbox.base import HERE, Launch, Sandbox
+from autograder.sandbox.base import INSIDE, Launch, Sandbox
 from autograder.sandbox.enter import limit
 
 __all__ = ["RlimitSandbox"]
@@ -44,5 +44,5 @@ class RlimitSandbox(Sandbox):
             if sockets:
                 lockdown.refuse_sockets()
 
-        command = [sys.executable, "-I", str(HERE / "harness.py")]
+        command = [sys.executable, "-I", str(INSIDE / "harness.py")]
         return Launch(command=command, cwd=str(scratch), env=env, preexec=preexec)

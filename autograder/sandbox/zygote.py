@@ -289,7 +289,7 @@ def main(argv) -> None:
     if os.getppid() != int(argv.pop(1)):
         os._exit(1)
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
+    sys.path[:0] = [here, os.path.join(here, "inside")]  # enter, lockdown; the harness
     channel = socket.socket(fileno=int(argv[1]))
     listener = socket.socket(fileno=int(argv[3])) if len(argv) > 3 else None
     import enter  # noqa: F401  -- the sandbox's own code, imported once

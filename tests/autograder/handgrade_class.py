@@ -20,7 +20,7 @@ QUESTIONS = ("q1", "q2", "q3", "q4")
 
 def released(course: Path) -> Path:
     """a4 released into ``course`` (nbgrader's source, release and gradebook)."""
-    from autograder import release
+    from autograder.term import release
 
     release.main(assignment=A, course=course)
     return course
@@ -32,9 +32,9 @@ def add_students(course: Path, answers: dict[str, dict[str, str]]) -> list[str]:
     check), the questions pending."""
     import nbformat
 
-    from autograder import authoring, state
-    from autograder.gradebook import Book
-    from autograder.records import CheckOutcome, GradedRecord, GradeResult
+    from autograder.grading import authoring, state
+    from autograder.grading.gradebook import Book
+    from autograder.grading.records import CheckOutcome, GradedRecord, GradeResult
 
     handout = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
     checks = authoring.graded_cells(course, A)

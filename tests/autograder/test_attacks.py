@@ -26,9 +26,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release, state
-from autograder.options import GradingOptions
+from autograder.grading import authoring, grade, state
+from autograder.grading.options import GradingOptions
 from autograder.sandbox import capabilities
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -295,7 +296,7 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
     submit("t5-own-hidden-tests", {})
     path = subs / "t5-own-hidden-tests" / "a1_metrics" / "a1_metrics.ipynb"
     nb = nbformat.read(path, as_version=4)
-    grader = "'autograder.steps.sandboxed_execute' in __import__('sys').modules"
+    grader = "'autograder.grading.steps.sandboxed_execute' in __import__('sys').modules"
     evil = f"### BEGIN HIDDEN TESTS\nopen({paths['pwned']!r}, 'a').write(str({grader}))\n### END HIDDEN TESTS"
     for cell in nb.cells:
         if cell.metadata["nbgrader"]["grade_id"] == "test-counts":
@@ -480,7 +481,7 @@ def test_secrets_and_network_are_out_of_reach(strong):
 
 
 def test_feedback_to_attackers_shows_no_hidden_test_or_expected_value(strong):
-    from autograder import feedback
+    from autograder.term import feedback
 
     pages = feedback.main(assignment="a1_metrics", course=strong["course"])
     assert len(pages) == len(strong["rows"])

@@ -39,9 +39,9 @@ from autograder.sandbox import (
     Sandbox,
     SandboxDied,
     capabilities,
-    wire,
 )
 from autograder.sandbox.base import MAX_CALLBACK_VALUES, MAX_RUN_ANSWER
+from autograder.sandbox.inside import wire
 from tests.autograder.test_attacks_isolation import _grader_peaks, _tree
 
 CAPS = capabilities()
@@ -163,8 +163,8 @@ def test_a_malformed_value_is_only_ever_a_wire_error(data):
 def test_arguments_after_a_call_are_decoded_only_when_asked_for_and_bounded(monkeypatch):
     """A plain call never reads ``args_after``; an observed one counts it against what was
     sent before decoding: 21 million empty lists read back as "changed", never decoded."""
+    from autograder.grading.steps import sandboxed_execute as se
     from autograder.hidden import InputModified, call
-    from autograder.steps import sandboxed_execute as se
 
     class Canned:
         def __init__(self, after):
@@ -282,13 +282,13 @@ def test_describe_names_kinds_only():
 def test_a_huge_int_fails_the_check_and_a_broken_check_is_the_graders(tmp_path):
     """Decided by type: the student's 10**400 fails its check (student error); an exception of
     the check's own code on valid inputs is a grader error, whose fault is the grader's."""
-    from autograder.records import CheckOutcome, Fault, GradeResult, Kind
-    from autograder.steps.sandboxed_execute import SandboxedExecute, _Runner
+    from autograder.grading.records import CheckOutcome, Fault, GradeResult, Kind
+    from autograder.grading.steps.sandboxed_execute import SandboxedExecute, _Runner
 
     step = SandboxedExecute.__new__(SandboxedExecute)
     step._prepared = lambda: None
     step._graded_names = frozenset({"recall"})
-    from autograder.options import GradingOptions
+    from autograder.grading.options import GradingOptions
 
     step._options = GradingOptions()
     step._checks = {
@@ -327,9 +327,14 @@ def test_a_huge_int_fails_the_check_and_a_broken_check_is_the_graders(tmp_path):
 def test_a_class_name_never_becomes_a_reason(tmp_path, mode):
     import time
 
+    from autograder.grading.options import GradingOptions
+    from autograder.grading.steps.sandboxed_execute import (
+        RETURNED_OBJECT,
+        Remote,
+        StudentError,
+        _Runner,
+    )
     from autograder.hidden import mlp
-    from autograder.options import GradingOptions
-    from autograder.steps.sandboxed_execute import RETURNED_OBJECT, Remote, StudentError, _Runner
 
     (tmp_path / "files").mkdir()
     runner = _Runner(
@@ -488,7 +493,7 @@ PRINTING_CELLS = 1500  # of 100,000 characters each, before the first check: 150
 def _students(released, solution) -> dict:
     import nbformat
 
-    from autograder import authoring, cells
+    from autograder.grading import authoring, cells
 
     out, i = {}, 0
     for name, (key, code, _) in sorted(_ATTACKS.items()):
@@ -525,7 +530,8 @@ def _rows(root: Path) -> dict:
 def batch(tmp_path_factory):
     import nbformat
 
-    from autograder import authoring, release
+    from autograder.grading import authoring
+    from autograder.term import release
 
     root = tmp_path_factory.mktemp("bounds")
     folder = release.main(assignment="a1_metrics", course=root / "course")
@@ -599,7 +605,7 @@ def test_no_grader_process_holds_more_than_its_share_of_the_limit(batch):
 
 
 def test_no_message_holds_a_returned_shape_or_an_exception_type(batch):
-    from autograder import feedback
+    from autograder.term import feedback
 
     root = batch["root"]
     feedback.main(assignment="a1_metrics", course=root / "course")

@@ -30,7 +30,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, formgrade, safe_html
+from autograder import safe_html
+from autograder.grading import authoring
+from autograder.term import formgrade
 
 A = "a4_mlp"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -137,7 +139,7 @@ def recorder():
 def course(tmp_path_factory, recorder):
     """a4 graded for three honest students and two attackers, in alternation; the course
     folder given to an unprivileged account (the instructor's) when the tests run as root."""
-    from autograder import release
+    from autograder.term import release
 
     course = tmp_path_factory.mktemp("browser") / "course"
     release.main(assignment=A, course=course)
@@ -351,7 +353,7 @@ def test_manual_scores_and_extra_credit_stay_within_the_cells_points(server, cou
 def test_formgrade_refuses_to_serve_as_root_from_a_root_owned_course(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("only root can be refused")
-    from autograder import release
+    from autograder.term import release
 
     release.main(assignment=A, course=tmp_path / "course")
     with pytest.raises(ValueError, match="will not run its web server as root"):
@@ -387,7 +389,7 @@ def test_sanitise_keeps_text_and_drops_every_active_part():
 
 
 def test_the_graders_own_pages_forbid_scripts(course):
-    from autograder import feedback, similarity
+    from autograder.term import feedback, similarity
 
     pages = feedback.main(assignment=A, course=course)
     report = similarity.main(assignment=A, course=course).report

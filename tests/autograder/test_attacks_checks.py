@@ -24,8 +24,9 @@ import textwrap
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release
-from autograder.options import GradingOptions
+from autograder.grading import authoring, grade
+from autograder.grading.options import GradingOptions
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 

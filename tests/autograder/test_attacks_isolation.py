@@ -415,7 +415,7 @@ def _graded_attacks(solution: dict) -> dict:
 def _grading_run(root: Path, students: dict, released, jobs: int) -> subprocess.Popen:
     import nbformat
 
-    from autograder import authoring
+    from autograder.grading import authoring
 
     subs = root / "submitted"
     for student, cells in students.items():
@@ -476,7 +476,8 @@ def batch(tmp_path_factory):
 
     import nbformat
 
-    from autograder import authoring, release
+    from autograder.grading import authoring
+    from autograder.term import release
 
     if not CAPS["cgroups"]:
         pytest.skip(f"no cgroups here: {CAPS['missing'][:1]}")

@@ -17,8 +17,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release, state
-from autograder.options import GradingOptions
+from autograder.grading import authoring, grade, state
+from autograder.grading.options import GradingOptions
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 A = "a1_metrics"
@@ -171,7 +172,7 @@ def test_reasons_come_from_the_grader_never_from_names_the_submission_chose(batc
 
 
 def test_hidden_inputs_reach_no_handed_back_file(batch):
-    from autograder import feedback
+    from autograder.term import feedback
 
     course = batch["course"]
     feedback.main(assignment=A, course=course)
@@ -209,7 +210,7 @@ def test_seeds_depend_on_the_secret_and_the_student_not_on_the_id_alone(batch, t
 
 
 def test_ids_a_spreadsheet_terminal_or_browser_would_interpret_are_refused_as_data(batch):
-    from autograder import report
+    from autograder.term import report
 
     rows, out = batch["rows"], batch["out"]
     raw = (batch["root"] / "grades.csv").read_text()

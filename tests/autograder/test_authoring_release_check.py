@@ -12,10 +12,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import authoring, check, release, visible
+from autograder import visible
 from autograder.config import ASSIGNMENTS
+from autograder.grading import authoring, check
 from autograder.hidden import metrics as hidden_metrics
 from autograder.hidden import seeded, student_rng
+from autograder.term import release
 
 
 def _nbgrader_meta(nb):

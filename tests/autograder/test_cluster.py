@@ -27,9 +27,10 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import authoring, grade, release, state
-from autograder.gradebook import read_grades
-from autograder.options import GradingOptions
+from autograder.grading import authoring, grade, state
+from autograder.grading.gradebook import read_grades
+from autograder.grading.options import GradingOptions
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -348,7 +349,7 @@ def test_a_scheduler_that_dies_mid_run_ends_it_clearly_and_keeps_the_grades(run,
 
 
 def test_a_worker_that_cannot_sandbox_refuses_and_says_why(tmp_path, monkeypatch):
-    from autograder import cluster
+    from autograder.grading import cluster
     from autograder.sandbox import capabilities
 
     job = {
@@ -395,8 +396,8 @@ def test_a_cluster_without_a_usable_sandbox_stops_before_grading(run, tmp_path):
 def test_a_task_that_keeps_killing_workers_fails_that_student_only():
     from distributed import KilledWorker
 
-    from autograder.cluster import DaskPool
-    from autograder.worker import GradeTask
+    from autograder.grading.cluster import DaskPool
+    from autograder.grading.worker import GradeTask
 
     class Client:
         status = "running"

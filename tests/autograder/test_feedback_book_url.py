@@ -10,7 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder import cli, feedback
+from autograder import cli
+from autograder.term import feedback
 
 LESSON = "01_evaluating_classifiers#the-roc-curve"
 
@@ -26,9 +27,9 @@ def course(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), course / "source" / "a1" / "a1.ipynb")
     from nbgrader.apps import NbGraderAPI
 
-    from autograder import gradebook, state
     from autograder.config import default_db_url, ensure_tools_on_path, nbgrader_config
-    from autograder.records import CheckOutcome, GradedRecord, GradeResult
+    from autograder.grading import gradebook, state
+    from autograder.grading.records import CheckOutcome, GradedRecord, GradeResult
 
     ensure_tools_on_path()
     NbGraderAPI(config=nbgrader_config(course)).generate_assignment("a1", force=True, create=True)

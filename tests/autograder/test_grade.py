@@ -7,8 +7,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release
-from autograder.options import GradingOptions
+from autograder.grading import authoring, grade
+from autograder.grading.options import GradingOptions
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +164,7 @@ def test_cli_grade_reports_failures_and_needs_a_release(batch, tmp_path):
 
 
 def test_feedback_says_what_each_check_expects_and_hides_the_hidden_tests(batch):
-    from autograder import feedback
+    from autograder.term import feedback
 
     course = batch[0]
     pages = feedback.main(assignment="a1_metrics", course=course)
@@ -192,7 +193,7 @@ def test_feedback_says_what_each_check_expects_and_hides_the_hidden_tests(batch)
 
 
 def test_report_has_the_distribution_and_per_question_difficulty(batch):
-    from autograder import report
+    from autograder.term import report
 
     folder = report.main(assignment="a1_metrics", course=batch[0])
     text = (folder / "report.md").read_text()
@@ -240,7 +241,7 @@ def _cmdline(pid: int) -> str:
 
 
 def test_feedback_links_point_at_a_published_book_when_given(batch, monkeypatch):
-    from autograder import feedback
+    from autograder.term import feedback
 
     course = batch[0]
     feedback.main(assignment="a1_metrics", course=course, book="https://example.org/dl-book/")

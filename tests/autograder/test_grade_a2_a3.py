@@ -10,7 +10,8 @@ calls the check's loss), numpy generators (dropout), tuples and ``None`` (early 
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release
+from autograder.grading import authoring, grade
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import authoring, grade, release, state
+from autograder.grading import authoring, grade, state
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +96,7 @@ def test_a_network_to_the_spec_passes_in_either_framework(graded, student):
     said = result.cells["test-accuracy"].outcome.message
     assert said.startswith("test accuracy ") and "(at least 88% asked)" in said, said
     assert 0.88 <= float(said.split()[2].rstrip("%")) / 100 <= 1
-    from autograder import feedback
+    from autograder.term import feedback
 
     feedback.main(assignment="a4_mlp", course=graded[0], book="https://book.example.org/")
     page = (graded[0] / "feedback" / student / "a4_mlp" / "feedback.html").read_text()
@@ -135,7 +136,7 @@ def test_hand_graded_scores_reach_csv_feedback_and_report_without_regrading(grad
 
     from nbgrader.api import Gradebook
 
-    from autograder import feedback, report
+    from autograder.term import feedback, report
 
     course = graded[0]
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="default_course") as gb:
@@ -179,7 +180,7 @@ def _accuracy_message(course, student: str) -> str:
 
 def test_feedback_says_the_accuracy_reached_and_a_resubmission_keeps_the_split(graded):
     """A one-character resubmission is graded on the same hidden split: same accuracy."""
-    from autograder import feedback
+    from autograder.term import feedback
 
     course, results = graded
     assert results["untrained"].scores["test-accuracy"] == 0

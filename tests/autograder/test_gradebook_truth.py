@@ -15,9 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release, state
 from autograder.config import ASSIGNMENTS
-from autograder.options import GradingOptions
+from autograder.grading import authoring, grade, state
+from autograder.grading.options import GradingOptions
+from autograder.term import release
 
 pytestmark = pytest.mark.slow
 A = "a1_metrics"
@@ -111,7 +112,7 @@ def test_no_a1_cell_needs_manual_grading(term):
     [(None, None), (1.5, 1.5), (44.0, 2.0), (-3.0, 0.0), (float("inf"), 0.0), (float("nan"), 0.0)],
 )
 def test_a_person_entered_score_counts_only_within_the_cells_points(entered, counted):
-    from autograder.gradebook import bounded
+    from autograder.grading.gradebook import bounded
 
     assert bounded(entered, 2) == counted
 
@@ -120,7 +121,7 @@ def test_out_of_range_hand_scores_in_the_gradebook_are_bounded_where_read(term):
     """Scores written past formgrader's guard (an old gradebook, another tool) never show."""
     from nbgrader.api import Gradebook
 
-    from autograder.gradebook import read_grades
+    from autograder.grading.gradebook import read_grades
 
     course = term[1]
     url = f"sqlite:///{course / 'gradebook.db'}"
@@ -209,7 +210,7 @@ def test_changing_a_graded_assignment_is_refused_then_stale_after_force(term):
     )  # the repository's own source differs from the test's copy too
     assert out.returncode == 2 and "--force" in out.stderr
     release.main(assignment=A, course=course, sources=changed, force=True)
-    from autograder.gradebook import read_grades
+    from autograder.grading.gradebook import read_grades
 
     stale = read_grades(course, A)
     assert {g.status for g in stale} == {"stale"} and all(g.max_score == 11 for g in stale)
@@ -232,12 +233,12 @@ def test_instructor_code_that_breaks_is_a_grader_error_not_the_students(term, tm
 
 def test_workers_run_the_code_of_the_checkout_that_started_them(tmp_path):
     """A copy of the packages first on the parent's path is what the workers import."""
-    repo = Path(grade.__file__).resolve().parents[1]
+    repo = Path(grade.__file__).resolve().parents[2]
     for package in ("autograder", "coursekit"):
         shutil.copytree(repo / package, tmp_path / package, ignore=shutil.ignore_patterns("course"))
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from autograder.pool import _Worker; w = _Worker(0); w._check_ready(); "
+        "from autograder.grading.pool import _Worker; w = _Worker(0); w._check_ready(); "
         "import autograder; print(autograder.__file__); w.close()"
     )
     out = subprocess.run(

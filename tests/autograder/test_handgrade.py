@@ -418,7 +418,7 @@ def test_handgrade_refuses_to_serve_root_owned_course_as_root(course):
 
 
 def test_feedback_shows_the_rubric_items_and_report_the_per_question_analytics(course):
-    from autograder import feedback, report
+    from autograder.term import feedback, report
 
     session = Session(course, A)
     try:

@@ -172,7 +172,7 @@ def pseudonyms(course):
 
 
 def test_q1_graded_by_keyboard_then_an_items_points_edited_everywhere(browser, course, tmp_path):
-    from autograder import export
+    from autograder.term import export
 
     handle = server.start(A, course=course)
     try:

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from autograder import authoring
+from autograder.grading import authoring
 from autograder.hidden import backprop, regularization
 
 

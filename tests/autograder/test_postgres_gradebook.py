@@ -18,7 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, grade, release, state
+from autograder.grading import authoring, grade, state
+from autograder.term import release
 
 pytestmark = pytest.mark.slow  # a server, and subprocesses that import nbgrader
 

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from autograder import authoring
-from autograder.steps.repair import InvalidSubmission, repair
+from autograder.grading import authoring
+from autograder.grading.steps.repair import InvalidSubmission, repair
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +179,7 @@ def test_repaired_notebooks_are_graded_in_full_through_the_command_line(tmp_path
 
     import nbformat
 
-    from autograder import release
+    from autograder.term import release
 
     a = "a1_metrics"
     course = tmp_path / "course"

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities, wire
+from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities
+from autograder.sandbox.inside import wire
 
 STRONG = capabilities()["mode"] == "namespaces"
 needs_namespaces = pytest.mark.skipif(not STRONG, reason="namespace sandbox unavailable")
@@ -315,8 +316,8 @@ def test_checks_come_from_the_source_never_from_the_submitted_notebook(tmp_path)
     the source's check, in the grader, against the submission's functions."""
     import nbformat
 
-    from autograder import authoring
-    from autograder.steps.sandboxed_execute import SandboxedExecute
+    from autograder.grading import authoring
+    from autograder.grading.steps.sandboxed_execute import SandboxedExecute
 
     source = authoring.read_source("a1_metrics")
     source_path = tmp_path / "source.ipynb"
@@ -342,9 +343,9 @@ def test_checks_come_from_the_source_never_from_the_submitted_notebook(tmp_path)
 def test_a_sandbox_that_cannot_start_is_the_graders_failure_not_a_zero(tmp_path, monkeypatch):
     import nbformat
 
-    from autograder import authoring
+    from autograder.grading import authoring
+    from autograder.grading.steps.sandboxed_execute import SandboxedExecute
     from autograder.sandbox import SandboxUnavailable
-    from autograder.steps.sandboxed_execute import SandboxedExecute
 
     nbformat.write(authoring.read_source("a1_metrics"), tmp_path / "a1.ipynb")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.grading.steps.sandboxed_execute import imported_modules
 from autograder.sandbox import Sandbox, SandboxDied, capabilities, forked
-from autograder.steps.sandboxed_execute import imported_modules
 
 needs_namespaces = pytest.mark.skipif(
     capabilities()["mode"] != "namespaces", reason="namespace sandbox unavailable"
@@ -61,7 +61,7 @@ def test_the_preload_is_what_the_handed_out_notebook_imports():
             "def f(x):\n    import copy\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
             solution,
         ),
-        ("from coursekit import data\nimport autograder.check\nfrom . import local", {}),
+        ("from coursekit import data\nimport autograder.grading.check\nfrom . import local", {}),
         (
             "import scipy\nassert f(1) == 1\n### BEGIN HIDDEN TESTS\nimport pandas\n"
             "### END HIDDEN TESTS",
@@ -303,7 +303,7 @@ def test_grading_processes_skip_the_unused_iri_parser():
 @pytest.fixture
 def pool_server(tmp_path, forking):
     """A pool's shared zygote for a one-cell assignment importing ``wave``."""
-    from autograder.pool import WorkerPool
+    from autograder.grading.pool import WorkerPool
 
     source = tmp_path / "source" / "hw"
     source.mkdir(parents=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring
 from autograder.config import COURSE_ID as GRADEBOOK_COURSE
 from autograder.config import default_db_url
+from autograder.grading import authoring
 from tests.autograder.test_term_similarity import COPY, HONEST_BINCOUNT, HONEST_LOOPS
 
 A = "a1_metrics"
@@ -188,7 +188,7 @@ def test_a_term_from_roster_to_export(term):
         gb.db.commit()
         assert gb.find_assignment(A).duedate == due.replace(tzinfo=None)  # release --due
 
-    from autograder.gradebook import read_grades
+    from autograder.grading.gradebook import read_grades
 
     grades = {g.student_id: g for g in read_grades(course, A)}
     assert sorted(grades) == sorted(f"s{i:02d}" for i in (*range(1, 27), 29, 30))
@@ -211,7 +211,7 @@ def test_a_term_from_roster_to_export(term):
     # 7. similarity: the planted copy is flagged; no two students who share no cell's style
     # are (students who share cells are: s24 left the ROC cell blank, so all of its answer
     # code is in s06's)
-    from autograder import similarity
+    from autograder.term import similarity
 
     cli("similarity", A, "--course", c)
     found = similarity.main(assignment=A, course=course)

@@ -23,8 +23,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, deadlines, state
 from autograder.config import ASSIGNMENTS, COURSE_ID, default_db_url
+from autograder.grading import authoring, state
+from autograder.term import deadlines
 
 pytestmark = pytest.mark.slow
 A1, A4 = "a1_metrics", "a4_mlp"
@@ -213,7 +214,7 @@ def test_reading_a_missing_gradebook_is_refused_by_name_and_creates_nothing(tmp_
 def test_a_change_to_the_prose_alone_leaves_results_standing(term, tmp_path):
     """Cheaper truth: a typo fixed in the text is released without --force and regrades no
     one; a change to a check's code is still refused (and would make results stale)."""
-    from autograder import release
+    from autograder.term import release
 
     course = term["course"]
     before = {s: state.load_record(course, A1, s) for s in ("early", "later", "ext")}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import collect, deadlines, delivery, handout
+from autograder.term import collect, deadlines, delivery, handout
 from tests.autograder.test_term_intake import STUDENTS, canvas_roster, notebook
 
 A = "a1_metrics"
@@ -29,7 +29,7 @@ def nbgrader(*args, cwd, cache):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    from autograder import release
+    from autograder.term import release
 
     course = tmp_path_factory.mktemp("exchange") / "course"
     release.main(assignment=A, course=course)

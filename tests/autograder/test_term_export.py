@@ -8,8 +8,8 @@ from datetime import datetime
 import nbformat
 import pytest
 
-from autograder import deadlines, export
-from autograder.gradebook import CellGrade, StudentGrade
+from autograder.grading.gradebook import CellGrade, StudentGrade
+from autograder.term import deadlines, export
 from tests.autograder.test_term_intake import STUDENTS, canvas_roster, moodle_roster
 
 A = "a1_metrics"

@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, export, formgrade
+from autograder.grading import authoring
+from autograder.term import export, formgrade
 
 A = "a4_mlp"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     """a4 released and one submission graded (its four questions pending)."""
-    from autograder import release
+    from autograder.term import release
 
     course = tmp_path_factory.mktemp("formgrade") / "course"
     release.main(assignment=A, course=course)
@@ -83,7 +84,7 @@ def test_q1_graded_in_formgrader_reaches_gradebook_export_and_feedback(course, t
         row = next(csv.DictReader(handle))
     assert float(row["q1"]) == 1.5 and float(row["manual"]) == 1.5
     assert float(row["score"]) == pytest.approx(auto + 1.5)
-    from autograder import feedback
+    from autograder.term import feedback
 
     pages = feedback.main(assignment=A, course=course)
     text = Path(pages[0]).read_text()
@@ -107,7 +108,7 @@ def test_formgrade_prints_its_address_and_config(course):
     assert left.stdout.strip() == "", "the formgrader server outlived its command"
     config = (course / "nbgrader_config.py").read_text()
     assert f"c.CourseDirectory.root = {str(course)!r}" in config
-    assert "autograder.deadlines.LatePenalty" in config
+    assert "autograder.term.deadlines.LatePenalty" in config
 
 
 def test_formgrade_never_serves_as_root(course, tmp_path, monkeypatch):
@@ -128,7 +129,7 @@ def test_formgrade_never_serves_as_root(course, tmp_path, monkeypatch):
         with pytest.raises(Stop):
             formgrade.start(course=course, port=12345)
     as_root, as_user = seen
-    launch = as_root.index("autograder.formgrade_launch")
+    launch = as_root.index("autograder.term.formgrade_launch")
     assert as_root[0].endswith("unshare")
     assert json.loads(as_root[launch + 1])["uid"] == os.stat(course).st_uid != 0
 
@@ -153,7 +154,7 @@ def test_formgrade_never_serves_as_root(course, tmp_path, monkeypatch):
 def test_launch_covers_exactly_the_folders_closed_to_the_server_account(tmp_path):
     """What formgrade_launch covers with a tmpfs (binding the needed folders back): the
     outermost parent the account cannot enter, nothing on an open path."""
-    from autograder.formgrade_launch import blocked_parents
+    from autograder.term.formgrade_launch import blocked_parents
 
     inner = tmp_path / "closed" / "python"
     inner.mkdir(parents=True)

@@ -13,7 +13,7 @@ A = "a1_metrics"
 
 
 def test_a_folder_of_another_assignment_is_not_a_failed_submission(tmp_path):
-    from autograder import release
+    from autograder.term import release
 
     course = tmp_path / "course"
     release.main(assignment=A, course=course)

@@ -10,7 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder import authoring, cells, similarity
+from autograder.grading import authoring, cells
+from autograder.term import similarity
 
 A = "a1_metrics"
 
@@ -217,7 +218,7 @@ def auc_trapezoid(x, y):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    from autograder import release
+    from autograder.term import release
 
     course = tmp_path_factory.mktemp("similarity") / "course"
     release.main(assignment=A, course=course)
@@ -270,7 +271,7 @@ def submit_in_extra_cells(course, student, answers):
 def test_a_copy_in_ordinary_cells_after_untouched_answer_cells_is_flagged(tmp_path):
     """Attack (issue 20, class 8): the answer cells stay as released, the reference solution
     is pasted verbatim into new cells after them; between two honest students."""
-    from autograder import release
+    from autograder.term import release
 
     course = tmp_path / "course"
     release.main(assignment=A, course=course)

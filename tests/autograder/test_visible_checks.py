@@ -16,7 +16,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from autograder import authoring
+from autograder.grading import authoring
 from autograder.visible import coursecheck as cc
 
 

@@ -508,7 +508,7 @@ def test_search_finds_a_term_of_every_chapter(browser, built_book, chapter, term
 @pytest.mark.slow
 def test_every_assignment_check_points_to_an_existing_lesson_section(built_book):
     """Feedback sends students to a lesson section: it must exist in the built book."""
-    from autograder import authoring
+    from autograder.grading import authoring
 
     for name in authoring.assignment_names():
         for cell in authoring.read_source(name).cells:

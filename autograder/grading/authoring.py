@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autograder import cells
 from autograder.config import ASSIGNMENTS
+from autograder.grading import cells
 
 __all__ = [
     "AuthoringError",

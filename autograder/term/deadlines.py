@@ -13,12 +13,12 @@ with :math:`f` the fraction per day, :math:`P` the points, :math:`t` the submiss
 :math:`d` the student's due date and :math:`c` the cap: one second late is one started day. No
 late policy is ``f = 0``; "late means zero" is ``f = 1``.
 
-The rule is applied when a grade is *read* (:mod:`autograder.gradebook`), to the gradebook's
+The rule is applied when a grade is *read* (:mod:`autograder.grading.gradebook`), to the gradebook's
 current scores and the policy as it is now: nothing here is frozen at grading time, so an
 extension, a hand grade or a new due date changes every page and export at once, whatever the
 order of the commands. The same rule reaches nbgrader's own tools through :class:`LatePenalty`,
 a ``LateSubmissionPlugin`` (``c.AssignLatePenalties.plugin_class =
-"autograder.deadlines.LatePenalty"``). Submission times are nbgrader's ``timestamp.txt``
+"autograder.term.deadlines.LatePenalty"``). Submission times are nbgrader's ``timestamp.txt``
 (:func:`read_timestamp`, :func:`write_timestamp`); a submission an LMS marked late without
 saying when carries :data:`LATE_MARK` instead, and counts as submitted one second after the
 student's due date *as it is when read* (:func:`submission_time`).
@@ -196,11 +196,11 @@ def set_extension(
 ) -> AssignmentPolicy:
     """Give ``student`` the due date ``until`` for ``assignment`` and save; return the policy.
 
-    The storage of :mod:`autograder.extensions` (which also checks the student against the
+    The storage of :mod:`autograder.term.extensions` (which also checks the student against the
     roster). ``ValueError`` names an assignment without a due date (nothing to extend; it is
     not added to the course file) and an ``until`` not after the due date.
     """
-    from autograder.roster import check_student_id
+    from autograder.term.roster import check_student_id
 
     check_student_id(student, where="--student")
     policy = load_policy(course)
@@ -344,7 +344,7 @@ def _late_penalty_class():
         """nbgrader's late-submission plugin with the course's rule (:func:`late_penalty`).
 
         In ``nbgrader_config.py``: ``c.AssignLatePenalties.plugin_class =
-        "autograder.deadlines.LatePenalty"``. The course folder is ``CourseDirectory.root``; the
+        "autograder.term.deadlines.LatePenalty"``. The course folder is ``CourseDirectory.root``; the
         assignment and the submission time come from the ``AssignLatePenalties`` preprocessor that
         creates the plugin (its gradebook is open while it asks).
         """
@@ -376,7 +376,7 @@ def _late_penalty_class():
 
 
 def __getattr__(name: str):
-    if name == "LatePenalty":  # nbgrader's import_item("autograder.deadlines.LatePenalty")
+    if name == "LatePenalty":  # nbgrader's import_item("autograder.term.deadlines.LatePenalty")
         cls = _late_penalty_class()
         globals()["LatePenalty"] = cls
         return cls

@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import uuid
 
-from autograder import cells
+from autograder.grading import cells
 
 __all__ = ["InvalidSubmission", "repair"]
 

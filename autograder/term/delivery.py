@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from autograder.collect import CANVAS, MOODLE, sources
 from autograder.config import COURSE_ID, DEFAULT_COURSE, nbgrader_config
-from autograder.deadlines import read_timestamp, write_timestamp
-from autograder.roster import check_student_id
+from autograder.term.collect import CANVAS, MOODLE, sources
+from autograder.term.deadlines import read_timestamp, write_timestamp
+from autograder.term.roster import check_student_id
 
 __all__ = ["Delivery", "main", "prepare_exchange"]
 

@@ -10,18 +10,18 @@ student's:
   instructor's source notebook, never from the submission) runs with the real builtins, and
   each name it uses that neither it nor Python defines (``confusion_counts``, ...) stands for
   a :class:`Remote` function: calling it sends *copies* of the arguments to the sandbox and
-  returns the plain values the student's function returned (:mod:`autograder.sandbox.wire`).
+  returns the plain values the student's function returned (:mod:`autograder.sandbox.inside.wire`).
   Nothing the student's code does to those copies changes the grader's arrays
   (:meth:`Remote.call_observed` shows a check what the call did to its arguments).
 
-Each graded cell gets one :class:`~autograder.records.CheckOutcome`, written once to
+Each graded cell gets one :class:`~autograder.grading.records.CheckOutcome`, written once to
 ``outcomes_path``; the graded notebook's outputs say the same in words for the student
 (nbgrader's ``SaveAutoGrades`` scores them). Kinds come from what the grader observed: its
 own clock (timeout), the sandbox's end as seen from outside (crash, memory), the check's own
 assertion (failed), an exception of the student's function or a value the grader could not
 read (student_error), or an exception of the instructor's check on valid inputs (grader_error,
 never the student's fault): a value the student's function returned is either refused by the
-wire decoder (:class:`~autograder.sandbox.wire.WireError`: a student error) or read by
+wire decoder (:class:`~autograder.sandbox.inside.wire.WireError`: a student error) or read by
 :mod:`autograder.hidden.strict`, which fails the check for anything it cannot read, so it can
 never surface as the check's own exception.
 
@@ -55,9 +55,10 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Int, List, Unicode
 
-from autograder import cells
-from autograder.options import GradingOptions
-from autograder.records import CheckOutcome
+from autograder.grading import cells
+from autograder.grading.options import GradingOptions
+from autograder.grading.records import CheckOutcome
+from autograder.grading.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
 from autograder.sandbox import (
     OutputBudget,
     Sandbox,
@@ -65,9 +66,8 @@ from autograder.sandbox import (
     SandboxTimeout,
     SandboxUnavailable,
     forked,
-    wire,
 )
-from autograder.steps import DIED, FAILED, MEMORY, NOT_RUN, TIMEOUT
+from autograder.sandbox.inside import wire
 
 __all__ = ["ObservedCall", "Remote", "SandboxedExecute", "defined_names", "imported_modules"]
 
@@ -423,7 +423,7 @@ class SandboxedExecute(NbGraderPreprocessor):
     """nbgrader step: sandboxed execution of the submission, trusted verdicts (see module)."""
 
     options = Unicode(
-        GradingOptions().to_json(), help="GradingOptions as JSON (autograder.options)"
+        GradingOptions().to_json(), help="GradingOptions as JSON (autograder.grading.options)"
     ).tag(config=True)
     slot = Int(0, help="which parallel job this is").tag(config=True)
     seed = Int(0, help="seed of this submission's hidden inputs").tag(config=True)

@@ -2,7 +2,7 @@
 
 ``python -m autograder formgrade --course C [--port P]`` writes ``C/nbgrader_config.py`` (the
 course folder, its gradebook, the course id, the late-penalty plugin), starts a Jupyter server
-in ``C`` whose only extension is :mod:`autograder.formgrade_server` (nbgrader's formgrader
+in ``C`` whose only extension is :mod:`autograder.term.formgrade_server` (nbgrader's formgrader
 behind an allow-list, with student content sanitised and a Content-Security-Policy), and
 prints the address to open, with its access token. Scores and comments entered there go
 straight into the gradebook, where ``export``, ``feedback`` and ``report`` read them at their
@@ -47,7 +47,7 @@ c.CourseDirectory.root = {root!r}
 c.CourseDirectory.db_url = {db_url!r}
 c.CourseDirectory.course_id = {course_id!r}
 # the course's late policy (autograder_course.json), as nbgrader's autograde applies it
-c.AssignLatePenalties.plugin_class = "autograder.deadlines.LatePenalty"
+c.AssignLatePenalties.plugin_class = "autograder.term.deadlines.LatePenalty"
 """
 
 
@@ -122,7 +122,7 @@ def hand_gradebook(account: ServerAccount, course: Path, db_url: str | None = No
 
 
 def _as_account(account: ServerAccount, command: list[str], course: Path, home: Path) -> list:
-    """``command`` run by :mod:`autograder.formgrade_launch` as ``account``, in a private mount
+    """``command`` run by :mod:`autograder.term.formgrade_launch` as ``account``, in a private mount
     table where the Python, the repository and the course are reachable by it."""
     import json
 
@@ -135,7 +135,7 @@ def _as_account(account: ServerAccount, command: list[str], course: Path, home: 
     repo = str(Path(autograder.__file__).resolve().parent.parent)
     spec = {"uid": account.uid, "gid": account.gid, "writable": [str(course)],
             "paths": [*_python_paths(), repo, str(course), str(home)]}  # fmt: skip
-    launch = [sys.executable, "-m", "autograder.formgrade_launch", json.dumps(spec), "--"]
+    launch = [sys.executable, "-m", "autograder.term.formgrade_launch", json.dumps(spec), "--"]
     return [unshare, "--mount", "--propagation", "private", "--", *launch, *command]
 
 
@@ -199,7 +199,7 @@ def start(
     command = [
         sys.executable, "-m", "jupyter_server", "--no-browser", f"--ip={ip}", f"--port={port}",
         "--port-retries=0", f"--ServerApp.root_dir={course}",
-        "--ServerApp.jpserver_extensions={'autograder.formgrade_server': True}",
+        "--ServerApp.jpserver_extensions={'autograder.term.formgrade_server': True}",
         "--ServerApp.terminals_enabled=False", f"--IdentityProvider.token={token}",
     ]  # fmt: skip
     log = course / ".formgrade.log"

@@ -7,14 +7,14 @@ student's row will show:
 1. :func:`locate` the notebook (present, a regular file, UTF-8, nbformat-valid);
 2. :func:`prepare` a private course: the assignment's source, the batch's template gradebook
    and the submission's regular files (no symbolic links);
-3. :func:`repair` what the submission may not change (:mod:`autograder.steps.repair`);
+3. :func:`repair` what the submission may not change (:mod:`autograder.grading.steps.repair`);
 4. :func:`autograde` with nbgrader, its ``Execute`` step replaced by
-   :class:`~autograder.steps.sandboxed_execute.SandboxedExecute`, which writes one typed
-   :class:`~autograder.records.CheckOutcome` per graded cell;
-5. :func:`collect` those outcomes into a :class:`~autograder.records.GradeResult`.
+   :class:`~autograder.grading.steps.sandboxed_execute.SandboxedExecute`, which writes one typed
+   :class:`~autograder.grading.records.CheckOutcome` per graded cell;
+5. :func:`collect` those outcomes into a :class:`~autograder.grading.records.GradeResult`.
 
 :func:`serve` is the worker's loop: one :class:`GradeTask` (JSON) per line on stdin, one
-result line on the protocol channel. The parent (``autograder.pool``) starts it with the same
+result line on the protocol channel. The parent (``autograder.grading.pool``) starts it with the same
 Python and the same ``autograder`` and ``coursekit`` folders as itself.
 """
 
@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from autograder.options import GradingOptions
-from autograder.records import CheckOutcome, Fault, GradeResult, Kind
+from autograder.grading.options import GradingOptions
+from autograder.grading.records import CheckOutcome, Fault, GradeResult, Kind
 
 __all__ = ["GradeTask", "Refused", "grade_submission", "serve"]
 
@@ -129,8 +129,8 @@ def repair(notebook: Path, task: GradeTask) -> tuple[str, ...]:
     """Restore locked cells from the source; return what was repaired."""
     import nbformat
 
-    from autograder.steps.repair import InvalidSubmission
-    from autograder.steps.repair import repair as restore
+    from autograder.grading.steps.repair import InvalidSubmission
+    from autograder.grading.steps.repair import repair as restore
 
     source = nbformat.read(Path(task.source_dir) / notebook.name, as_version=4)
     try:
@@ -148,8 +148,8 @@ def autograde(task: GradeTask) -> tuple[list[CheckOutcome], tuple[str, ...]]:
     from nbgrader.preprocessors import IgnorePattern, LimitOutput, SaveAutoGrades
 
     from autograder.config import nbgrader_config
-    from autograder.gradebook import quiet
-    from autograder.steps.sandboxed_execute import SandboxedExecute
+    from autograder.grading.gradebook import quiet
+    from autograder.grading.steps.sandboxed_execute import SandboxedExecute
 
     workdir = Path(task.workdir)
     outcomes_path = workdir / "outcomes.json"

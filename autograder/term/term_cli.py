@@ -22,7 +22,7 @@ def _time(name: str):
     """An argparse type: an aware datetime, or the error naming the option ``name``."""
 
     def parse(text: str):
-        from autograder.deadlines import parse_time
+        from autograder.term.deadlines import parse_time
 
         try:
             return parse_time(text, name=name)
@@ -51,7 +51,7 @@ def _defaults(function) -> dict:
 
 def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     """Add the term's subcommands to ``sub`` and the deadline options to ``release``."""
-    from autograder import collect, deadlines, export, roster
+    from autograder.term import collect, deadlines, export, roster
 
     if release is not None:
         release.add_argument(
@@ -108,7 +108,7 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     )
     COMMANDS["collect"] = "collect"
 
-    from autograder import extensions
+    from autograder.term import extensions
 
     d = _defaults(extensions.grant)
     p = sub.add_parser(
@@ -174,7 +174,7 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--db", dest="db_url", default=d["db_url"])
     COMMANDS["export"] = "export"
 
-    from autograder import similarity
+    from autograder.term import similarity
 
     d = _defaults(similarity.main)
     p = sub.add_parser(
@@ -194,7 +194,7 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
                    "COURSE/reports/ASSIGNMENT/similarity.html)")  # fmt: skip
     COMMANDS["similarity"] = "similarity"
 
-    from autograder import delivery, handout
+    from autograder.term import delivery, handout
 
     d = _defaults(handout.main)
     p = sub.add_parser(
@@ -231,7 +231,7 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     p.add_argument("--out", type=Path, default=d["out"], help="the zip's path")
     COMMANDS["deliver"] = "deliver"
 
-    from autograder import formgrade
+    from autograder.term import formgrade
 
     d = _defaults(formgrade.main)
     p = sub.add_parser(
@@ -291,7 +291,7 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
 
 def after_release(args) -> int:
     """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
-    from autograder import deadlines
+    from autograder.term import deadlines
 
     due, fraction = getattr(args, "due", None), getattr(args, "late_penalty_per_day", None)
     if due is None and fraction is None:
@@ -310,7 +310,7 @@ def after_release(args) -> int:
 
 
 def _print_collection(result) -> int:
-    from autograder.collect import Action
+    from autograder.term.collect import Action
 
     kinds = sorted({c.kind for c in result.collected})
     actions = [(a, sum(c.action is a for c in result.collected)) for a in Action]
@@ -334,7 +334,7 @@ def _print_collection(result) -> int:
 
 def dispatch(args) -> int:
     """Run the term command ``args.command``; the exit status."""
-    from autograder import collect, export, roster
+    from autograder.term import collect, export, roster
 
     try:
         if args.command == "roster":
@@ -357,7 +357,7 @@ def dispatch(args) -> int:
             )
             return _print_collection(result)
         if args.command == "extend":
-            from autograder import extensions
+            from autograder.term import extensions
 
             given = extensions.grant(
                 course=args.course,
@@ -371,7 +371,7 @@ def dispatch(args) -> int:
                   f"(everyone else: {given.due.isoformat()})")  # fmt: skip
             return 0
         if args.command == "extensions":
-            from autograder import extensions
+            from autograder.term import extensions
 
             left = extensions.main(
                 assignment=args.assignment, course=args.course, remove=args.remove
@@ -401,7 +401,7 @@ def dispatch(args) -> int:
                 say("  {}", note)
             return 0
         if args.command == "similarity":
-            from autograder import similarity
+            from autograder.term import similarity
 
             found = similarity.main(
                 assignment=args.assignment,
@@ -417,7 +417,7 @@ def dispatch(args) -> int:
                 say("  {} ~ {}: {:.2f}", pair.student_a, pair.student_b, pair.score)
             return 0
         if args.command == "formgrade":
-            from autograder import formgrade
+            from autograder.term import formgrade
 
             return formgrade.main(
                 course=args.course, port=args.port, ip=args.ip, db_url=args.db_url
@@ -441,7 +441,7 @@ def dispatch(args) -> int:
                 opened.id, opened.student, opened.question, args.assignment)  # fmt: skip
             return 0
         if args.command == "handout":
-            from autograder import handout
+            from autograder.term import handout
 
             done = handout.main(
                 assignment=args.assignment,
@@ -457,7 +457,7 @@ def dispatch(args) -> int:
                       f"{args.assignment} --course {args.course_id}")  # fmt: skip
             return 0
         if args.command == "deliver":
-            from autograder import delivery
+            from autograder.term import delivery
 
             sent = delivery.main(
                 assignment=args.assignment,

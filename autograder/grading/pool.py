@@ -1,6 +1,6 @@
 """The worker pool: long-lived grading processes, one task at a time each.
 
-Each worker (:func:`autograder.worker.serve`) runs in its own process group (in the grader's
+Each worker (:func:`autograder.grading.worker.serve`) runs in its own process group (in the grader's
 session, at niceness ``WORKER_NICE``), started with ``python -I`` (neither the current folder
 nor ``PYTHON*`` variables decide what it imports) and the parent's own ``autograder`` and
 ``coursekit`` folders first on its path; its first
@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.records import GradeResult
-from autograder.worker import GradeTask
+from autograder.grading.records import GradeResult
+from autograder.grading.worker import GradeTask
 
 __all__ = ["WorkerPool"]
 
@@ -35,7 +35,7 @@ __all__ = ["WorkerPool"]
 WORKER_NICE = 5
 _BOOT = (
     f"import os, sys; os.nice({WORKER_NICE}); sys.path[:0] = sys.argv[1:]; "
-    "from autograder.worker import serve; raise SystemExit(serve())"
+    "from autograder.grading.worker import serve; raise SystemExit(serve())"
 )
 
 
@@ -77,7 +77,9 @@ class _Worker:
 
         line = self._line(timeout)
         if not line:
-            raise RuntimeError("a grading worker did not start (see `python -m autograder.worker`)")
+            raise RuntimeError(
+                "a grading worker did not start (see `python -m autograder.grading.worker`)"
+            )
         seen = json.loads(line).get("ready", {})
         want = {"autograder": autograder.__file__, "coursekit": coursekit.__file__}
         if {k: str(Path(v).resolve()) for k, v in seen.items()} != {
@@ -170,8 +172,8 @@ class WorkerPool:
         """
         import nbformat
 
+        from autograder.grading.steps.sandboxed_execute import imported_modules
         from autograder.sandbox import forked
-        from autograder.steps.sandboxed_execute import imported_modules
 
         try:
             if not forked.in_use():

@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from autograder.authoring import graded_cells
 from autograder.config import DEFAULT_COURSE, REPO
+from autograder.grading.authoring import graded_cells
 from autograder.safe_html import PAGE_CSP_META
 
 __all__ = ["main"]
@@ -130,7 +130,7 @@ def _cell_row(check: dict, cell, base: str, items=()) -> str:
 
 
 def render(assignment: str, grade, checks: list[dict], base: str, applied=None) -> str:
-    """The page of one :class:`~autograder.gradebook.StudentGrade`; ``applied``: question ->
+    """The page of one :class:`~autograder.grading.gradebook.StudentGrade`; ``applied``: question ->
     the rubric items applied to this student's answer."""
     student = grade.student_id
     if grade.status == "graded":
@@ -175,7 +175,7 @@ def main(
     point (see the module); checked before anything is written. ``db_url``: the gradebook
     (default: the course's SQLite file, which must exist).
     """
-    from autograder.gradebook import read_grades
+    from autograder.grading.gradebook import read_grades
     from autograder.handgrade.store import applied_items
 
     book = book or os.environ.get("AUTOGRADER_BOOK_URL") or published_book()

@@ -1,6 +1,6 @@
 """Grading on a Dask cluster: ``grade A --scheduler tcp://HOST:PORT`` (or ``AUTOGRADER_SCHEDULER``).
 
-:class:`DaskPool` has the interface of :class:`~autograder.pool.WorkerPool` (``grade(tasks)``
+:class:`DaskPool` has the interface of :class:`~autograder.grading.pool.WorkerPool` (``grade(tasks)``
 yields ``(task, result)`` as each finishes), so the rest of the grading path is the local one:
 the parent (the Dask *client*) plans the batch, computes every seed, records each result and
 reports from the gradebook. Only the client writes the gradebook, ``autograded/`` and the CSV.
@@ -9,15 +9,15 @@ What travels (a worker needs the installed project, never the course folder):
 
 - once per batch, broadcast to every worker (``Client.scatter(..., broadcast=True)``): the
   assignment's source folder and the batch's template gradebook, as bytes;
-- with each task: the :class:`~autograder.worker.GradeTask` fields (student, seed, options)
+- with each task: the :class:`~autograder.grading.worker.GradeTask` fields (student, seed, options)
   and the submission's entries as bytes (regular files; a symbolic link only as its name,
   never followed), plus the digest of the client's hidden checks;
-- back: the :class:`~autograder.records.GradeResult` (typed outcomes) and the graded
+- back: the :class:`~autograder.grading.records.GradeResult` (typed outcomes) and the graded
   notebook's bytes, written into the task's local work folder where
-  :func:`autograder.worker.graded_notebook` says, for :func:`autograder.grade.record`.
+  :func:`autograder.grading.worker.graded_notebook` says, for :func:`autograder.grading.grade.record`.
 
 On a Dask worker each task runs in the same long-lived grading process as locally
-(:func:`autograder.worker.serve`, one per Dask thread, started on the first task), not in the
+(:func:`autograder.grading.worker.serve`, one per Dask thread, started on the first task), not in the
 Dask worker process itself: nbgrader's global state and the sandbox's subreaper stay out of
 the Dask worker, a grading process that hangs past its time is killed and replaced as locally
 (only that student fails), and the import of nbgrader is paid once per worker, not per task.
@@ -50,9 +50,9 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from autograder.pool import _BOOT, WorkerPool, _Worker, code_roots
-from autograder.records import Fault, GradeResult
-from autograder.worker import GradeTask, graded_notebook
+from autograder.grading.pool import _BOOT, WorkerPool, _Worker, code_roots
+from autograder.grading.records import Fault, GradeResult
+from autograder.grading.worker import GradeTask, graded_notebook
 
 __all__ = ["ClusterError", "DaskPool", "code_digest", "worker_report"]
 
@@ -75,13 +75,13 @@ _CODE: dict[str, str] = {}
 def code_digest() -> str:
     """SHA-256 of the hidden-check modules this process grades with.
 
-    They are the part of the assignment's version (:func:`autograder.state.assignment_digest`)
+    They are the part of the assignment's version (:func:`autograder.grading.state.assignment_digest`)
     that comes from the code, not the course: a worker with other checks would record grades
     under a version they were not made with, so it refuses. (The rest of the project must be
     the same version on every worker too: install it the same way everywhere.)
     """
     if "digest" not in _CODE:
-        from autograder.state import HIDDEN_CHECKS
+        from autograder.grading.state import HIDDEN_CHECKS
 
         digest = hashlib.sha256()
         for path in sorted(HIDDEN_CHECKS.glob("*.py")):

@@ -4,10 +4,10 @@
   (``steps.sandboxed_execute``), never re-derived from notebook outputs or log text;
 - :class:`GradeResult`: what grading one submission produced, sent from a worker to the parent;
 - :class:`GradedRecord`: what the parent remembers of a graded submission (kept outside the
-  submitted tree, see :mod:`autograder.state`): which files and which version of the
+  submitted tree, see :mod:`autograder.grading.state`): which files and which version of the
   assignment it graded, so a rerun knows whom to regrade.
 
-Scores shown to anyone come from the gradebook (:mod:`autograder.gradebook`); these records
+Scores shown to anyone come from the gradebook (:mod:`autograder.grading.gradebook`); these records
 carry the *why*: the kind of each outcome and a message safe to show the student.
 """
 
@@ -146,7 +146,7 @@ class GradeResult:
 
 @dataclass(frozen=True)
 class GradedRecord:
-    """What the parent keeps of one graded submission (see :mod:`autograder.state`)."""
+    """What the parent keeps of one graded submission (see :mod:`autograder.grading.state`)."""
 
     result: GradeResult
     submission_digest: str  # of the submitted files

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import COURSE_ID, DEFAULT_COURSE, nbgrader_config
-from autograder.roster import check_student_id
+from autograder.term.roster import check_student_id
 
 __all__ = ["LEAKS", "Handout", "main"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder import authoring, state, visible
+from autograder import visible
 from autograder.config import (
     ASSIGNMENTS,
     DEFAULT_COURSE,
@@ -18,7 +18,8 @@ from autograder.config import (
     ensure_tools_on_path,
     nbgrader_config,
 )
-from autograder.gradebook import quiet
+from autograder.grading import authoring, state
+from autograder.grading.gradebook import quiet
 
 __all__ = ["ReleaseError", "describe_changes", "main"]
 
@@ -75,7 +76,7 @@ def main(
 
 def describe_changes(old, new) -> list[str]:
     """What differs between two versions of an assignment's source notebook, in words."""
-    from autograder import cells
+    from autograder.grading import cells
 
     def checks(nb) -> dict[str, float]:
         return {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_graded(c)}
@@ -103,7 +104,7 @@ def _check_clean(release: Path, source: Path) -> None:
     if not notebook.exists():
         raise ReleaseError(f"nbgrader produced no {notebook}")
     text = notebook.read_text()
-    from autograder import cells
+    from autograder.grading import cells
 
     for marker in (cells.SOLUTION_BEGIN, cells.HIDDEN_BEGIN, "autograder.hidden"):
         if marker in text:

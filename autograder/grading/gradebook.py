@@ -11,12 +11,12 @@ score is nbgrader's:
 :func:`write_result` is the only writer (the grading parent process calls it);
 :func:`read_grades` is what the CSV, the progress line, feedback, the report and the exports
 read. What the gradebook cannot hold (why a check failed, whether a result is stale) comes
-from the grader's records (:mod:`autograder.state`) and is joined here.
+from the grader's records (:mod:`autograder.grading.state`) and is joined here.
 
 **Derived numbers are derived when read.** The late penalty and the days late are never taken
 from what was stored at grading time: :meth:`Book.grade` computes them from the gradebook's
 scores (hand grades included), the submission's time and the course's *current* policy (due
-date, extensions: :func:`autograder.deadlines.late_penalty`), so a hand grade, an extension or
+date, extensions: :func:`autograder.term.deadlines.late_penalty`), so a hand grade, an extension or
 a new due date shows everywhere at the next read, in any order of commands. nbgrader's own
 copy (``late_submission_penalty`` on the submitted notebooks, which formgrader shows, and the
 assignment's ``duedate``) is rewritten to the derived value whenever a read finds it differs.
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import COURSE_ID, default_db_url
-from autograder.records import CheckOutcome, GradeResult
+from autograder.grading.records import CheckOutcome, GradeResult
 
 #: in a record's ``extra``: the submission was marked late without a time (collect's mark)
 LATE_MARK_KEY = "late_without_time"
@@ -138,8 +138,9 @@ class Book:
     ):
         from nbgrader.api import Gradebook
 
-        from autograder import deadlines, state
-        from autograder.authoring import graded_cells
+        from autograder.grading import state
+        from autograder.grading.authoring import graded_cells
+        from autograder.term import deadlines
 
         self.course, self.assignment = Path(course).resolve(), assignment
         url = db_url or default_db_url(self.course)
@@ -196,7 +197,7 @@ class Book:
         """This student's grade: the gradebook's numbers and the grader's record."""
         from nbgrader.api import MissingEntry
 
-        from autograder import state
+        from autograder.grading import state
 
         max_score = self.max_score
         record = state.load_record(self.course, self.assignment, student)
@@ -300,7 +301,7 @@ def read_grades(
     A named student with nothing yet is ``failed`` with reason "not graded". A SQLite
     gradebook that does not exist is refused by name (never made, empty, by reading it).
     """
-    from autograder import state
+    from autograder.grading import state
 
     names = students if students is not None else state.recorded_students(course, assignment)
     with Book(course, assignment, db_url, must_exist=True) as book:
@@ -311,7 +312,7 @@ def _from_gradebook(
     submission, result: GradeResult, max_score: float, policy, extra: dict
 ) -> StudentGrade:
     """The gradebook's cells and the penalty derived now (see the module docstring)."""
-    from autograder import deadlines
+    from autograder.term import deadlines
 
     outcomes = {o.grade_id: o for o in result.outcomes}
     comments: dict[str, str | None] = {}

@@ -12,7 +12,7 @@
 - ``csv``: one row per student: submission time, days late (after the student's extension),
   automatic, manual, extra credit, penalty, score, maximum and one column per graded cell.
 
-Every number is the gradebook's (:func:`autograder.gradebook.read_grades`): manual if entered,
+Every number is the gradebook's (:func:`autograder.grading.gradebook.read_grades`): manual if entered,
 else automatic, plus extra credit, minus the late penalty derived now from the submission time
 and the current due date and extensions (never the one of grading time). A roster student with no submission
 gets an empty grade (the LMS leaves it ungraded), not 0, unless ``missing_as_zero``; a
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from autograder.config import DEFAULT_COURSE
-from autograder.roster import Roster, check_student_id, resolve
+from autograder.term.roster import Roster, check_student_id, resolve
 
 __all__ = ["FORMATS", "Export", "main", "neutralise"]
 
@@ -76,7 +76,7 @@ def _submitted(course: Path, assignment: str, student: str) -> bool:
 
 
 def _grades(course: Path, assignment: str, db_url: str | None, students: list[str] | None):
-    from autograder.gradebook import read_grades
+    from autograder.grading.gradebook import read_grades
 
     return {g.student_id: g for g in read_grades(course, assignment, db_url, students=students)}
 
@@ -226,7 +226,7 @@ def main(
             for s in the_roster.students
         ]
     else:
-        from autograder.authoring import graded_cells
+        from autograder.grading.authoring import graded_cells
 
         cell_ids = [c["grade_id"] for c in graded_cells(course, assignment)]
         students = listed + sorted(set(graded) - set(listed)) if the_roster else sorted(graded)

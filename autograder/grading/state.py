@@ -4,7 +4,7 @@
 
 - ``secret``: 32 random bytes made on first use. Seeds of hidden inputs and the records below
   are bound to it; it is not in the repository and the sandbox never sees the course folder.
-- ``results/ASSIGNMENT/STUDENT.json``: one :class:`~autograder.records.GradedRecord` per
+- ``results/ASSIGNMENT/STUDENT.json``: one :class:`~autograder.grading.records.GradedRecord` per
   graded submission, with an HMAC over its text. A record is trusted only if its MAC verifies
   with this course's secret, so a file a submission ships (under any name) is never a record.
 
@@ -35,7 +35,7 @@ import re
 import secrets
 from pathlib import Path
 
-from autograder.records import GradedRecord
+from autograder.grading.records import GradedRecord
 
 __all__ = [
     "assignment_digest",
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 STATE = ".autograder"
-HIDDEN_CHECKS = Path(__file__).resolve().parent / "hidden"
+HIDDEN_CHECKS = Path(__file__).resolve().parents[1] / "hidden"
 
 
 def _state(course: Path) -> Path:

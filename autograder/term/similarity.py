@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import DEFAULT_COURSE
-from autograder.roster import check_student_id
 from autograder.safe_html import PAGE_CSP_META
+from autograder.term.roster import check_student_id
 
 __all__ = ["Pair", "Similarity", "main", "student_code", "template_cells"]
 

@@ -276,4 +276,4 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "autograder.formgrade_server"}]
+    return [{"module": "autograder.term.formgrade_server"}]

@@ -6,7 +6,7 @@ person; then per question, :mod:`autograder.handgrade.analytics`: the most commo
 kinds of the automatic checks and the rubric items applied most often), ``scores.png``
 (histogram of total scores, bar chart of difficulty) and ``questions.png`` (the points earned
 per check and question). Every number
-is the gradebook's (:func:`autograder.gradebook.read_grades`); failed and stale submissions
+is the gradebook's (:func:`autograder.grading.gradebook.read_grades`); failed and stale submissions
 are counted apart, never as zeros, and answers pending hand grading are kept apart too.
 """
 
@@ -39,8 +39,8 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from autograder.authoring import graded_cells
-    from autograder.gradebook import read_grades
+    from autograder.grading.authoring import graded_cells
+    from autograder.grading.gradebook import read_grades
 
     course = Path(course).resolve()
     grades = read_grades(course, assignment, db_url)
@@ -67,7 +67,7 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
         ]
         late = sorted({g.days_late for g in graded if g.days_late})
         if late:
-            from autograder.feedback import days
+            from autograder.term.feedback import days
 
             counts = [(days(n), sum(g.days_late == n for g in graded)) for n in late]
             said = [f"{d} late: {k} student{'' if k == 1 else 's'}" for d, k in counts]

@@ -86,7 +86,7 @@ class _StandIn(types.ModuleType):
 
 
 def _here(*args, **kwargs):
-    print("(autograder.check.here: the visible checks do not run while grading)")
+    print("(autograder.grading.check.here: the visible checks do not run while grading)")
 
 
 class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -102,7 +102,7 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         module = _StandIn(spec.name)
         module.__path__ = []
-        if spec.name == "autograder.check":
+        if spec.name == "autograder.grading.check":
             module.here = _here
         return module
 

@@ -17,7 +17,7 @@ nbgrader       exchange inbound ``STUDENT+A+TIMESTAMP[+RANDOM]/NAME.ipynb``  its
 flat           ``STUDENT.ipynb``                                           not said
 =============  ==========================================================  ===================
 
-Students are named by the course's id (:mod:`autograder.roster`): Canvas's ``USERID`` is the
+Students are named by the course's id (:mod:`autograder.term.roster`): Canvas's ``USERID`` is the
 roster's ``ID`` column, a Moodle folder's full name is matched to the roster's first and last
 name (Moodle's grade export holds no participant id); nbgrader and flat names are the id itself.
 
@@ -54,7 +54,7 @@ not laid.
 
 **Late without a time.** Canvas marks a late file ``late`` but its zip carries no submission time
 (the entries' dates are when the zip was made). Such a file gets no ``timestamp.txt`` but the
-mark (``late_without_time.txt``, :data:`autograder.deadlines.LATE_MARK`), and counts as submitted
+mark (``late_without_time.txt``, :data:`autograder.term.deadlines.LATE_MARK`), and counts as submitted
 one second after the student's due date as it is whenever the grade is read (their extension if
 any, given before or after collecting): one started day late, the least the mark says. A file
 without the mark gets neither: on time. Moodle and flat sources say
@@ -93,7 +93,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from autograder.config import DEFAULT_COURSE
-from autograder.deadlines import (
+from autograder.term.deadlines import (
     LATE_MARK,
     TIMESTAMP_FORMAT,
     load_policy,
@@ -101,7 +101,7 @@ from autograder.deadlines import (
     write_late_mark,
     write_timestamp,
 )
-from autograder.roster import Roster, check_student_id, resolve
+from autograder.term.roster import Roster, check_student_id, resolve
 
 __all__ = [
     "Action",

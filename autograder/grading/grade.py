@@ -4,15 +4,15 @@ The grading path, as data flowing through named steps (``ARCHITECTURE.md`` draws
 
 1. :func:`plan` the batch: every ``SUBMISSIONS/STUDENT/ASSIGNMENT`` folder (ids checked,
    symbolic links refused), the digest of what each submitted and of the assignment's version,
-   and from the grader's records (:mod:`autograder.state`) who needs grading: a new or changed
+   and from the grader's records (:mod:`autograder.grading.state`) who needs grading: a new or changed
    submission, a changed assignment, ``force``, or a student named in ``students``;
-2. **grade** each in a worker (:class:`~autograder.pool.WorkerPool`,
-   :func:`autograder.worker.grade_submission`): the student's code runs in a sandbox, the
+2. **grade** each in a worker (:class:`~autograder.grading.pool.WorkerPool`,
+   :func:`autograder.grading.worker.grade_submission`): the student's code runs in a sandbox, the
    hidden checks run in the worker on the values it returns; one typed outcome per check;
 3. :func:`record` each result, in this (parent) process only: the graded notebook into
    ``autograded/`` (hidden tests removed), the scores into the gradebook
-   (:meth:`autograder.gradebook.Book.write`), then the record of what was graded, last;
-4. **report** from the gradebook (:func:`autograder.gradebook.read_grades`): the progress
+   (:meth:`autograder.grading.gradebook.Book.write`), then the record of what was graded, last;
+4. **report** from the gradebook (:func:`autograder.grading.gradebook.read_grades`): the progress
    line, the returned grades and the CSV show the gradebook's scores, hand-graded ones
    included.
 
@@ -31,8 +31,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import cells, names, state
-from autograder.authoring import graded_cells
+from autograder import names
 from autograder.config import (
     DEFAULT_COURSE,
     check_gradebook,
@@ -40,7 +39,9 @@ from autograder.config import (
     ensure_tools_on_path,
     nbgrader_config,
 )
-from autograder.gradebook import (
+from autograder.grading import cells, state
+from autograder.grading.authoring import graded_cells
+from autograder.grading.gradebook import (
     LATE_MARK_KEY,
     Book,
     StudentGrade,
@@ -48,9 +49,9 @@ from autograder.gradebook import (
     quiet,
     read_grades,
 )
-from autograder.options import GradingOptions
-from autograder.records import Fault, GradedRecord, GradeResult
-from autograder.worker import GradeTask, graded_notebook
+from autograder.grading.options import GradingOptions
+from autograder.grading.records import Fault, GradedRecord, GradeResult
+from autograder.grading.worker import GradeTask, graded_notebook
 
 __all__ = ["Batch", "main", "plan", "record"]
 
@@ -159,7 +160,7 @@ def _strip_hidden_tests(path: Path) -> None:
 
 def _timestamp(folder: Path) -> dt.datetime | None:
     """When the submission was made (nbgrader's ``timestamp.txt``); unreadable means unknown."""
-    from autograder import deadlines
+    from autograder.term import deadlines
 
     try:
         return deadlines.read_timestamp(folder)
@@ -169,7 +170,7 @@ def _timestamp(folder: Path) -> dt.datetime | None:
 
 def _late_mark(folder: Path) -> bool:
     """An LMS marked this submission late without a time (read with the policy of the day)."""
-    from autograder import deadlines
+    from autograder.term import deadlines
 
     return deadlines.has_late_mark(folder)
 
@@ -305,7 +306,7 @@ def main(
 ) -> list[StudentGrade]:
     """Grade ``submissions/STUDENT/ASSIGNMENT/`` (default: nbgrader's ``COURSE/submitted``).
 
-    Returns one :class:`~autograder.gradebook.StudentGrade` per student of the folder, read
+    Returns one :class:`~autograder.grading.gradebook.StudentGrade` per student of the folder, read
     from the gradebook after grading; ``students`` names the only ones to (re)grade.
     ``progress(done, total, grade)`` is called after each student graded in this run (default:
     a progress line on stderr). ``scheduler``: a Dask scheduler's address to grade on a
@@ -338,7 +339,7 @@ def main(
             state.save_record(course, assignment, entry)
     if batch.todo:
         _print_guarantees()
-        from autograder.pool import WorkerPool
+        from autograder.grading.pool import WorkerPool
 
         secret = state.course_secret(course)
         scratch = Path(tempfile.mkdtemp(prefix="grade-batch-"))
@@ -346,7 +347,7 @@ def main(
             # a Dask cluster (``scheduler``, else $AUTOGRADER_SCHEDULER) or local processes
             scheduler = scheduler or os.environ.get("AUTOGRADER_SCHEDULER") or None
             if scheduler:
-                from autograder.cluster import DaskPool
+                from autograder.grading.cluster import DaskPool
             with (
                 DaskPool(scheduler) if scheduler else WorkerPool(jobs) as pool,
                 Book(course, assignment, db_url) as book,

@@ -1,7 +1,7 @@
 """Start the hand-grading server as an unprivileged account that can still reach its Python.
 
 ``formgrade`` run by root starts ``unshare --mount --propagation private python -m
-autograder.formgrade_launch SPEC -- COMMAND...``: in its private mount table, still root, this
+autograder.term.formgrade_launch SPEC -- COMMAND...``: in its private mount table, still root, this
 module makes every folder the server needs (the Python installation and virtual environment,
 the repository, the course) reachable by the server's account even where a parent folder is
 closed to it (a Python under ``/root``, mode 700): such a parent is covered by an empty tmpfs
