@@ -79,6 +79,9 @@ class Why(enum.StrEnum):
     ITEM_POINTS = "item's points edited"  #: every answer the item was applied to
     COMMENT = "comment"
     REGRADE = "regrade request resolved"
+    ITEM_DELETED = "item deleted"  #: every answer the item was applied to
+    CLEARED = "marks deleted"  #: the answer's items and comment, ungraded again
+    REASSIGNED = "reassigned"  #: the answer moved to another grader (its score unchanged)
 
 
 class RequestStatus(enum.StrEnum):

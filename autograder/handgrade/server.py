@@ -5,8 +5,12 @@ page, two static files and a JSON API over a :class:`~autograder.handgrade.sessi
 There is no other route: no file is read or written but the store and the gradebook, no code
 runs, no template is rendered from student text.
 
-**Access.** The address printed holds a token, new each start: opening it sets an ``HttpOnly``,
-``SameSite=Strict`` cookie; every other request without that cookie gets 403. A request whose
+**Access.** The server prints one address per person: the instructor's and one for each grader
+named with ``--graders`` (started with ``--grader NAME``, only that grader's). Each holds a token
+of its own, new each start: opening it sets an ``HttpOnly``, ``SameSite=Strict`` cookie; every
+other request without a known token gets 403. A token opens one session with one role
+(:mod:`~autograder.handgrade.roles`): a TA's sees and grades only their share, never names, and
+is refused (403) every instructor action. A request whose
 ``Host`` is not the server's own address is refused (DNS rebinding). Every ``POST`` must also
 carry the page's anti-CSRF value in ``X-CSRF-Token``, a JSON body (``Content-Type:
 application/json``, at most 64 KiB) and, when the browser sends one, the server's own
@@ -26,7 +30,6 @@ root before it opens a socket.
 
 from __future__ import annotations
 
-import enum
 import hmac
 import json
 import os
@@ -36,12 +39,13 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from autograder.config import DEFAULT_COURSE
+from autograder.handgrade.roles import Action
 
 __all__ = ["CSP", "Action", "Handgrade", "main", "start"]
 
@@ -56,36 +60,46 @@ COOKIE = "handgrade_token"
 MAX_BODY = 64 * 1024
 
 
-class Action(enum.StrEnum):
-    """The changes the JSON API makes: ``POST /api/<action>``, one session method each."""
+@dataclass(frozen=True)
+class Access:
+    """What one token opens: a session (the instructor's or a TA's) and its anti-CSRF value."""
 
-    ITEM = "item"  #: add a rubric item
-    EDIT = "edit"  #: edit an item (its points re-score every answer it is applied to)
-    APPLY = "apply"  #: apply an item to answers, or remove it
-    COMMENT = "comment"
-    RESOLVE = "resolve"  #: resolve a regrade request
+    token: str
+    csrf: str
+    session: object  #: a :class:`~autograder.handgrade.session.Session`
+
+    @classmethod
+    def new(cls, session) -> Access:
+        return cls(secrets.token_urlsafe(24), secrets.token_urlsafe(24), session)
 
 
 class App:
-    """The routes, over one session (the HTTP handler only parses and answers).
+    """The routes, over one session per token (the HTTP handler only parses and answers).
 
     Every route runs in the one thread that opened the session (:attr:`run`): nbgrader's
     gradebook is a thread-local SQLAlchemy session, and actions are serial anyway.
     """
 
-    def __init__(self, session, token: str, hosts: set[str], worker):
-        self.session, self.token, self.hosts, self.worker = session, token, hosts, worker
-        self.csrf = secrets.token_urlsafe(24)
-        page = (STATIC / "handgrade.html").read_text(encoding="utf-8")
-        self.page = page.replace("{csrf}", self.csrf).encode()
+    def __init__(self, accesses: list[Access], hosts: set[str], worker):
+        self.accesses, self.hosts, self.worker = accesses, hosts, worker
+        self.page = (STATIC / "handgrade.html").read_text(encoding="utf-8")
+
+    def find(self, token: str) -> Access | None:
+        """The access ``token`` opens (compared in constant time with each), or None."""
+        found = None
+        for access in self.accesses:
+            if hmac.compare_digest(token.encode(), access.token.encode()):
+                found = access
+        return found
 
     def run(self, function, *args):
         return self.worker.submit(function, *args).result()
 
-    def get(self, path: str, query: dict) -> tuple[int, str, bytes]:
-        s = self.session
+    def get(self, access: Access, path: str, query: dict) -> tuple[int, str, bytes]:
+        s = access.session
         if path == "/":
-            return 200, "text/html; charset=utf-8", self.page
+            page = self.page.replace("{csrf}", access.csrf)
+            return 200, "text/html; charset=utf-8", page.encode()
         if path in FILES:
             return 200, FILES[path], (STATIC / path.lstrip("/")).read_bytes()
         question = query.get("question", [next(iter(s.questions))])[0]
@@ -93,14 +107,16 @@ class App:
             return self._json(s.view(question))
         if path == "/api/audit":
             s.question_info(question)
-            entries = [e.to_dict() for e in s.store.audit() if e.question == question]
+            mine = set(s.share(question, s.store.read()))
+            entries = [e.to_dict() for e in s.store.audit()
+                       if e.question == question and e.student in mine]  # fmt: skip
             for e in entries:
                 e["student"] = e["student"] if s.reveal else s.names.of.get(e["student"], "?")
             return self._json(entries)
         return 404, "application/json", b'{"error": "not found"}'
 
-    def post(self, path: str, body: dict) -> tuple[int, str, bytes]:
-        s = self.session
+    def post(self, access: Access, path: str, body: dict) -> tuple[int, str, bytes]:
+        s = access.session
         try:
             action = Action(path.removeprefix("/api/"))
         except ValueError:
@@ -116,6 +132,14 @@ class App:
                            body.get("on"))  # fmt: skip
         elif action is Action.COMMENT:
             done = s.comment(body.get("question"), body.get("answers"), body.get("comment"))
+        elif action is Action.CLEAR:
+            done = s.clear(body.get("question"), body.get("answers"))
+        elif action is Action.DELETE:
+            done = s.delete_item(body.get("item"))
+        elif action is Action.REVEAL:
+            done = s.set_reveal(body.get("reveal"))
+        elif action is Action.REASSIGN:
+            done = s.reassign(body.get("question"), body.get("answers"), body.get("grader"))
         else:
             done = s.resolve(body.get("request"), body.get("note"))
         return self._json(done)
@@ -150,48 +174,50 @@ def _handler(app: App):
         def _error(self, status: int, message: str):
             self._send(status, "application/json", json.dumps({"error": message}).encode())
 
-        def _allowed(self) -> bool:
+        def _allowed(self) -> Access | None:
             if self.headers.get("Host", "") not in app.hosts:
                 self._error(403, "not this server's address")
-                return False
+                return None
             cookies = {}
             for part in self.headers.get("Cookie", "").split(";"):
                 name, _, value = part.strip().partition("=")
                 cookies[name] = value
-            if not hmac.compare_digest(cookies.get(COOKIE, "").encode(), app.token.encode()):
+            access = app.find(cookies.get(COOKIE, ""))
+            if access is None:
                 self._error(403, "open the address with the token that handgrade printed")
-                return False
-            return True
+            return access
 
         def do_GET(self):
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             if url.path == "/" and "token" in query:  # the printed address: token -> cookie
-                given = query["token"][0].encode()
-                if self.headers.get("Host", "") in app.hosts and hmac.compare_digest(
-                    given, app.token.encode()
-                ):
-                    cookie = f"{COOKIE}={app.token}; HttpOnly; SameSite=Strict; Path=/"
+                access = app.find(query["token"][0])
+                if self.headers.get("Host", "") in app.hosts and access is not None:
+                    cookie = f"{COOKIE}={access.token}; HttpOnly; SameSite=Strict; Path=/"
                     return self._send(303, "text/plain", b"", {"Location": "/",
                                                                 "Set-Cookie": cookie})  # fmt: skip
                 return self._error(403, "wrong token")
-            if not self._allowed():
+            access = self._allowed()
+            if access is None:
                 return None
             try:
-                return self._send(*app.run(app.get, url.path, query))
+                return self._send(*app.run(app.get, access, url.path, query))
+            except PermissionError as exc:
+                return self._error(403, str(exc))
             except ValueError as exc:
                 return self._error(400, str(exc))
             except Exception as exc:  # the server stays up; the terminal says what broke
                 return self._broken(exc)
 
         def do_POST(self):
-            if not self._allowed():
+            access = self._allowed()
+            if access is None:
                 return None
             origin = self.headers.get("Origin")
             if origin is not None and origin not in {f"http://{h}" for h in app.hosts}:
                 return self._error(403, "cross-origin request")
             given = self.headers.get("X-CSRF-Token", "").encode()
-            if not hmac.compare_digest(given, app.csrf.encode()):
+            if not hmac.compare_digest(given, access.csrf.encode()):
                 return self._error(403, "missing or wrong X-CSRF-Token")
             if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
                 return self._error(415, "send JSON (Content-Type: application/json)")
@@ -205,7 +231,9 @@ def _handler(app: App):
                 body = json.loads(self.rfile.read(length))
                 if not isinstance(body, dict):
                     raise ValueError("the request body must be a JSON object")
-                return self._send(*app.run(app.post, urlsplit(self.path).path, body))
+                return self._send(*app.run(app.post, access, urlsplit(self.path).path, body))
+            except PermissionError as exc:  # a TA's token asking for an instructor's action
+                return self._error(403, str(exc))
             except ValueError as exc:
                 return self._error(400, str(exc))
             except Exception as exc:
@@ -266,8 +294,9 @@ def serve(
     db_url: str | None = None,
     grader: str | None = None,
     reveal_names: bool = False,
-) -> tuple[ThreadingHTTPServer, str]:
-    """A server ready to ``serve_forever`` and the address to open (token included)."""
+) -> tuple[ThreadingHTTPServer, dict[str, str]]:
+    """A server ready to ``serve_forever`` and, per person, the address to open (token
+    included): the instructor's and each grader's, or only ``grader``'s when one is given."""
     from autograder.handgrade.pseudonyms import pseudonym_key
     from autograder.handgrade.session import Session, hand_graded_questions
     from autograder.handgrade.store import Store
@@ -283,14 +312,17 @@ def serve(
     if account is not None:
         worker.submit(session.warm_up).result()  # imports what actions need, while readable
         _drop_root(account, Store(course, assignment).folder)
-    token = secrets.token_urlsafe(24)
-    app = App(session, token, set(), worker)
+    sessions = [session]
+    if grader is None:  # the instructor's server: every grader's address too
+        sessions += [session.as_grader(g) for g in session.store.read().graders]
+    accesses = [Access.new(s) for s in sessions]
+    app = App(accesses, set(), worker)
     httpd = ThreadingHTTPServer((ip, port), _handler(app))
     httpd.daemon_threads = True
     bound = httpd.server_address[1]
     host = f"[{ip}]" if ":" in ip else ip
     app.hosts = {f"{host}:{bound}"} | ({f"localhost:{bound}"} if ip == "127.0.0.1" else set())
-    return httpd, f"http://{host}:{bound}/?token={token}"
+    return httpd, {a.session.who: f"http://{host}:{bound}/?token={a.token}" for a in accesses}
 
 
 def main(
@@ -308,21 +340,24 @@ def main(
 
     ``graders``: name the graders who split every question (kept in the store), before serving.
     """
-    from autograder.handgrade.session import INSTRUCTOR, name_graders
+    from autograder.handgrade.session import name_graders
     from autograder.names import say
 
     if graders is not None:
         named = name_graders(course, assignment, graders)
         say("{} is split between {}", assignment, ", ".join(named) or "nobody (one grader)")
-    httpd, url = serve(assignment=assignment, course=course, port=port, ip=ip, db_url=db_url,
-                       grader=grader, reveal_names=reveal_names)  # fmt: skip
+    httpd, urls = serve(assignment=assignment, course=course, port=port, ip=ip, db_url=db_url,
+                        grader=grader, reveal_names=reveal_names)  # fmt: skip
 
     def stop_on_term(*_):
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop_on_term)
     try:
-        say("handgrade {} as {}: open {}", assignment, grader or INSTRUCTOR, url)
+        for who, url in urls.items():
+            say("handgrade {} as {}: open {}", assignment, who, url)
+        if grader is None and len(urls) > 1:
+            print("Give each grader their own address: it opens their share only.", flush=True)
         print("Ctrl-C stops it.", flush=True)
         httpd.serve_forever()
     except KeyboardInterrupt:
@@ -337,8 +372,9 @@ def main(
 class Handgrade:
     """A grading server started by :func:`start` (in a process of its own)."""
 
-    url: str
+    url: str  #: the first address printed: the instructor's (or the one grader's)
     process: subprocess.Popen
+    urls: dict[str, str] = field(default_factory=dict)  #: who -> address
 
     @property
     def base(self) -> str:
@@ -374,11 +410,14 @@ def start(
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + timeout
-    said = []
-    while time.monotonic() < deadline and len(said) < 5:
+    said, urls = [], {}
+    while time.monotonic() < deadline and len(said) < 100:
         said.append(process.stdout.readline())
         if " open http" in said[-1]:
-            return Handgrade(said[-1].rsplit(" open ", 1)[1].strip(), process)
+            who = said[-1].split(" as ", 1)[1].split(": open ", 1)[0]
+            urls[who] = said[-1].rsplit(" open ", 1)[1].strip()
+        if said[-1].startswith("Ctrl-C stops it.") and urls:
+            return Handgrade(next(iter(urls.values())), process, urls)
         if not said[-1]:
             break
     process.kill()

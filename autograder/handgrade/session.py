@@ -17,11 +17,17 @@ student's answer (:mod:`~autograder.handgrade.answers`), the grader's share of e
    comment changed: who, when, the old score (the gradebook's), the new one, why.
 
 The gradebook is written before the store: if its commit fails, the store is left unchanged.
-Answers are addressed by pseudonym; an answer outside the grader's share is refused.
+Answers are addressed by pseudonym; an answer outside the grader's share is refused. Every
+action is checked against the session's :class:`~autograder.handgrade.roles.Role` first
+(:data:`~autograder.handgrade.roles.ALLOWED`): a TA's session is refused, with
+``PermissionError``, whatever reaches beyond their share (editing or deleting an item,
+resolving a regrade, revealing names, reassigning answers). :meth:`Session.as_grader` gives a
+TA's session over the same gradebook and answers (one server serves every grader).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -40,6 +46,7 @@ from autograder.handgrade.records import (
     check_text,
     now,
 )
+from autograder.handgrade.roles import ALLOWED, Action, Role, check_allowed
 from autograder.handgrade.scoring import score
 from autograder.handgrade.store import Store
 
@@ -89,18 +96,9 @@ class Session:
         self.questions = {c["grade_id"]: c for c in hand_graded_questions(self.course, assignment)}
         self.store = Store(self.course, assignment)
         self.key = key if key is not None else pseudonym_key(self.course)
-        self.reveal = bool(reveal)
-        graders = self.store.read().graders
-        if grader is not None:
-            check_grader(grader)
-            if grader not in graders:
-                team = ", ".join(graders) or "none yet"
-                raise ValueError(
-                    f"{grader!r} is not one of {assignment}'s graders ({team}): the instructor "
-                    f"names them with `python -m autograder handgrade {assignment} --graders "
-                    "NAME,NAME`"
-                )
-        self.grader = grader
+        self.grader = self._check_grader(grader)
+        self.role = Role.INSTRUCTOR if grader is None else Role.TA
+        self.reveal = bool(reveal) and self.role is Role.INSTRUCTOR  # a TA never sees ids
         url = db_url or default_db_url(self.course)
         check_exists(url)
         with quiet():
@@ -127,6 +125,27 @@ class Session:
         self.names = Pseudonyms(self.key, assignment, self.students)
         self.answers = read_answers(self.course, assignment, self.students, list(self.questions))
 
+    def _check_grader(self, grader: str | None) -> str | None:
+        if grader is None:
+            return None
+        check_grader(grader)
+        graders = self.store.read().graders
+        if grader not in graders:
+            team = ", ".join(graders) or "none yet"
+            raise ValueError(
+                f"{grader!r} is not one of {self.assignment}'s graders ({team}): the "
+                f"instructor names them with `python -m autograder handgrade {self.assignment} "
+                "--graders NAME,NAME`"
+            )
+        return grader
+
+    def as_grader(self, grader: str) -> Session:
+        """A TA's session over this one's gradebook, answers and lock (names never shown)."""
+        ta = copy.copy(self)
+        ta.grader = self._check_grader(grader)
+        ta.role, ta.reveal = Role.TA, False
+        return ta
+
     def close(self) -> None:
         self.gb.close()
 
@@ -148,22 +167,30 @@ class Session:
     def who(self) -> str:
         return self.grader or INSTRUCTOR
 
-    def owners(self, question: str, graders: list[str]) -> dict[str, str]:
-        """student -> grader of ``question`` (everyone's is the instructor's without graders)."""
+    def owners(self, question: str, state) -> dict[str, str]:
+        """student -> grader of ``question``: the split (everyone's is the instructor's without
+        graders), then the answers the instructor reassigned to a grader still named."""
         from autograder.handgrade.split import split
 
+        graders = state.graders
         key = (question, tuple(graders))
         if key not in self._owners:
             students = [s for q, s in self.cells if q == question]
             self._owners[key] = (split(self.key, question, students, graders) if graders
                                  else dict.fromkeys(students, INSTRUCTOR))  # fmt: skip
-        return self._owners[key]
+        owners = self._owners[key]
+        moved = {s: g for (q, s), g in state.assigned.items()
+                 if q == question and g in graders and s in owners}  # fmt: skip
+        return {**owners, **moved} if moved else owners
 
-    def share(self, question: str, graders: list[str]) -> list[str]:
+    def share(self, question: str, state) -> list[str]:
         """The students whose answer to ``question`` this grader sees."""
-        owners = self.owners(question, graders)
+        owners = self.owners(question, state)
         return sorted((s for s, g in owners.items() if self.grader is None or g == self.grader),
                       key=self.names.__getitem__)  # fmt: skip
+
+    def _may(self, action: Action) -> None:
+        check_allowed(action, self.role, repr(self.who))
 
     def question_info(self, question) -> dict:
         """The question's ``graded_cells`` entry; ValueError naming the hand-graded ones."""
@@ -176,7 +203,7 @@ class Session:
         """The students behind pseudonyms ``answers``, each in this grader's share."""
         if not isinstance(answers, list) or not answers:
             raise ValueError("answers must be a non-empty list of pseudonyms")
-        mine = set(self.share(question, state.graders))
+        mine = set(self.share(question, state))
         students = []
         for pid in answers:
             student = self.names.student.get(pid) if isinstance(pid, str) else None
@@ -200,6 +227,7 @@ class Session:
             "items": list(mark.items),
             "comment": mark.comment,
             "by": mark.grader,
+            "grader": self.owners(question, state).get(student),  #: whose share it is in
             "requests": open_requests,
             # the gradebook's manual score: another value was set elsewhere (formgrader)
             "gradebook": self.cells[(question, student)][0].manual_score,
@@ -224,7 +252,7 @@ class Session:
         table = {}
         for q, info in self.questions.items():
             row: dict[str, list[int]] = {}
-            for student, g in self.owners(q, state.graders).items():
+            for student, g in self.owners(q, state).items():
                 done = row.setdefault(g, [0, 0])
                 done[1] += 1
                 mark = state.marks.get((q, student))
@@ -242,7 +270,7 @@ class Session:
         return [{**i.to_dict(), "uses": uses.get(i.id, 0)} for i in state.items_of(question)]
 
     def _requests(self, question: str, state) -> list[dict]:
-        mine = set(self.share(question, state.graders))
+        mine = set(self.share(question, state))
         shown = []
         for r in state.requests.values():
             if r.question == question and r.student in mine:
@@ -257,7 +285,7 @@ class Session:
         with self.lock:
             info = self.question_info(question)
             state = self.store.read()
-            mine = self.share(question, state.graders)
+            mine = self.share(question, state)
             with quiet():
                 self._reread([(question, s) for s in mine])
             groups: dict[str, list[str]] = {}
@@ -267,6 +295,8 @@ class Session:
             return {
                 "assignment": self.assignment,
                 "grader": self.who,
+                "role": self.role.value,
+                "allowed": [a.value for a in Action if self.role in ALLOWED[a]],
                 "reveal": self.reveal,
                 "graders": state.graders,
                 "questions": [{"id": q, "points": c["points"]} for q, c in self.questions.items()],
@@ -324,6 +354,7 @@ class Session:
         state.audit.extend(changed)
 
     def add_item(self, question: str, description, points) -> dict:
+        self._may(Action.ITEM)
         with self.lock:
             info = self.question_info(question)
             check_text(description, "description", MAX_DESCRIPTION, empty=False)
@@ -341,6 +372,7 @@ class Session:
 
     def edit_item(self, item_id, *, description=None, points=None) -> dict:
         """Change an item; a new ``points`` re-scores every answer it is applied to."""
+        self._may(Action.EDIT)
         with self.lock, self.store.change() as state:
             item = self._item(item_id, state)
             most = self.questions[item.question]["points"]
@@ -357,6 +389,7 @@ class Session:
 
     def apply(self, question: str, item_id, answers, on) -> dict:
         """Apply (``on``) or remove an item on the answers (one group: one decision)."""
+        self._may(Action.APPLY)
         if not isinstance(on, bool):
             raise ValueError(f"on must be true or false, got {on!r:.20}")
         with self.lock:
@@ -379,6 +412,7 @@ class Session:
                 return self._delta(question, students, state)
 
     def comment(self, question: str, answers, text) -> dict:
+        self._may(Action.COMMENT)
         with self.lock:
             self.question_info(question)
             check_text(text, "comment", MAX_TEXT)
@@ -395,7 +429,8 @@ class Session:
                 return self._delta(question, students, state)
 
     def resolve(self, request_id, note) -> dict:
-        """Resolve a regrade request of this grader's share, with a note to the student."""
+        """Resolve a regrade request, with a note to the student (the instructor's)."""
+        self._may(Action.RESOLVE)
         check_text(note, "note", MAX_TEXT, empty=False)
         with self.lock, self.store.change() as state:
             request = state.requests.get(request_id) if isinstance(request_id, str) else None
@@ -415,6 +450,69 @@ class Session:
                                           request.score_then, after, Why.REGRADE,
                                           f"{request.id}: {note.strip()[:200]}"))  # fmt: skip
             return self._delta(q, [request.student], state)
+
+    def delete_item(self, item_id) -> dict:
+        """Delete a rubric item: every answer it was applied to is re-scored without it (an
+        answer left with no item is ungraded again), each change audited."""
+        self._may(Action.DELETE)
+        with self.lock, self.store.change() as state:
+            item = self._item(item_id, state)
+            affected = {k: m for k, m in state.marks.items() if item.id in m.items}
+            for key, mark in affected.items():
+                state.marks[key] = replace(mark, items=tuple(i for i in mark.items
+                                                             if i != item.id))  # fmt: skip
+            del state.items[item.id]
+            self._commit(state, affected, Why.ITEM_DELETED,
+                         f"{item.description} ({item.points:+g})")  # fmt: skip
+            delta = self._delta(item.question, [s for _, s in affected], state)
+            delta["deleted"] = item.id
+            return delta
+
+    def clear(self, question: str, answers) -> dict:
+        """Delete the marks of answers of this grader's share: no item, no comment, ungraded."""
+        self._may(Action.CLEAR)
+        with self.lock:
+            self.question_info(question)
+            with self.store.change() as state:
+                students = self._students(question, answers, state)
+                before = {(question, s): state.marks.get((question, s)) for s in students}
+                for s in students:
+                    state.marks.pop((question, s), None)
+                self._commit(state, before, Why.CLEARED, "")
+                return self._delta(question, students, state)
+
+    def set_reveal(self, reveal) -> dict:
+        """Show students' ids (or pseudonyms again) on this session's pages."""
+        self._may(Action.REVEAL)
+        if not isinstance(reveal, bool):
+            raise ValueError(f"reveal must be true or false, got {reveal!r:.20}")
+        with self.lock:
+            self.reveal = reveal
+            return {"reveal": reveal}
+
+    def reassign(self, question: str, answers, grader) -> dict:
+        """Move answers of ``question`` to ``grader``'s share (one of the graders named);
+        recorded in the store and, for each answer that moved, in the audit log."""
+        self._may(Action.REASSIGN)
+        with self.lock:
+            self.question_info(question)
+            with self.store.change() as state:
+                if not isinstance(grader, str) or grader not in state.graders:
+                    team = ", ".join(state.graders) or "none"
+                    raise ValueError(f"no grader {str(grader)[:64]!r} (the graders: {team})")
+                students = self._students(question, answers, state)
+                owners = self.owners(question, state)
+                most = self.questions[question]["points"]
+                for s in students:
+                    if owners[s] == grader:
+                        continue
+                    state.assigned[(question, s)] = grader
+                    mark = state.marks.get((question, s))
+                    kept = score(mark.items, state.items, most) if mark else None
+                    state.audit.append(AuditEntry(self.who, now(), s, question, kept, kept,
+                                                  Why.REASSIGNED,
+                                                  f"{owners[s]} -> {grader}"))  # fmt: skip
+                return self._delta(question, students, state)
 
 
 def name_graders(course: Path, assignment: str, graders, who: str = INSTRUCTOR) -> list[str]:

@@ -1,7 +1,8 @@
 """Where hand grading lives: ``COURSE/handgrade/ASSIGNMENT/``, stored with the course.
 
 - ``state.json``: the graders, every question's rubric items, every mark (items applied and
-  comment per student and question) and the regrade requests. Replaced atomically (a new file
+  comment per student and question), the regrade requests and the answers the instructor
+  reassigned from the split to another grader. Replaced atomically (a new file
   renamed over the old one), so a reader never sees half of it and a crash loses at most the
   action in flight.
 - ``audit.jsonl``: one :class:`~autograder.handgrade.records.AuditEntry` per line, only ever
@@ -43,6 +44,8 @@ class State:
     marks: dict[tuple[str, str], Mark] = field(default_factory=dict)  #: (question, student)
     requests: dict[str, RegradeRequest] = field(default_factory=dict)
     next_id: int = 1
+    #: (question, student) -> grader: answers moved away from the split by the instructor
+    assigned: dict[tuple[str, str], str] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)  #: to append when committed
 
     def new_id(self, prefix: str) -> str:
@@ -53,7 +56,7 @@ class State:
     def copy(self) -> State:
         """A copy to change (the records are frozen: the containers are copied, not them)."""
         return State(list(self.graders), dict(self.items), dict(self.marks), dict(self.requests),
-                     self.next_id)  # fmt: skip
+                     self.next_id, dict(self.assigned))  # fmt: skip
 
     def items_of(self, question: str) -> list[RubricItem]:
         return [i for i in self.items.values() if i.question == question]
@@ -66,6 +69,10 @@ class State:
             "items": [i.to_dict() for i in self.items.values()],
             "marks": [m.to_dict() for m in self.marks.values()],
             "requests": [r.to_dict() for r in self.requests.values()],
+            "assigned": [
+                {"question": q, "student": s, "grader": g}
+                for (q, s), g in sorted(self.assigned.items())
+            ],
         }
 
     @classmethod
@@ -81,6 +88,10 @@ class State:
             marks={(m.question, m.student): m for m in marks},
             requests={r.id: r for r in requests},
             next_id=int(data.get("next_id", 1)),
+            assigned={
+                (str(a["question"]), str(a["student"])): check_grader(a["grader"])
+                for a in data.get("assigned", ())
+            },
         )
 
 

@@ -18,15 +18,18 @@ A = "a4_mlp"
 QUESTIONS = ("q1", "q2", "q3", "q4")
 
 
-def released(course: Path) -> Path:
-    """a4 released into ``course`` (nbgrader's source, release and gradebook)."""
+def released(course: Path, db_url: str | None = None) -> Path:
+    """a4 released into ``course`` (nbgrader's source, release and gradebook: ``db_url``, else
+    the course's SQLite file)."""
     from autograder.term import release
 
-    release.main(assignment=A, course=course)
+    release.main(assignment=A, course=course, db_url=db_url)
     return course
 
 
-def add_students(course: Path, answers: dict[str, dict[str, str]]) -> list[str]:
+def add_students(
+    course: Path, answers: dict[str, dict[str, str]], db_url: str | None = None
+) -> list[str]:
     """Students ``answers`` keys, each with those answers (question -> markdown), graded:
     the automatic checks passed (a student whose id ends in an odd digit fails the accuracy
     check), the questions pending."""
@@ -40,7 +43,7 @@ def add_students(course: Path, answers: dict[str, dict[str, str]]) -> list[str]:
     checks = authoring.graded_cells(course, A)
     version = state.assignment_digest(course, A)
     when = dt.datetime.now(dt.UTC).isoformat()
-    with Book(course, A) as book:
+    with Book(course, A, db_url) as book:
         for student, given in answers.items():
             nb = authoring.submission(handout, given)
             for kind in ("submitted", "autograded"):

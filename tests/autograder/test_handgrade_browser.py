@@ -395,3 +395,53 @@ def test_a_hostile_answer_runs_nothing_between_honest_ones(browser, course, reco
     assert recorder.hits == []
     assert not Store(course, A).read().items  # no item was added by a payload
     assert errors == []
+
+
+def test_the_instructor_deletes_an_item_and_marks_and_a_ta_page_offers_neither(browser, course):
+    """Deleting an applied item (two clicks) re-scores every answer it was on; ``x`` deletes
+    an answer's marks; a TA's address shows no control the TA may not use."""
+    from autograder.handgrade.session import name_graders
+
+    name_graders(course, A, ["ana", "ben"])
+    handle = server.start(A, course=course)
+    try:
+        page = open_page(browser, handle)
+        assert page.is_visible("#reveal") and page.locator("#items input").count() == 0
+        add_item(page, "Full answer", 2, 1)
+        add_item(page, "What, not why", -1, 2)
+        page.keyboard.press("1")  # the first group: 8 equal answers
+        wait_actions(page, 3)
+        page.keyboard.press("2")
+        wait_actions(page, 4)
+        page.keyboard.press("j")
+        page.keyboard.press("j")  # an answer of its own
+        page.keyboard.press("1")
+        wait_actions(page, 5)
+        graded = {s: v for s, v in q1_scores(course).items() if v is not None}
+        assert sorted(graded.values()) == [1.0] * 8 + [2.0]
+        remove = page.locator('#items li[data-item="i2"] button.delete')
+        remove.click()
+        assert "re-scoring 8 answer(s)?" in remove.inner_text()  # armed, nothing sent yet
+        assert {s: v for s, v in q1_scores(course).items() if v is not None} == graded
+        remove.click()
+        wait_actions(page, 6)
+        assert page.locator('#items li[data-item="i2"]').count() == 0
+        assert {s: v for s, v in q1_scores(course).items() if v is not None} == dict.fromkeys(
+            graded, 2.0
+        )
+        page.keyboard.press("x")  # the current card: the answer of its own
+        wait_actions(page, 7)
+        assert sum(v is not None for v in q1_scores(course).values()) == 8
+        ta = browser.new_page()
+        ta.goto(handle.urls["ana"])
+        ta.wait_for_selector(".card")
+        assert ta.inner_text("#title").endswith("— ana")
+        assert ta.locator("#items input").count() == 0 and ta.locator("button.delete").count() == 0
+        assert not ta.is_visible("#reveal") and ta.locator("select.reassign").count() == 0
+        assert len(ta.query_selector_all("[data-answer]")) == 15
+        ta.close()
+        page.close()
+    finally:
+        handle.stop()
+    whys = [e.why for e in Store(course, A).audit()]
+    assert whys.count(Why.ITEM_DELETED) == 8 and whys.count(Why.CLEARED) == 1

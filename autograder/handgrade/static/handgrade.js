@@ -43,6 +43,10 @@ function label(member) {
   return member.name ? member.name : member.id;
 }
 
+function may(action) {
+  return view.allowed.includes(action); // what this token's role allows (the server checks)
+}
+
 async function load(question) {
   view = await api("/api/view" + (question ? "?question=" + encodeURIComponent(question) : ""));
   history.replaceState(null, "", "/?question=" + encodeURIComponent(view.question.id));
@@ -60,6 +64,9 @@ function renderAll() {
     return b;
   }));
   document.getElementById("guide").textContent = view.question.rubric;
+  const reveal = document.getElementById("reveal");
+  reveal.hidden = !may("reveal");
+  reveal.textContent = view.reveal ? "hide names" : "reveal names";
   renderItems();
   renderProgress();
   renderRequests();
@@ -75,13 +82,29 @@ function renderAll() {
 function renderItems() {
   const list = document.getElementById("items");
   list.replaceChildren(...view.items.map((item, n) => {
-    const points = el("input", {type: "number", step: "0.25", value: String(item.points),
-                                "aria-label": "points of " + item.description});
-    points.addEventListener("change", () => act("edit", {item: item.id,
-                                                          points: Number(points.value)}));
-    return el("li", {"data-item": item.id},
+    let points = el("b", {}, String(item.points)); // a TA applies items; the instructor edits
+    if (may("edit")) {
+      points = el("input", {type: "number", step: "0.25", value: String(item.points),
+                            "aria-label": "points of " + item.description});
+      points.addEventListener("change", () => act("edit", {item: item.id,
+                                                            points: Number(points.value)}));
+    }
+    const row = el("li", {"data-item": item.id},
       el("kbd", {}, n < 9 ? String(n + 1) : " "), " ", points, " ",
       el("span", {}, item.description), el("small", {}, ` (applied ${item.uses}×)`));
+    if (may("delete")) {
+      // two clicks: the first says what deleting does, the second deletes
+      const remove = el("button", {class: "delete", title: "delete this rubric item"}, "×");
+      remove.addEventListener("click", () => {
+        if (remove.dataset.armed) act("delete", {item: item.id});
+        else {
+          remove.dataset.armed = "1";
+          remove.textContent = `delete, re-scoring ${item.uses} answer(s)?`;
+        }
+      });
+      row.append(" ", remove);
+    }
+    return row;
   }));
 }
 
@@ -102,13 +125,15 @@ function renderRequests() {
     const who = r.student || r.answer;
     const item = el("li", {class: "request", "data-request": r.id},
                     `${r.id} (${who}, ${r.status}): ${r.why}`);
-    if (r.status === "open") {
+    if (r.status === "open" && may("resolve")) {
       const note = el("input", {placeholder: "answer to the student", maxlength: "5000"});
       const button = el("button", {}, "resolve");
       button.addEventListener("click", () => act("resolve", {request: r.id, note: note.value}));
       const go = el("button", {}, "show");
       go.addEventListener("click", () => { cursor = where[r.answer]; focusCard(true); });
       item.append(" ", go, " ", note, " ", button);
+    } else if (r.status === "open") {
+      item.append(" (the instructor resolves it)");
     } else {
       item.append(` — ${r.resolved_by}: ${r.note} (${fmt(r.score_then)} → ${fmt(r.score_after)})`);
     }
@@ -141,6 +166,26 @@ function card(group, index) {
     b.addEventListener("click", () => { cursor = index; toggle(n); });
     buttons.append(b);
   });
+  if (members.some((m) => m.items.length || m.comment)) {
+    const clear = el("button", {class: "clear", title: "delete the marks (x)"}, "delete marks");
+    clear.addEventListener("click", () => { cursor = index; clearMarks(); });
+    buttons.append(clear);
+  }
+  if (may("reassign") && view.graders.length) {
+    const pick = el("select", {class: "reassign", "aria-label": "grader of these answers"});
+    const owner = members[0].grader;
+    for (const g of view.graders) {
+      const option = el("option", {value: g}, `grader: ${g}`);
+      option.selected = g === owner;
+      pick.append(option);
+    }
+    pick.addEventListener("change", () => {
+      cursor = index;
+      act("reassign", {question: view.question.id, answers: members.map((m) => m.id),
+                       grader: pick.value});
+    });
+    buttons.append(" ", pick);
+  }
   const comment = el("textarea", {placeholder: "comment (Enter saves)", maxlength: "5000"});
   comment.value = members[0].comment;
   comment.addEventListener("keydown", (event) => {
@@ -179,6 +224,11 @@ function patch(delta) {
     group.members = group.members.map((old) => (old.id === m.id ? m : old));
     touched.add(i);
   }
+  if (delta.deleted) {
+    for (const g of view.groups) {
+      for (const m of g.members) m.items = m.items.filter((i) => i !== delta.deleted);
+    }
+  }
   renderItems();
   renderProgress();
   renderRequests();
@@ -195,8 +245,12 @@ async function act(action, body, started) {
   const t0 = started === undefined ? performance.now() : started;
   try {
     const delta = await api("/api/" + action, body);
-    delta.itemsChanged = action === "item" || action === "edit";
-    patch(delta);
+    if (action === "reveal") {
+      await load(view.question.id); // every label changes
+    } else {
+      delta.itemsChanged = action === "item" || action === "edit" || action === "delete";
+      patch(delta);
+    }
     const ms = performance.now() - t0;
     timings.push({action, ms});
     say(`${action}: saved (${ms.toFixed(0)} ms)`);
@@ -212,6 +266,12 @@ function toggle(n, started) {
   const on = !group.members.every((m) => m.items.includes(item.id));
   act("apply", {question: view.question.id, item: item.id, answers: group.members.map((m) => m.id),
                 on}, started);
+}
+
+function clearMarks(started) {
+  const group = view.groups[cursor];
+  if (!group) return;
+  act("clear", {question: view.question.id, answers: group.members.map((m) => m.id)}, started);
 }
 
 function move(to, started) {
@@ -230,6 +290,7 @@ document.addEventListener("keydown", (event) => {
     const next = view.groups.findIndex((g, i) => i > cursor && g.members.some((m) => m.score === null));
     if (next >= 0) move(next, t0);
   } else if (/^[1-9]$/.test(event.key)) toggle(Number(event.key) - 1, t0);
+  else if (event.key === "x") clearMarks(t0);
   else if (event.key === "c") {
     const area = document.querySelectorAll(".card")[cursor]?.querySelector("textarea");
     if (area) area.focus();
@@ -246,6 +307,10 @@ async function showHistory() {
 
 document.getElementById("history").addEventListener("toggle", (event) => {
   if (event.target.open) showHistory().catch((error) => say(error.message));
+});
+
+document.getElementById("reveal").addEventListener("click", () => {
+  act("reveal", {reveal: !view.reveal});
 });
 
 document.getElementById("add-item").addEventListener("submit", (event) => {
