@@ -160,7 +160,7 @@ def _strip_hidden_tests(path: Path) -> None:
 
 def _timestamp(folder: Path) -> dt.datetime | None:
     """When the submission was made (nbgrader's ``timestamp.txt``); unreadable means unknown."""
-    from autograder.term import deadlines
+    from autograder.grading import deadlines
 
     try:
         return deadlines.read_timestamp(folder)
@@ -170,7 +170,7 @@ def _timestamp(folder: Path) -> dt.datetime | None:
 
 def _late_mark(folder: Path) -> bool:
     """An LMS marked this submission late without a time (read with the policy of the day)."""
-    from autograder.term import deadlines
+    from autograder.grading import deadlines
 
     return deadlines.has_late_mark(folder)
 

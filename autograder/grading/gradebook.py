@@ -16,7 +16,7 @@ from the grader's records (:mod:`autograder.grading.state`) and is joined here.
 **Derived numbers are derived when read.** The late penalty and the days late are never taken
 from what was stored at grading time: :meth:`Book.grade` computes them from the gradebook's
 scores (hand grades included), the submission's time and the course's *current* policy (due
-date, extensions: :func:`autograder.term.deadlines.late_penalty`), so a hand grade, an extension or
+date, extensions: :func:`autograder.grading.deadlines.late_penalty`), so a hand grade, an extension or
 a new due date shows everywhere at the next read, in any order of commands. nbgrader's own
 copy (``late_submission_penalty`` on the submitted notebooks, which formgrader shows, and the
 assignment's ``duedate``) is rewritten to the derived value whenever a read finds it differs.
@@ -138,9 +138,8 @@ class Book:
     ):
         from nbgrader.api import Gradebook
 
-        from autograder.grading import state
+        from autograder.grading import deadlines, state
         from autograder.grading.authoring import graded_cells
-        from autograder.term import deadlines
 
         self.course, self.assignment = Path(course).resolve(), assignment
         url = db_url or default_db_url(self.course)
@@ -312,7 +311,7 @@ def _from_gradebook(
     submission, result: GradeResult, max_score: float, policy, extra: dict
 ) -> StudentGrade:
     """The gradebook's cells and the penalty derived now (see the module docstring)."""
-    from autograder.term import deadlines
+    from autograder.grading import deadlines
 
     outcomes = {o.grade_id: o for o in result.outcomes}
     comments: dict[str, str | None] = {}

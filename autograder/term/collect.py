@@ -54,7 +54,7 @@ not laid.
 
 **Late without a time.** Canvas marks a late file ``late`` but its zip carries no submission time
 (the entries' dates are when the zip was made). Such a file gets no ``timestamp.txt`` but the
-mark (``late_without_time.txt``, :data:`autograder.term.deadlines.LATE_MARK`), and counts as submitted
+mark (``late_without_time.txt``, :data:`autograder.grading.deadlines.LATE_MARK`), and counts as submitted
 one second after the student's due date as it is whenever the grade is read (their extension if
 any, given before or after collecting): one started day late, the least the mark says. A file
 without the mark gets neither: on time. Moodle and flat sources say
@@ -93,7 +93,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from autograder.config import DEFAULT_COURSE
-from autograder.term.deadlines import (
+from autograder.grading.deadlines import (
     LATE_MARK,
     TIMESTAMP_FORMAT,
     load_policy,

@@ -36,8 +36,8 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from autograder.config import COURSE_ID, DEFAULT_COURSE, nbgrader_config
+from autograder.grading.deadlines import read_timestamp, write_timestamp
 from autograder.term.collect import CANVAS, MOODLE, sources
-from autograder.term.deadlines import read_timestamp, write_timestamp
 from autograder.term.roster import check_student_id
 
 __all__ = ["Delivery", "main", "prepare_exchange"]

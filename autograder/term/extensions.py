@@ -2,7 +2,7 @@
 
 ``python -m autograder extend A --student S --until WHEN`` gives one;
 ``python -m autograder extensions A`` lists them and ``--remove S`` takes one back. They live
-in the course's policy file (:mod:`autograder.term.deadlines`), beside the due date, and every
+in the course's policy file (:mod:`autograder.grading.deadlines`), beside the due date, and every
 number derived from them (days late, penalties) is derived when it is read, so an extension
 given after grading counts at once.
 
@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 from autograder.config import DEFAULT_COURSE
-from autograder.term import deadlines
-from autograder.term.deadlines import load_policy
+from autograder.grading import deadlines
+from autograder.grading.deadlines import load_policy
 from autograder.term.roster import check_student_id, resolve
 
 __all__ = ["Extension", "grant", "listing", "main", "revoke"]

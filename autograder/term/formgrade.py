@@ -47,7 +47,7 @@ c.CourseDirectory.root = {root!r}
 c.CourseDirectory.db_url = {db_url!r}
 c.CourseDirectory.course_id = {course_id!r}
 # the course's late policy (autograder_course.json), as nbgrader's autograde applies it
-c.AssignLatePenalties.plugin_class = "autograder.term.deadlines.LatePenalty"
+c.AssignLatePenalties.plugin_class = "autograder.grading.deadlines.LatePenalty"
 """
 
 

@@ -22,7 +22,7 @@ def _time(name: str):
     """An argparse type: an aware datetime, or the error naming the option ``name``."""
 
     def parse(text: str):
-        from autograder.term.deadlines import parse_time
+        from autograder.grading.deadlines import parse_time
 
         try:
             return parse_time(text, name=name)
@@ -51,7 +51,8 @@ def _defaults(function) -> dict:
 
 def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     """Add the term's subcommands to ``sub`` and the deadline options to ``release``."""
-    from autograder.term import collect, deadlines, export, roster
+    from autograder.grading import deadlines
+    from autograder.term import collect, export, roster
 
     if release is not None:
         release.add_argument(
@@ -291,7 +292,7 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
 
 def after_release(args) -> int:
     """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
-    from autograder.term import deadlines
+    from autograder.grading import deadlines
 
     due, fraction = getattr(args, "due", None), getattr(args, "late_penalty_per_day", None)
     if due is None and fraction is None:

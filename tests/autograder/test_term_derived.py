@@ -24,8 +24,7 @@ import nbformat
 import pytest
 
 from autograder.config import ASSIGNMENTS, COURSE_ID, default_db_url
-from autograder.grading import authoring, state
-from autograder.term import deadlines
+from autograder.grading import authoring, deadlines, state
 
 pytestmark = pytest.mark.slow
 A1, A4 = "a1_metrics", "a4_mlp"

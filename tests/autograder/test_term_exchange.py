@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.term import collect, deadlines, delivery, handout
+from autograder.grading import deadlines
+from autograder.term import collect, delivery, handout
 from tests.autograder.test_term_intake import STUDENTS, canvas_roster, notebook
 
 A = "a1_metrics"

@@ -8,8 +8,9 @@ from datetime import datetime
 import nbformat
 import pytest
 
+from autograder.grading import deadlines
 from autograder.grading.gradebook import CellGrade, StudentGrade
-from autograder.term import deadlines, export
+from autograder.term import export
 from tests.autograder.test_term_intake import STUDENTS, canvas_roster, moodle_roster
 
 A = "a1_metrics"

@@ -108,7 +108,7 @@ def test_formgrade_prints_its_address_and_config(course):
     assert left.stdout.strip() == "", "the formgrader server outlived its command"
     config = (course / "nbgrader_config.py").read_text()
     assert f"c.CourseDirectory.root = {str(course)!r}" in config
-    assert "autograder.term.deadlines.LatePenalty" in config
+    assert "autograder.grading.deadlines.LatePenalty" in config
 
 
 def test_formgrade_never_serves_as_root(course, tmp_path, monkeypatch):

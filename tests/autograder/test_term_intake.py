@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.term import collect, deadlines, roster
+from autograder.grading import deadlines
+from autograder.term import collect, roster
 
 A = "a1_metrics"
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=timezone(timedelta(hours=1)))
@@ -163,7 +164,7 @@ def test_late_penalty_plugin_is_what_nbgrader_calls(tmp_path):
 
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
-    config.AssignLatePenalties.plugin_class = "autograder.term.deadlines.LatePenalty"
+    config.AssignLatePenalties.plugin_class = "autograder.grading.deadlines.LatePenalty"
     parent = AssignLatePenalties(config=config)
     parent.assignment_id, parent.gradebook = A, Book()
     parent.init_plugin()

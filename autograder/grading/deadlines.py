@@ -18,7 +18,7 @@ current scores and the policy as it is now: nothing here is frozen at grading ti
 extension, a hand grade or a new due date changes every page and export at once, whatever the
 order of the commands. The same rule reaches nbgrader's own tools through :class:`LatePenalty`,
 a ``LateSubmissionPlugin`` (``c.AssignLatePenalties.plugin_class =
-"autograder.term.deadlines.LatePenalty"``). Submission times are nbgrader's ``timestamp.txt``
+"autograder.grading.deadlines.LatePenalty"``). Submission times are nbgrader's ``timestamp.txt``
 (:func:`read_timestamp`, :func:`write_timestamp`); a submission an LMS marked late without
 saying when carries :data:`LATE_MARK` instead, and counts as submitted one second after the
 student's due date *as it is when read* (:func:`submission_time`).
@@ -200,9 +200,9 @@ def set_extension(
     roster). ``ValueError`` names an assignment without a due date (nothing to extend; it is
     not added to the course file) and an ``until`` not after the due date.
     """
-    from autograder.term.roster import check_student_id
+    from autograder import names
 
-    check_student_id(student, where="--student")
+    names.check_student_id(student, where="--student")
     policy = load_policy(course)
     current = policy.assignments.get(assignment)
     if current is None or current.due is None:
@@ -344,7 +344,7 @@ def _late_penalty_class():
         """nbgrader's late-submission plugin with the course's rule (:func:`late_penalty`).
 
         In ``nbgrader_config.py``: ``c.AssignLatePenalties.plugin_class =
-        "autograder.term.deadlines.LatePenalty"``. The course folder is ``CourseDirectory.root``; the
+        "autograder.grading.deadlines.LatePenalty"``. The course folder is ``CourseDirectory.root``; the
         assignment and the submission time come from the ``AssignLatePenalties`` preprocessor that
         creates the plugin (its gradebook is open while it asks).
         """
@@ -376,7 +376,7 @@ def _late_penalty_class():
 
 
 def __getattr__(name: str):
-    if name == "LatePenalty":  # nbgrader's import_item("autograder.term.deadlines.LatePenalty")
+    if name == "LatePenalty":  # nbgrader's import_item("autograder.grading.deadlines.LatePenalty")
         cls = _late_penalty_class()
         globals()["LatePenalty"] = cls
         return cls
