@@ -307,3 +307,42 @@ def test_every_public_name_of_the_old_module_is_importable_from_the_package():
     names |= set(halving.__all__) | set(hyperband.__all__) | set(trials.__all__)
     assert names == set(tuning.__all__)
     assert all(getattr(tuning, n) is not None for n in tuning.__all__)
+
+
+SEARCHES = {
+    "grid": lambda objective: tuning.grid_search({"x": list(range(6))}, lambda p: objective(p, 1)),
+    "random": lambda objective: tuning.random_search(
+        {"x": list(range(6))}, lambda p: objective(p, 1), n_trials=6
+    ),
+    "halving": lambda objective: tuning.successive_halving(
+        {"x": list(range(6))}, objective, n_configs=9
+    ),
+    "hyperband": lambda objective: tuning.hyperband_search(
+        {"x": list(range(6))}, objective, max_budget=9
+    ),
+}
+
+
+@pytest.mark.parametrize("search", sorted(SEARCHES))
+def test_every_search_runs_the_one_trial_loop(search):
+    """One loop, one record: each search numbers its trials 0, 1, ... in the order the
+    objective saw them, records a raising objective as the same failed trial, and never makes
+    a failed trial its best."""
+    calls = []
+
+    def objective(params, budget):
+        calls.append(params)
+        if params["x"] == 3:
+            raise ValueError("x=3 diverged")
+        return abs(params["x"] - 2) + 1 / budget
+
+    result = SEARCHES[search](objective)
+    trials = result.trials
+    assert [t.index for t in trials] == list(range(len(calls)))
+    assert [t.params for t in trials] == calls
+    failed = [t for t in trials if t.params["x"] == 3]
+    assert failed and all(
+        np.isnan(t.score) and t.error == "ValueError: x=3 diverged" and not t.ok for t in failed
+    )
+    assert result.best.score == min(t.score for t in trials if t.ok)
+    assert all(isinstance(t, tuning.Trial) and t.seconds >= 0 for t in trials)
