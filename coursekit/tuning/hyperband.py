@@ -32,11 +32,13 @@ brackets of 27, 12, 6 and 4 configurations. The answer is the configuration with
 loss seen in any round (as in the paper).
 
 Budgets are whole units: :math:`r_i = \lceil R\, \eta^{i - s} \rceil`, as keras-tuner rounds
-its epochs (exactly :math:`r\,\eta^i` when :math:`R` is a power of :math:`\eta`). keras-tuner's
-``Hyperband(max_epochs=R, factor=eta)`` then starts the same :math:`n` configurations in each
-bracket with the same budgets; later rounds it promotes
-:math:`\lceil \frac{s_{\max}+1}{s+1} \eta^{s-i} \rceil \ge n_i` (a few more). For other
-:math:`R` it counts :math:`\lceil 1 + \log_\eta R \rceil` in place of :math:`s_{\max} + 1`.
+its epochs (exactly :math:`r\,\eta^i` when :math:`R` is a power of :math:`\eta`). When
+:math:`R` is a power of :math:`\eta`, keras-tuner's ``Hyperband(max_epochs=R, factor=eta)``
+starts the same :math:`n` configurations in each bracket with the same budgets; in later
+rounds it promotes
+:math:`\lceil \frac{s_{\max}+1}{s+1} \eta^{s-i} \rceil \ge n_i` (rounded up, not down).
+For other :math:`R` it has the same brackets and budgets, but its sizes use
+:math:`\lceil 1 + \log_\eta R \rceil` in place of :math:`s_{\max} + 1` (more configurations).
 
 Every bracket is :func:`~coursekit.tuning.halving.run_rungs` over configurations drawn by
 :func:`~coursekit.tuning.trials.draw_configs`; each trial's ``info`` is
