@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-#: Assignment sources, jupytext py:percent files with nbgrader cell metadata.
-ASSIGNMENTS = REPO / "notebooks" / "assignments"
+#: The assignments, one folder each (``NAME/notebook.py``: the jupytext py:percent source with
+#: nbgrader cell metadata, beside its visible and hidden checks): :mod:`autograder.assignments`.
+ASSIGNMENTS = REPO / "autograder" / "assignments"
 #: Default course folder in nbgrader's layout (source/, release/, submitted/, autograded/, ...).
 DEFAULT_COURSE = REPO / "autograder" / "course"
 

@@ -1,7 +1,8 @@
 """Text source -> nbgrader source notebook, keeping every cell's nbgrader metadata.
 
-An assignment is one jupytext py:percent file, ``notebooks/assignments/NAME.py``. Each cell
-carries nbgrader's metadata in its header line, for example::
+An assignment is one folder of :mod:`autograder.assignments`; its notebook source is the
+jupytext py:percent file ``NAME/notebook.py`` there (a folder of ``sources`` has that layout).
+Each cell carries nbgrader's metadata in its header line, for example::
 
     # %% nbgrader={"grade": true, "grade_id": "test-counts", "locked": true, "points": 2, ...}
 
@@ -23,6 +24,7 @@ __all__ = [
     "graded_cells",
     "read_source",
     "solutions",
+    "source_path",
     "submission",
     "validate",
     "write_source_notebook",
@@ -35,15 +37,25 @@ class AuthoringError(ValueError):
     """An assignment source is malformed (names the cell and the problem)."""
 
 
+#: An assignment's notebook source, in its folder.
+NOTEBOOK = "notebook.py"
+
+
 def assignment_names(folder: Path = ASSIGNMENTS) -> list[str]:
-    return sorted(p.stem for p in Path(folder).glob("*.py"))
+    """The assignments in ``folder``: its sub-folders holding a ``notebook.py``."""
+    return sorted(p.parent.name for p in Path(folder).glob(f"*/{NOTEBOOK}"))
+
+
+def source_path(name: str, folder: Path = ASSIGNMENTS) -> Path:
+    """Where the notebook source of assignment ``name`` is in ``folder``."""
+    return Path(folder) / name / NOTEBOOK
 
 
 def read_source(name: str, folder: Path = ASSIGNMENTS):
     """The assignment as a notebook (nbformat v4), validated."""
     import jupytext
 
-    path = Path(folder) / f"{name}.py"
+    path = source_path(name, folder)
     if not path.exists():
         known = ", ".join(assignment_names(folder)) or "none"
         raise AuthoringError(f"no assignment {name!r}: {path} does not exist (known: {known})")

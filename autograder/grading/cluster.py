@@ -81,11 +81,12 @@ def code_digest() -> str:
     the same version on every worker too: install it the same way everywhere.)
     """
     if "digest" not in _CODE:
-        from autograder.grading.state import HIDDEN_CHECKS
+        from autograder import assignments
 
         digest = hashlib.sha256()
-        for path in sorted(HIDDEN_CHECKS.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for path in assignments.code_files():
+            name = path.relative_to(assignments.ROOT).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes())
         _CODE["digest"] = digest.hexdigest()
     return _CODE["digest"]
 
@@ -161,7 +162,7 @@ def worker_report(required: str, code: str) -> dict:
     refused = ""
     if code != code_digest():
         refused = (
-            "it has other hidden checks (autograder/hidden) than the client (install the "
+            "it has other hidden checks (autograder/assignments) than the client (install the "
             "same version of the project on every worker)"
         )
     elif required == "namespaces" and caps["mode"] != "namespaces":

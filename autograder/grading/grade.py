@@ -89,6 +89,9 @@ def plan(
     force: bool = False,
 ) -> Batch:
     """Who is in this run, and who must be graded (see the module docstring, step 1)."""
+    from autograder import assignments
+
+    assignments.refuse_old_layout(course / "source" / assignment, assignment)
     version = state.assignment_digest(course, assignment)
     shown, todo, refused = [], [], []
     for entry in sorted(submissions.iterdir(), key=lambda p: p.name):

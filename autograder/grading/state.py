@@ -31,7 +31,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 from pathlib import Path
 
@@ -50,7 +49,6 @@ __all__ = [
 ]
 
 STATE = ".autograder"
-HIDDEN_CHECKS = Path(__file__).resolve().parents[1] / "hidden"
 
 
 def _state(course: Path) -> Path:
@@ -122,21 +120,13 @@ def _notebook_digest(path: Path) -> bytes:
     return json.dumps(view, sort_keys=True).encode()
 
 
-HIDDEN_IMPORT = re.compile(r"autograder\.hidden\.(\w+)")
-
-
 def hidden_modules(texts: list[str]) -> list[Path]:
-    """The hidden-check modules code in ``texts`` runs: those it names
-    (``autograder.hidden.NAME``), the modules those name, and the package itself."""
-    wanted, todo = {"__init__"}, list(texts)
-    todo.append((HIDDEN_CHECKS / "__init__.py").read_text())
-    while todo:
-        for name in HIDDEN_IMPORT.findall(todo.pop()):
-            path = HIDDEN_CHECKS / f"{name}.py"
-            if name not in wanted and path.is_file():
-                wanted.add(name)
-                todo.append(path.read_text())
-    return sorted(HIDDEN_CHECKS / f"{name}.py" for name in wanted)
+    """The check modules code in ``texts`` runs: those it imports from
+    :mod:`autograder.assignments` (its own ``hidden.py``), the modules those import (its
+    ``visible.py``, the shared rules) and the packages on the way."""
+    from autograder import assignments
+
+    return assignments.check_modules(texts)
 
 
 def assignment_digest(course: Path, assignment: str) -> str:
@@ -155,8 +145,11 @@ def assignment_digest(course: Path, assignment: str) -> str:
         data = _notebook_digest(path) if path.suffix == ".ipynb" else path.read_bytes()
         code.append(data.decode("utf-8", "replace"))
         digest.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
+    from autograder import assignments
+
     for path in hidden_modules(code):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        name = path.relative_to(assignments.ROOT).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

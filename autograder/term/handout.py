@@ -28,7 +28,7 @@ from autograder.term.roster import check_student_id
 __all__ = ["LEAKS", "Handout", "main"]
 
 #: What a student's copy must never contain.
-LEAKS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "autograder.hidden")
+LEAKS = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "autograder.assignments")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """``release``: assignment source -> nbgrader source notebook -> ``generate_assignment``.
 
 The released notebook has the solution regions replaced by ``raise NotImplementedError()``
-and the hidden tests removed; :func:`main` checks that before it returns.
+and the hidden tests removed; :func:`main` checks that before it returns. Beside it goes the
+assignment's own ``coursecheck.py``, generated from the shared rules and its visible checks
+(:mod:`autograder.assignments.generate`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder import visible
+from autograder.assignments import generate
 from autograder.config import (
     ASSIGNMENTS,
     DEFAULT_COURSE,
@@ -69,7 +71,7 @@ def main(
             f"nbgrader generate_assignment failed for {assignment!r}:\n{result.get('log', '')[-3000:]}"
         )
     release = course / "release" / assignment
-    visible.ship(release, assignment)  # coursecheck.py: the students' visible checks
+    generate.ship(release, assignment)  # coursecheck.py: generated, its own checks only
     _check_clean(release, source)
     return release
 
@@ -106,6 +108,6 @@ def _check_clean(release: Path, source: Path) -> None:
     text = notebook.read_text()
     from autograder.grading import cells
 
-    for marker in (cells.SOLUTION_BEGIN, cells.HIDDEN_BEGIN, "autograder.hidden"):
+    for marker in (cells.SOLUTION_BEGIN, cells.HIDDEN_BEGIN, "autograder.assignments"):
         if marker in text:
             raise ReleaseError(f"the release {notebook} still contains {marker!r}")

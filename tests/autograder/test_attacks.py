@@ -232,14 +232,14 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
     import autograder
-    import autograder.hidden.metrics
+    import autograder.assignments.a1_metrics.hidden
 
     repo = Path(autograder.__file__).resolve().parents[1]
     listener = _Listener()
     paths = {
         "gradebook": str(course / "gradebook.db"),
         "source": str(course / "source" / "a1_metrics" / "a1_metrics.ipynb"),
-        "hidden": autograder.hidden.metrics.__file__,
+        "hidden": autograder.assignments.a1_metrics.hidden.__file__,
         "other": str(subs / "s00-honest" / "a1_metrics" / "a1_metrics.ipynb"),
         "git": str(repo / ".git" / "HEAD"),
         "profile": str(Path.home() / ".ipython/profile_default/startup/00-owned.py"),
@@ -489,11 +489,11 @@ def test_feedback_to_attackers_shows_no_hidden_test_or_expected_value(strong):
     assert len(graded) == sum(r["status"] == "graded" for r in strong["rows"].values())
     for page in pages:
         text = page.read_text()
-        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "Traceback", 'File "'):
+        for secret in ("expect_", "autograder.assignments", "BEGIN HIDDEN", "Traceback", 'File "'):
             assert secret not in text, (page, secret)
     for notebook in graded:  # handed back as they are: the students' own tracebacks may show
         text = notebook.read_text()
-        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "END HIDDEN"):
+        for secret in ("expect_", "autograder.assignments", "BEGIN HIDDEN", "END HIDDEN"):
             assert secret not in text, (notebook, secret)
 
 

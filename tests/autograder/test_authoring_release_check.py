@@ -12,12 +12,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import visible
+from autograder.assignments import generate, names
+from autograder.assignments.a1_metrics import hidden as hidden_metrics
+from autograder.assignments.calls import seeded, student_rng
 from autograder.config import ASSIGNMENTS
 from autograder.grading import authoring, check
-from autograder.hidden import metrics as hidden_metrics
-from autograder.hidden import seeded, student_rng
 from autograder.term import release
+from tests.autograder.assignment_helpers import reference
 
 
 def _nbgrader_meta(nb):
@@ -74,17 +75,58 @@ def test_release_has_no_solution_and_no_hidden_test(released):
     assert (
         "BEGIN SOLUTION" not in text
         and "HIDDEN TESTS" not in text
-        and "autograder.hidden" not in text
+        and "autograder.assignments" not in text
     )
     assert "raise NotImplementedError()" in text
     folder = notebook.parent
     assert sorted(p.name for p in folder.iterdir()) == ["a1_metrics.ipynb", "coursecheck.py"]
     shipped = (folder / "coursecheck.py").read_text()
-    assert shipped == visible.SOURCE.read_text()
+    assert shipped == generate.coursecheck_text("a1_metrics")  # generated, not copied
+    assert "GENERATED FILE: DO NOT EDIT" in shipped
     assert "BEGIN SOLUTION" not in shipped and "HIDDEN TESTS" not in shipped
+    assert _checks_in(shipped) == _checks_in(_visible("a1_metrics"))  # its own checks only
     source = (course / "source" / "a1_metrics" / "a1_metrics.ipynb").read_text()
     assert "BEGIN SOLUTION" in source and "BEGIN HIDDEN TESTS" in source
     assert (course / "gradebook.db").exists()
+
+
+def _visible(name: str) -> str:
+    return (ASSIGNMENTS / name / "visible.py").read_text()
+
+
+def _checks_in(text: str) -> set[str]:
+    """The visible checks a module's text defines (by name) and the assignments it registers."""
+    import ast
+
+    tree = ast.parse(text)
+    found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and "check_" in n.name}
+    return found - {"check_saved"}
+
+
+@pytest.mark.parametrize("name", names())
+def test_a_generated_coursecheck_holds_its_own_assignments_checks_and_no_other(name, tmp_path):
+    text = generate.ship(tmp_path, name).read_text()
+    assert text == generate.coursecheck_text(name)
+    assert text.startswith('"""coursecheck: the visible checks of ' + name)
+    own = _checks_in(_visible(name))
+    assert own and _checks_in(text) == own
+    for other in (n for n in names() if n != name):
+        assert not _checks_in(_visible(other)) & _checks_in(text)
+        assert f'"{other}"' not in text  # nor its assignment's name (its registry key)
+    module = generate.load(name, tmp_path)
+    assert sorted(module.CHECKS) == [name]
+
+
+def test_generation_refuses_parts_that_would_silently_replace_each_other(tmp_path, monkeypatch):
+    """Two parts defining one top-level name: one would silently win; generation refuses."""
+    clash = tmp_path / "visible.py"
+    clash.write_text("def close(a, b):\n    return True\n")  # rules.close, replaced
+    monkeypatch.setattr(generate, "folder", lambda name: tmp_path)
+    with pytest.raises(generate.GenerationError, match="defines 'close', which .* defines too"):
+        generate.coursecheck_text("a1_metrics")
+    clash.write_text("from autograder.assignments.rules import nothing_of_that_name\n")
+    with pytest.raises(generate.GenerationError, match="which no earlier part defines"):
+        generate.coursecheck_text("a1_metrics")
 
 
 @pytest.mark.slow
@@ -202,12 +244,7 @@ def test_cli_help_shows_a_real_example():
 
 def _reference():
     """The functions of assignment 1's solution, defined by running its code cells."""
-    namespace = {}
-    for cell in authoring.read_source("a1_metrics").cells:
-        meta = cell.metadata["nbgrader"]
-        if cell.cell_type == "code" and not meta["grade"]:
-            exec(cell.source, namespace)
-    return namespace
+    return reference("a1_metrics")
 
 
 def test_reference_solution_passes_every_hidden_check():
@@ -257,7 +294,7 @@ def _counts_swapped(y_true, y_pred):
         (
             "mcc /0",
             lambda: hidden_metrics.expect_scores({"mcc": _mcc_divides_by_zero}),
-            "mcc (is wrong|returned NaN).*zero denominator",
+            "mcc (is wrong|returned NaN).*a denominator is 0 here: return 0.0",
         ),
         ("roc order", lambda: hidden_metrics.expect_roc(_roc_unsorted), "decreasing"),
         (
@@ -285,8 +322,16 @@ def test_hidden_inputs_differ_per_student():
     assert not np.array_equal(a, b)
 
 
-def test_assignment_sources_live_in_notebooks_assignments():
-    assert (ASSIGNMENTS / "a1_metrics.py").exists()
+def test_each_assignment_is_one_folder_with_its_notebook_and_its_checks():
+    assert authoring.assignment_names() == names()
+    assert names() == ["a1_metrics", "a2_backprop", "a3_regularization", "a4_mlp"]
+    for name in authoring.assignment_names():
+        assert sorted(p.name for p in (ASSIGNMENTS / name).glob("*.py")) == [
+            "__init__.py",
+            "hidden.py",
+            "notebook.py",
+            "visible.py",
+        ]
 
 
 @pytest.mark.slow

@@ -181,7 +181,7 @@ def test_feedback_says_what_each_check_expects_and_hides_the_hidden_tests(batch)
     assert "expect_roc" in hidden_source  # the secret we must not hand back
     for page in pages:
         text = page.read_text()
-        for secret in ("expect_", "autograder.hidden", "BEGIN HIDDEN", "Traceback", 'File "'):
+        for secret in ("expect_", "autograder.assignments", "BEGIN HIDDEN", "Traceback", 'File "'):
             assert secret not in text, (page, secret)
     carol = (course / "feedback" / "carol" / "a1_metrics" / "feedback.html").read_text()
     assert "8 of 10 points" in carol and "thresholds decreasing" in carol

@@ -218,12 +218,13 @@ def batched_reference_accuracy(seeds) -> np.ndarray:
     update is elementwise: one stack of ``S`` networks trained on the sum of their losses is
     ``S`` reference runs side by side. Early stopping (patience 10, best weights kept) is kept
     per network; a stopped network's later steps are never read. The accuracy is the check's
-    own (:func:`autograder.hidden.mlp.forward` on the split's test rows).
+    own (:func:`autograder.assignments.a4_mlp.visible.forward` on the split's test rows).
     """
     import torch
     import torch.nn.functional as F
 
-    from autograder.hidden import mlp, seeded
+    from autograder.assignments.a4_mlp import hidden as mlp
+    from autograder.assignments.calls import seeded
 
     torch.set_num_threads(1)
     splits = []
@@ -289,7 +290,8 @@ HARD_SEEDS = (631, 3, 0)
 
 def test_the_batched_reference_is_the_assignments_reference():
     """The stacked training gives the reference's own accuracy, split by split."""
-    from autograder.hidden import mlp, seeded
+    from autograder.assignments.a4_mlp import hidden as mlp
+    from autograder.assignments.calls import seeded
 
     build_and_train, predict_proba = _reference()
     own = []
@@ -301,7 +303,8 @@ def test_the_batched_reference_is_the_assignments_reference():
 
 
 def test_the_reference_passes_the_accuracy_check_on_1000_splits_with_a_margin():
-    from autograder.hidden import mlp, seeded
+    from autograder.assignments.a4_mlp import hidden as mlp
+    from autograder.assignments.calls import seeded
 
     with seeded(0):
         rows = len(mlp._split()[5])  # the test rows of every split

@@ -15,7 +15,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.config import ASSIGNMENTS
 from autograder.grading import authoring, grade, state
 from autograder.grading.options import GradingOptions
 from autograder.term import release
@@ -25,7 +24,7 @@ A = "a1_metrics"
 OPTIONS = GradingOptions(cell_timeout=20)
 
 # the hidden block of test-counts, rewritten to use builtins the student shadows below
-BUILTINS_BLOCK = """from autograder.hidden.metrics import expect_counts
+BUILTINS_BLOCK = """from autograder.assignments.a1_metrics.hidden import expect_counts
 
 assert len(tuple([1, 2])) == 2 and abs(-3) == 3  # instructor code using builtins
 expect_counts(confusion_counts)
@@ -35,10 +34,10 @@ SHADOWS = "\nlen = lambda *a: 0\ntuple = list\nabs = lambda x: -1\n"
 
 def _source_with(block: str | None, folder: Path, points: str | None = None) -> Path:
     """A copy of assignment 1's source whose test-counts hidden block (or points) changed."""
-    text = (ASSIGNMENTS / f"{A}.py").read_text()
+    text = authoring.source_path(A).read_text()
     if block is not None:
         start = text.index(
-            "### BEGIN HIDDEN TESTS\nfrom autograder.hidden.metrics import expect_counts"
+            "### BEGIN HIDDEN TESTS\nfrom autograder.assignments.a1_metrics.hidden import expect_counts"
         )
         end = text.index("### END HIDDEN TESTS", start)
         text = text[:start] + "### BEGIN HIDDEN TESTS\n" + block + text[end:]
@@ -46,8 +45,8 @@ def _source_with(block: str | None, folder: Path, points: str | None = None) -> 
         marker = '"grade_id": "test-counts", "locked": true, "points": 2'
         assert marker in text
         text = text.replace(marker, marker[:-1] + points)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{A}.py").write_text(text)
+    authoring.source_path(A, folder).parent.mkdir(parents=True, exist_ok=True)
+    authoring.source_path(A, folder).write_text(text)
     return folder
 
 
@@ -256,7 +255,7 @@ def test_the_assignments_version_is_what_grading_runs_not_its_prose(tmp_path):
     source = {
         "cells": [
             {"cell_type": "markdown", "source": "# Assignment 1: metrics", "metadata": {}},
-            {"cell_type": "code", "source": "from autograder.hidden.metrics import x\nx()",
+            {"cell_type": "code", "source": "from autograder.assignments.a1_metrics.hidden import x\nx()",
              "metadata": {"nbgrader": {"grade": True, "grade_id": "t", "points": 2},
                           "autograder": {"expects": "the counts"}}},
         ],
@@ -295,5 +294,15 @@ def test_the_assignments_version_is_what_grading_runs_not_its_prose(tmp_path):
 
     assert version(prose) == version(wording) == base
     assert len({base, version(code), version(points), version(kind), version(None, "1,2")}) == 5
-    used = {p.name for p in state.hidden_modules(["from autograder.hidden.metrics import x"])}
-    assert used == {"__init__.py", "metrics.py", "strict.py"}  # not a4's mlp.py
+    root = Path(__file__).resolve().parents[2]
+    used = state.hidden_modules(["from autograder.assignments.a1_metrics.hidden import x"])
+    used = {p.relative_to(root / "autograder" / "assignments").as_posix() for p in used}
+    assert used == {  # its own checks and the shared rules: not a4's, nor the notebook sources
+        "__init__.py",
+        "a1_metrics/__init__.py",
+        "a1_metrics/hidden.py",
+        "a1_metrics/visible.py",
+        "calls.py",
+        "rules.py",
+        "runner.py",
+    }

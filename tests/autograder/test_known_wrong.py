@@ -9,19 +9,12 @@ import re
 import numpy as np
 import pytest
 
+from autograder.assignments.a2_backprop import hidden as backprop
+from autograder.assignments.a3_regularization import hidden as regularization
 from autograder.grading import authoring
-from autograder.hidden import backprop, regularization
+from tests.autograder.assignment_helpers import reference
 
-
-def _reference(name):
-    namespace = {}
-    for cell in authoring.read_source(name).cells:
-        if cell.cell_type == "code" and not cell.metadata["nbgrader"]["grade"]:
-            exec(cell.source, namespace)
-    return namespace
-
-
-A2, A3 = _reference("a2_backprop"), _reference("a3_regularization")
+A2, A3 = reference("a2_backprop"), reference("a3_regularization")
 
 
 def test_assignment_2_reference_passes_every_hidden_check():
@@ -299,7 +292,7 @@ def test_each_known_mistake_fails_the_check_aimed_at_it(mistake):
 def test_a_diagnosis_spells_nothing_the_students_values_chose():
     """A wrong value that encodes a hidden input (which entry is off, and by how much) gets the
     same words whatever the hidden input: the message is no channel out of the grader."""
-    from autograder.hidden import seeded
+    from autograder.assignments.calls import seeded
 
     def leaky_backward(params, cache, X, y):
         grads = A2["backward"](params, cache, X, y)
@@ -357,14 +350,14 @@ def a4():
     import torch
 
     torch.set_num_threads(1)
-    return _reference("a4_mlp")
+    return reference("a4_mlp")
 
 
 @pytest.mark.slow
 def test_assignment_4_reference_passes_and_known_mistakes_fail(a4):
     import torch
 
-    from autograder.hidden import mlp
+    from autograder.assignments.a4_mlp import hidden as mlp
 
     mlp.expect_architecture(a4["build_and_train"])
     mlp.expect_accuracy(a4["build_and_train"], a4["predict_proba"])
@@ -393,9 +386,10 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail(a4):
 import functools  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from autograder.hidden import metrics, mlp  # noqa: E402
+from autograder.assignments.a1_metrics import hidden as metrics  # noqa: E402
+from autograder.assignments.a4_mlp import hidden as mlp  # noqa: E402
 
-A1 = _reference("a1_metrics")
+A1 = reference("a1_metrics")
 
 
 class _SubArray(np.ndarray):
@@ -592,7 +586,7 @@ def _a4() -> dict:
     import torch
 
     torch.set_num_threads(1)
-    ns = _reference("a4_mlp")
+    ns = reference("a4_mlp")
     return {**ns, "build_and_train": _memo(ns["build_and_train"])}
 
 
@@ -611,7 +605,7 @@ def _cases():
 
 def test_the_registry_holds_every_check_the_assignments_use():
     used = set()
-    for path in Path(authoring.ASSIGNMENTS).glob("*.py"):
+    for path in Path(authoring.ASSIGNMENTS).glob(f"*/{authoring.NOTEBOOK}"):
         for block in re.findall(
             r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", path.read_text(), re.S
         ):
@@ -665,7 +659,8 @@ def test_hidden_blocks_read_only_their_own_imports_and_the_graded_functions():
                     for alias in node.names
                 }
                 assert all(
-                    isinstance(n, ast.ImportFrom) and n.module.startswith("autograder.hidden")
+                    isinstance(n, ast.ImportFrom)
+                    and n.module == f"autograder.assignments.{name}.hidden"
                     for n in ast.walk(tree)
                     if isinstance(n, (ast.Import, ast.ImportFrom))
                 ), (name, block)
@@ -681,7 +676,7 @@ def test_hidden_blocks_read_only_their_own_imports_and_the_graded_functions():
 
 
 def test_the_seed_comes_from_seeded_never_from_the_environment(monkeypatch):
-    from autograder.hidden import seeded, student_rng
+    from autograder.assignments.calls import seeded, student_rng
 
     default = student_rng(1).random(3)
     monkeypatch.setenv("AUTOGRADER_SEED", "12345")

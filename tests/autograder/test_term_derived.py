@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.config import ASSIGNMENTS, COURSE_ID, default_db_url
+from autograder.config import COURSE_ID, default_db_url
 from autograder.grading import authoring, deadlines, state
 
 pytestmark = pytest.mark.slow
@@ -218,11 +218,13 @@ def test_a_change_to_the_prose_alone_leaves_results_standing(term, tmp_path):
     course = term["course"]
     before = {s: state.load_record(course, A1, s) for s in ("early", "later", "ext")}
     version = state.assignment_digest(course, A1)
-    text = (ASSIGNMENTS / f"{A1}.py").read_text()
+    text = authoring.source_path(A1).read_text()
     prose = tmp_path / "prose"
-    prose.mkdir()
+    (prose / A1).mkdir(parents=True)
     assert text.count("# # Assignment 1") == 1
-    (prose / f"{A1}.py").write_text(text.replace("# # Assignment 1", "# # Assignment one", 1))
+    authoring.source_path(A1, prose).write_text(
+        text.replace("# # Assignment 1", "# # Assignment one", 1)
+    )
     release.main(assignment=A1, course=course, sources=prose)  # no --force needed
     assert state.assignment_digest(course, A1) == version
     done = cli("grade", A1, "--course", str(course))
@@ -232,9 +234,9 @@ def test_a_change_to_the_prose_alone_leaves_results_standing(term, tmp_path):
     assert all(rows[s]["status"] == "graded" for s in before)
 
     code = tmp_path / "code"
-    code.mkdir()
+    (code / A1).mkdir(parents=True)
     marker = "### BEGIN HIDDEN TESTS\n"
     assert marker in text
-    (code / f"{A1}.py").write_text(text.replace(marker, marker + "assert True\n", 1))
+    authoring.source_path(A1, code).write_text(text.replace(marker, marker + "assert True\n", 1))
     with pytest.raises(release.ReleaseError, match="the code the checks run changed"):
         release.main(assignment=A1, course=course, sources=code)

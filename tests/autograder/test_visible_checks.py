@@ -16,46 +16,41 @@ import textwrap
 import numpy as np
 import pytest
 
+from autograder.assignments import generate, names
 from autograder.grading import authoring
-from autograder.visible import coursecheck as cc
+from tests.autograder.assignment_helpers import coursecheck, reference
 
-
-def _reference(name):
-    namespace = {}
-    for cell in authoring.read_source(name).cells:
-        if cell.cell_type == "code" and not cell.metadata["nbgrader"]["grade"]:
-            exec(cell.source, namespace)
-    return namespace
-
-
-A1, A2, A3 = (_reference(n) for n in ("a1_metrics", "a2_backprop", "a3_regularization"))
+#: each assignment's coursecheck.py, as release generates it
+CC = {name: coursecheck(name) for name in names()}
+C1, C2, C3, C4 = (CC[n] for n in ("a1_metrics", "a2_backprop", "a3_regularization", "a4_mlp"))
+A1, A2, A3 = (reference(n) for n in ("a1_metrics", "a2_backprop", "a3_regularization"))
 
 
 def _a1():
     return (
-        (cc.check_counts, (A1["confusion_counts"],)),
-        (cc.check_rates, (A1["precision"], A1["recall"], A1["specificity"])),
-        (cc.check_f1_mcc, (A1["f1"], A1["mcc"])),
-        (cc.check_roc, (A1["roc_points"],)),
-        (cc.check_auc, (A1["auc_trapezoid"], A1["roc_points"])),
+        (C1.check_counts, (A1["confusion_counts"],)),
+        (C1.check_rates, (A1["precision"], A1["recall"], A1["specificity"])),
+        (C1.check_f1_mcc, (A1["f1"], A1["mcc"])),
+        (C1.check_roc, (A1["roc_points"],)),
+        (C1.check_auc, (A1["auc_trapezoid"], A1["roc_points"])),
     )
 
 
 def _a2():
     return (
-        (cc.check_forward, (A2["forward"],)),
-        (cc.check_backward, (A2["forward"], A2["backward"])),
-        (cc.check_sgd_step, (A2["sgd_step"],)),
-        (cc.check_numerical_gradient, (A2["numerical_gradient"],)),
+        (C2.check_forward, (A2["forward"],)),
+        (C2.check_backward, (A2["forward"], A2["backward"])),
+        (C2.check_sgd_step, (A2["sgd_step"],)),
+        (C2.check_numerical_gradient, (A2["numerical_gradient"],)),
     )
 
 
 def _a3():
     return (
-        (cc.check_l2, (A3["l2_penalty"], A3["l2_grad"])),
-        (cc.check_dropout, (A3["dropout"],)),
-        (cc.check_early_stopping, (A3["early_stopping"],)),
-        (cc.check_decay, (A3["per_epoch_decay"], A3["keras_decay"])),
+        (C3.check_l2, (A3["l2_penalty"], A3["l2_grad"])),
+        (C3.check_dropout, (A3["dropout"],)),
+        (C3.check_early_stopping, (A3["early_stopping"],)),
+        (C3.check_decay, (A3["per_epoch_decay"], A3["keras_decay"])),
     )
 
 
@@ -67,32 +62,32 @@ def test_the_reference_solution_passes_every_visible_check_and_the_summary_says_
     for check, functions in checks:
         check(*functions)
     namespace = {fn.__name__: fn for _, functions in checks for fn in functions}
-    assert cc._status(assignment, namespace) == [(c.grade_id, None) for c in cc.CHECKS[assignment]]
+    assert CC[assignment]._status(assignment, namespace) == [
+        (c.grade_id, None) for c in CC[assignment].CHECKS[assignment]
+    ]
     capsys.readouterr()
-    exec(
-        f"from autograder.visible.coursecheck import summary\nok = summary({assignment!r})",
-        namespace,
-    )
+    namespace["summary"] = CC[assignment].summary  # as the notebook's last cell imports it
+    exec(f"ok = summary({assignment!r})", namespace)
     out = capsys.readouterr().out
-    n = len(cc.CHECKS[assignment])
+    n = len(CC[assignment].CHECKS[assignment])
     assert namespace["ok"] is True
     assert f"all {n} visible checks passed; hidden checks run at grading" in out
 
 
 def test_the_summary_names_checks_not_run_and_functions_changed_since(capsys):
-    cc._OUTCOMES.pop(("a2_backprop", "test-gradcheck"), None)
-    cc.check_forward(A2["forward"])
+    C2._OUTCOMES.pop(("a2_backprop", "test-gradcheck"), None)
+    C2.check_forward(A2["forward"])
     namespace = dict(A2)
 
     def forward(params, X):  # redefined after its check ran
         return A2["forward"](params, X)
 
     namespace["forward"] = forward
-    rows = dict(cc._status("a2_backprop", namespace))
+    rows = dict(C2._status("a2_backprop", namespace))
     assert "forward changed since" in rows["test-forward"]
     assert "not run yet" in rows["test-gradcheck"]
     with pytest.raises(ValueError, match="assignment must be one of .*'a9'"):
-        cc.summary("a9")
+        C2.summary("a9")
 
 
 # -- the expected numbers are coursekit's on the same public inputs ---------------------------
@@ -100,7 +95,10 @@ def test_the_summary_names_checks_not_run_and_functions_changed_since(capsys):
 
 @contextlib.contextmanager
 def _reference_allowed(monkeypatch):
-    monkeypatch.setattr(cc, "_own_code", lambda name: contextlib.nullcontext())
+    for module in CC.values():
+        monkeypatch.setattr(
+            module, "reference_guard", lambda name, roots=(): contextlib.nullcontext()
+        )
     yield
 
 
@@ -113,30 +111,30 @@ def test_the_public_expected_values_agree_with_coursekit(monkeypatch):
         def counts(y, p):
             return tuple(int(v) for v in metrics.confusion_matrix(y, p).ravel())
 
-        cc.check_counts(counts)
-        cc.check_rates(
+        C1.check_counts(counts)
+        C1.check_rates(
             lambda y, p: metrics.precision_score(y, p, zero_division=0.0),
             lambda y, p: metrics.recall_score(y, p, zero_division=0.0),
             lambda y, p: metrics.specificity_score(y, p, zero_division=0.0),
         )
-        cc.check_f1_mcc(
+        C1.check_f1_mcc(
             lambda y, p: metrics.f1_score(y, p, zero_division=0.0), metrics.matthews_corrcoef
         )
 
         def roc(y, s):
             return metrics.roc_curve(y, s, drop_intermediate=False)
 
-        cc.check_roc(roc)
-        cc.check_auc(metrics.auc, roc)
+        C1.check_roc(roc)
+        C1.check_auc(metrics.auc, roc)
 
         def backward(params, cache, X, y):
             return xor.backward(params, cache, y, reduction="mean", relu_grad_at_zero=0.0)
 
-        cc.check_forward(xor.forward)
-        cc.check_backward(xor.forward, backward)
-        cc.check_sgd_step(xor.sgd_step)
-        cc.check_numerical_gradient(gradcheck.numerical_gradient)
-        cc.check_l2(regularization.l2_penalty, regularization.l2_grad)
+        C2.check_forward(xor.forward)
+        C2.check_backward(xor.forward, backward)
+        C2.check_sgd_step(xor.sgd_step)
+        C2.check_numerical_gradient(gradcheck.numerical_gradient)
+        C3.check_l2(regularization.l2_penalty, regularization.l2_grad)
 
         def early_stopping(losses, patience):
             stopper = regularization.EarlyStopping(patience=patience)
@@ -145,8 +143,8 @@ def test_the_public_expected_values_agree_with_coursekit(monkeypatch):
                     return epoch, stopper.best_epoch
             return None, stopper.best_epoch
 
-        cc.check_early_stopping(early_stopping)
-        cc.check_decay(
+        C3.check_early_stopping(early_stopping)
+        C3.check_decay(
             lambda lr0, rate, epoch: schedules.exponential(lr0, rate)(epoch),
             schedules.exponential_decay,
         )
@@ -154,17 +152,19 @@ def test_the_public_expected_values_agree_with_coursekit(monkeypatch):
 
 def test_the_known_wrong_tables_are_the_hidden_checks_variants_on_the_public_cases():
     """The visible diagnosis and the hidden one recognise the same mistakes by the same values."""
-    from autograder.hidden.backprop import known_wrong_backward
+    from autograder.assignments.a2_backprop.hidden import known_wrong_backward
     from coursekit import xor
 
-    for (params, X, y), table in zip(cc._public_cases(), cc._BACKWARD_WRONG, strict=True):
+    for (params, X, y), table in zip(C2._public_cases(), C2._BACKWARD_WRONG, strict=True):
         right = xor.backward(params, xor.forward(params, X), y, reduction="mean")
         variants = known_wrong_backward(params, X, y)
-        assert set(table) == set(variants) <= set(cc.Mistake)
+        # the hidden checks' Mistake is the package's; the generated module has its own copy
+        table = {mistake.name: grads for mistake, grads in table.items()}
+        assert set(table) == {m.name for m in variants} <= {m.name for m in C2.Mistake}
         for mistake, grads in variants.items():
             for name, value in grads.items():
-                if name in table[mistake]:
-                    assert np.allclose(table[mistake][name], value, rtol=1e-9, atol=1e-12)
+                if name in table[mistake.name]:
+                    assert np.allclose(table[mistake.name][name], value, rtol=1e-9, atol=1e-12)
                 else:  # left out: the same as the right gradient on this case
                     assert np.allclose(value, right[name], rtol=1e-7, atol=1e-10), (mistake, name)
 
@@ -176,11 +176,11 @@ def _a1_wrong(**replace):
     """Assignment 1's checks with some of the reference functions replaced."""
     fns = {**A1, **replace}
     return {
-        "test-counts": lambda: cc.check_counts(fns["confusion_counts"]),
-        "test-rates": lambda: cc.check_rates(fns["precision"], fns["recall"], fns["specificity"]),
-        "test-f1-mcc": lambda: cc.check_f1_mcc(fns["f1"], fns["mcc"]),
-        "test-roc": lambda: cc.check_roc(fns["roc_points"]),
-        "test-auc": lambda: cc.check_auc(fns["auc_trapezoid"], fns["roc_points"]),
+        "test-counts": lambda: C1.check_counts(fns["confusion_counts"]),
+        "test-rates": lambda: C1.check_rates(fns["precision"], fns["recall"], fns["specificity"]),
+        "test-f1-mcc": lambda: C1.check_f1_mcc(fns["f1"], fns["mcc"]),
+        "test-roc": lambda: C1.check_roc(fns["roc_points"]),
+        "test-auc": lambda: C1.check_auc(fns["auc_trapezoid"], fns["roc_points"]),
     }
 
 
@@ -248,7 +248,7 @@ A1_WRONG = {
     "counts as floats": (
         _a1_wrong(confusion_counts=_counts_as_floats),
         "test-counts",
-        r"must return ints, got 0.0 \(float\): use int\(...\)",
+        r"where an int is asked for \(got 0.0\): use int\(...\)",
     ),
     "fp and fn swapped": (
         _a1_wrong(confusion_counts=_counts_swapped),
@@ -258,7 +258,7 @@ A1_WRONG = {
     "MCC divides by zero (nan)": (
         _a1_wrong(mcc=_mcc_nan),
         "test-f1-mcc",
-        r"mcc\(.*\) gives nan, not 0 \(a denominator is 0 here: return 0.0\)",
+        r"mcc\(.*\) returned NaN \(a denominator is 0 here: return 0.0",
     ),
     "MCC divides by zero (raises)": (
         _a1_wrong(mcc=_mcc_divides),
@@ -285,7 +285,7 @@ A1_WRONG = {
     "no (0, 0) point at inf": (
         _a1_wrong(roc_points=_roc_no_start),
         "test-roc",
-        "plus np.inf first",
+        "the thresholds are wrong \\(the first threshold must be np.inf",
     ),
     "score > threshold": (
         _a1_wrong(roc_points=_roc_strict),
@@ -295,7 +295,7 @@ A1_WRONG = {
     "AUC with left rectangles": (
         _a1_wrong(auc_trapezoid=_auc_left_rectangles),
         "test-auc",
-        r"each trapezoid is \(x\[i\+1\] - x\[i\]\) \* \(y\[i\] \+ y\[i\+1\]\) / 2",
+        r"these are rectangles, \(x\[i\+1\] - x\[i\]\) \* y\[i\]: a trapezoid averages",
     ),
     "precision calls coursekit": (
         _a1_wrong(precision=_precision_calls_coursekit),
@@ -308,10 +308,10 @@ A1_WRONG = {
 def _a2_wrong(**replace):
     fns = {**A2, **replace}
     return {
-        "test-forward": lambda: cc.check_forward(fns["forward"]),
-        "test-backward": lambda: cc.check_backward(fns["forward"], fns["backward"]),
-        "test-step": lambda: cc.check_sgd_step(fns["sgd_step"]),
-        "test-gradcheck": lambda: cc.check_numerical_gradient(fns["numerical_gradient"]),
+        "test-forward": lambda: C2.check_forward(fns["forward"]),
+        "test-backward": lambda: C2.check_backward(fns["forward"], fns["backward"]),
+        "test-step": lambda: C2.check_sgd_step(fns["sgd_step"]),
+        "test-gradcheck": lambda: C2.check_numerical_gradient(fns["numerical_gradient"]),
     }
 
 
@@ -435,7 +435,7 @@ A2_WRONG = {
     "forward returns an ndarray subclass": (
         _a2_wrong(forward=_forward_subclass),
         "test-forward",
-        r"forward: z1 .* must be a numpy array \(a plain numpy array: np.asarray\(...\)\)",
+        r"forward: z1 .* returned a subclass of numpy.ndarray .*\(a plain numpy array: np.asarray\(...\)\)",
     ),
     "forward without ReLU": (
         _a2_wrong(forward=_forward_no_relu),
@@ -541,10 +541,10 @@ A2_WRONG = {
 def _a3_wrong(**replace):
     fns = {**A3, **replace}
     return {
-        "test-l2": lambda: cc.check_l2(fns["l2_penalty"], fns["l2_grad"]),
-        "test-dropout": lambda: cc.check_dropout(fns["dropout"]),
-        "test-es": lambda: cc.check_early_stopping(fns["early_stopping"]),
-        "test-decay": lambda: cc.check_decay(fns["per_epoch_decay"], fns["keras_decay"]),
+        "test-l2": lambda: C3.check_l2(fns["l2_penalty"], fns["l2_grad"]),
+        "test-dropout": lambda: C3.check_dropout(fns["dropout"]),
+        "test-es": lambda: C3.check_early_stopping(fns["early_stopping"]),
+        "test-decay": lambda: C3.check_decay(fns["per_epoch_decay"], fns["keras_decay"]),
     }
 
 
@@ -621,7 +621,7 @@ A3_WRONG = {
     "early stopping epochs as floats": (
         _a3_wrong(early_stopping=_es_float_epochs),
         "test-es",
-        r"must return ints \(or None\), got 3.0 \(float\)",
+        r"where an int or None is asked for \(got 3.0\): use int\(...\)",
     ),
     "L2 on biases": (
         _a3_wrong(l2_penalty=_l2_on_biases),
@@ -700,7 +700,7 @@ _ASSIGNMENT = {
 
 
 def _lesson_line(assignment, grade_id):
-    check = next(c for c in cc.CHECKS[assignment] if c.grade_id == grade_id)
+    check = next(c for c in CC[assignment].CHECKS[assignment] if c.grade_id == grade_id)
     return check.revisit()
 
 
@@ -708,12 +708,14 @@ def _lesson_line(assignment, grade_id):
 def test_each_known_mistake_fails_its_visible_check_with_a_message_that_teaches(mistake):
     checks, grade_id, match = WRONG[mistake]
     assignment = _ASSIGNMENT[mistake]
-    with pytest.raises((cc.CheckFailed, cc.ErrorInYourCode)) as failure:
+    with pytest.raises((CC[assignment].CheckFailed, CC[assignment].ErrorInYourCode)) as failure:
         checks[grade_id]()
     message = str(failure.value)
     assert re.search(match, message), message
     assert message.endswith(_lesson_line(assignment, grade_id))  # where to look
-    assert cc._OUTCOMES[assignment, grade_id][0] == message  # the summary counts it failed
+    assert (
+        CC[assignment]._OUTCOMES[assignment, grade_id][0] == message
+    )  # the summary counts it failed
     # one mistake fails only the check aimed at it (backward's check gets the right cache)
     for other in [g for g in checks if g != grade_id]:
         checks[other]()
@@ -732,7 +734,7 @@ def test_each_check_cell_calls_its_visible_check_with_the_cells_lesson(name):
         and c.metadata["nbgrader"]["grade"]
         and not c.metadata["nbgrader"]["solution"]
     ]
-    checks = cc.CHECKS[name]
+    checks = CC[name].CHECKS[name]
     assert [c.metadata["nbgrader"]["grade_id"] for c in cells] == [c.grade_id for c in checks]
     for cell, check in zip(cells, checks, strict=True):
         visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
@@ -754,12 +756,12 @@ def test_the_contract_is_in_the_assignment_texts():
 
 def test_the_landing_page_gives_students_the_command_they_have(capsys):
     """Students get the notebook and coursecheck.py, not the repository: the book says so."""
-    intro = (cc.HERE.parents[2] / "book" / "intro.md").read_text()
+    intro = (generate.ROOT.parents[1] / "book" / "intro.md").read_text()
     students = intro.split("## Assignments", 1)[1].split("Instructors", 1)[0]
     assert "\npython coursecheck.py a1_metrics.ipynb\n" in students
     assert "-m autograder" not in students and ".venv" not in students
     with pytest.raises(SystemExit):
-        cc.main(["--help"])
+        C1.main(["--help"])
     assert "usage: python coursecheck.py" in capsys.readouterr().out
 
 
@@ -778,7 +780,7 @@ def test_the_command_line_reports_each_check_with_no_library_noise(tmp_path):
     notebook = tmp_path / "a2_backprop.ipynb"
     nbformat.write(released, notebook)
     run = subprocess.run(
-        [sys.executable, str(cc.HERE), str(notebook)], capture_output=True, text=True, cwd=tmp_path
+        [sys.executable, str(C2.HERE), str(notebook)], capture_output=True, text=True, cwd=tmp_path
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stderr == ""  # no "running over TCP without encryption", no warnings
@@ -787,7 +789,7 @@ def test_the_command_line_reports_each_check_with_no_library_noise(tmp_path):
     assert "hint: the shapes:" in run.stdout
     assert "3 of 4 visible checks passed" in run.stdout
     missing = subprocess.run(
-        [sys.executable, str(cc.HERE), str(tmp_path / "nope.ipynb")], capture_output=True, text=True
+        [sys.executable, str(C2.HERE), str(tmp_path / "nope.ipynb")], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "no notebook at" in missing.stderr
 
@@ -802,31 +804,35 @@ def test_an_answer_cell_that_fails_is_named(tmp_path):
     for cell in nb.cells:
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
     nbformat.write(nb, tmp_path / "a3.ipynb")
-    report = cc.run_notebook(tmp_path / "a3.ipynb")
+    report = C3.run_notebook(tmp_path / "a3.ipynb")
     assert [c.grade_id for c in report.checks if not c.passed] == ["test-es"]
     assert any("(es) raised SyntaxError" in p for p in report.problems)
     failed = next(c for c in report.checks if not c.passed)
     assert "early_stopping' is not defined (an earlier cell failed" in failed.message
 
 
-def test_the_shipped_module_imports_nothing_of_the_instructors():
-    from autograder import visible
-
+@pytest.mark.parametrize("name", names())
+def test_the_shipped_module_imports_nothing_of_the_instructors(name):
+    folder = CC[name].HERE.parent
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path = [p for p in sys.path if p not in ("", {str(cc.HERE.parents[2])!r})]
-        sys.path.insert(0, {str(cc.HERE.parent)!r})
+        sys.path = [p for p in sys.path if p not in ("", {str(generate.ROOT.parents[1])!r})]
+        sys.path.insert(0, {str(folder)!r})
         import coursecheck
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("coursekit", "autograder")))
+        print(sorted(coursecheck.CHECKS))
         """
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-    assert visible._imports(visible.SOURCE.read_text()) <= {
+    assert out.stdout.split("\n")[:2] == ["[]", str([name])]
+    import ast
+
+    assert generate._imports(ast.parse(CC[name].HERE.read_text())) <= {
         "__future__",
         "argparse",
         "contextlib",
+        "copy",
         "dataclasses",
         "enum",
         "functools",
@@ -841,19 +847,19 @@ def test_the_shipped_module_imports_nothing_of_the_instructors():
         "sys",
         "sysconfig",
         "tempfile",
-        "torch",
         "traceback",
         "typing",
         "warnings",
     }
 
 
-def test_ship_refuses_an_assignment_without_checks(tmp_path):
-    from autograder import visible
-
-    with pytest.raises(ValueError, match="no visible checks for assignment 'a9'"):
-        visible.ship(tmp_path, "a9")
-    assert visible.ship(tmp_path, "a2_backprop").read_text() == visible.SOURCE.read_text()
+def test_generation_refuses_an_assignment_without_checks_and_a_part_that_would_leak(tmp_path):
+    with pytest.raises(ValueError, match="assignment must be one of .* got 'a9'"):
+        generate.ship(tmp_path, "a9")
+    with pytest.raises(generate.GenerationError, match="must not ship: it holds"):
+        generate.verify("import coursekit\n", "a1_metrics")
+    with pytest.raises(generate.GenerationError, match="must not ship: it holds"):
+        generate.verify("x = '### BEGIN SOLUTION'\n", "a1_metrics")
 
 
 # -- assignment 4 (trains networks) ----------------------------------------------------------
@@ -864,9 +870,9 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
     import torch
 
     torch.set_num_threads(1)
-    a4 = _reference("a4_mlp")
-    cc.check_architecture(a4["build_and_train"], a4["predict_proba"])
-    cc.check_accuracy(a4["build_and_train"], a4["predict_proba"])
+    a4 = reference("a4_mlp")
+    C4.check_architecture(a4["build_and_train"], a4["predict_proba"])
+    C4.check_accuracy(a4["build_and_train"], a4["predict_proba"])
 
     def wrong_layers(X, y, Xv, yv, epochs):
         return torch.nn.Sequential(
@@ -879,6 +885,9 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
 
     def never_trained(X, y, Xv, yv, epochs):
         return a4["build_and_train"](X, y, Xv, yv, 0)
+
+    def column(model, X):
+        return a4["predict_proba"](model, X).reshape(-1, 1)
 
     def not_a_model(X, y, Xv, yv, epochs):
         return "model"
@@ -899,29 +908,33 @@ def test_assignment_4_reference_passes_and_known_mistakes_fail_visibly():
 
     cases = [
         (
-            lambda: cc.check_architecture(standardizes_in_place, a4["predict_proba"]),
+            lambda: C4.check_architecture(standardizes_in_place, a4["predict_proba"]),
             r"build_and_train must not modify X in place: X\[0, 0\] was .* Inputs must not change",
         ),
         (
-            lambda: cc.check_architecture(wrong_layers, a4["predict_proba"]),
-            r"have \(32, 1\) units; hidden layers of 16 and 8",
+            lambda: C4.check_architecture(wrong_layers, a4["predict_proba"]),
+            r"must have hidden layers of 16 and 8 units, .* \(its weight arrays have the shapes ",
         ),
         (
-            lambda: cc.check_architecture(a4["build_and_train"], logits),
+            lambda: C4.check_architecture(a4["build_and_train"], logits),
             r"probabilities in \[0, 1\] \(apply the sigmoid",
         ),
         (
-            lambda: cc.check_architecture(not_a_model, a4["predict_proba"]),
-            "must return a PyTorch or Keras model, got str",
+            lambda: C4.check_architecture(a4["build_and_train"], column),
+            r"wrong shape \(a column of shape \(n, 1\): return a 1-D array",
         ),
         (
-            lambda: cc.check_architecture(tanh_network, a4["predict_proba"]),
-            "does not match the network's own weights: ReLU hidden layers",
+            lambda: C4.check_architecture(not_a_model, a4["predict_proba"]),
+            "must return a Keras or PyTorch model",
         ),
-        (lambda: cc.check_accuracy(never_trained, a4["predict_proba"]), "below the 93% asked for"),
+        (
+            lambda: C4.check_architecture(tanh_network, a4["predict_proba"]),
+            "does not match the network's own weights \\(the hidden layers apply tanh",
+        ),
+        (lambda: C4.check_accuracy(never_trained, a4["predict_proba"]), "below the 93% asked for"),
     ]
     for run, match in cases:
-        with pytest.raises(cc.CheckFailed, match=match):
+        with pytest.raises(C4.CheckFailed, match=match):
             run()
 
 
@@ -938,7 +951,7 @@ def test_inside_a_notebook_each_check_cell_says_what_happened_and_the_last_cell_
     nb = authoring.submission(source, answers)
     for cell in nb.cells:
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
-    env = dict(os.environ, PYTHONPATH=str(cc.HERE.parent))
+    env = dict(os.environ, PYTHONPATH=str(C2.HERE.parent))
     client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}})
     client.execute(env=env, stderr=subprocess.DEVNULL)
     outputs = {
@@ -966,7 +979,7 @@ def test_after_a_syntax_error_the_summary_points_at_the_error_not_at_an_unrun_ch
     nb = authoring.submission(source, answers)
     for cell in nb.cells:
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
-    env = dict(os.environ, PYTHONPATH=str(cc.HERE.parent))
+    env = dict(os.environ, PYTHONPATH=str(C3.HERE.parent))
     client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}})
     client.execute(env=env, stderr=subprocess.DEVNULL)
     last = next(c for c in nb.cells if c.metadata["nbgrader"].get("grade_id") == "summary")
@@ -978,17 +991,17 @@ def test_after_a_syntax_error_the_summary_points_at_the_error_not_at_an_unrun_ch
 
 def test_a_broken_latest_definition_is_reported_even_if_an_older_one_passed():
     """The check ran an older early_stopping; the cell as it is now would not compile."""
-    cc.check_early_stopping(A3["early_stopping"])
+    C3.check_early_stopping(A3["early_stopping"])
     history = ["def early_stopping(val_losses, patience):\n    return None, 0", "x = (1,"]
-    rows = dict(cc._status("a3_regularization", dict(A3), history=history))
+    rows = dict(C3._status("a3_regularization", dict(A3), history=history))
     assert rows["test-es"] is None  # the latest defining cell compiles
     history.append("def early_stopping(val_losses, patience)\n    return None")
-    rows = dict(cc._status("a3_regularization", dict(A3), history=history))
+    rows = dict(C3._status("a3_regularization", dict(A3), history=history))
     assert rows["test-es"].startswith(
         "the cell defining early_stopping has a SyntaxError at its line 1"
     )
     namespace = {k: v for k, v in A3.items() if k != "dropout"}
-    rows = dict(cc._status("a3_regularization", namespace, history=[]))
+    rows = dict(C3._status("a3_regularization", namespace, history=[]))
     assert rows["test-dropout"].startswith("dropout is not defined: run the cell that defines it")
 
 
@@ -1011,13 +1024,13 @@ def test_check_saved_runs_the_saved_notebook_once_even_from_its_own_cell(
     nbformat.write(nb, path)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     with pytest.raises(ValueError, match="Colab and VS Code do not say"):
-        cc.check_saved()
+        C3.check_saved()
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))  # what Jupyter and JupyterLab set
-    assert cc.check_saved() is True
+    assert C3.check_saved() is True
     out = capsys.readouterr().out
     assert "all 4 visible checks passed; hidden checks run at grading" in out
     monkeypatch.setenv("COURSECHECK_RUNNING", "1")
-    assert cc.check_saved() is None
+    assert C3.check_saved() is None
 
 
 def test_a_check_cell_that_runs_too_long_is_stopped_and_the_others_still_run(tmp_path):
@@ -1030,7 +1043,7 @@ def test_a_check_cell_that_runs_too_long_is_stopped_and_the_others_still_run(tmp
     for cell in nb.cells:
         cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
     nbformat.write(nb, tmp_path / "a3.ipynb")
-    report = cc.run_notebook(tmp_path / "a3.ipynb", timeout=3)
+    report = C3.run_notebook(tmp_path / "a3.ipynb", timeout=3)
     outcome = {c.grade_id: c for c in report.checks}
     assert "ran longer than 3 s and was stopped" in outcome["test-dropout"].message
     assert outcome["test-es"].passed and outcome["test-decay"].passed

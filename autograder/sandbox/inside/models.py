@@ -1,15 +1,17 @@
 """The weights of a Keras or PyTorch network as plain arrays, for a check outside the sandbox.
 
-Imported by the harness inside the sandbox (``/harness/models.py``) and by the hidden checks
-when they are given a local model (tests), so it needs numpy only; the frameworks are never
-imported here: a model is recognised as an instance of a framework's base class only when that
-framework is already loaded (a submission that built a model has imported it).
+The one home of this rule (numpy only; the frameworks are never imported here: a model is
+recognised as an instance of a framework's base class only when that framework is already
+loaded, and whoever built the model has imported it). Three users: the harness inside the
+sandbox (``/harness/models.py``, beside it: the only folder mounted there), the hidden checks
+given a local model (tests), and every generated ``coursecheck.py``, which holds this module as
+a part (:mod:`autograder.assignments.generate`).
 
 What this reports is **evidence, not a verdict**: inside the sandbox the submission can patch
-this module and report anything. The trusted side (:mod:`autograder.hidden.mlp`) checks the
-arrays against the spec (count, shapes, finite floats), recomputes the network's forward pass
-from them, and requires ``predict_proba`` to agree with that on rows it chooses; the framework
-name earns nothing by itself.
+this module and report anything. The trusted side (:mod:`autograder.assignments.a4_mlp.hidden`)
+checks the arrays against the spec (count, shapes, finite floats), recomputes the network's
+forward pass from them, and requires ``predict_proba`` to agree with that on rows it chooses;
+the framework name earns nothing by itself.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Hidden checks of assignment 3 (regularization and learning-rate schedules).
 
 Expectations come from ``coursekit`` on private copies made before the student's function is
-called; every returned value is read through :mod:`autograder.hidden.strict`. A wrong value
+called; every returned value is read through :mod:`autograder.assignments.rules`. A wrong value
 gets the visible checks' hint when it equals one of their known-wrong variants
-(``coursecheck.Mistake``: biases penalized, dropout not rescaled, stopping one epoch late, ...)
+(``visible.Mistake``: biases penalized, dropout not rescaled, stopping one epoch late, ...)
 on the hidden input, else fixed words on how far off it is: never a hidden input, an expected
 value or a number the student's values chose.
 """
@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import call, student_rng
-from autograder.hidden.strict import (
+from autograder.assignments import rules
+from autograder.assignments.a3_regularization import visible
+from autograder.assignments.a3_regularization.visible import Mistake
+from autograder.assignments.calls import call, student_rng
+from autograder.assignments.rules import (
     as_array,
     expect_array,
     expect_dict,
     expect_equal,
     expect_scalar,
 )
-from autograder.visible import coursecheck
-from autograder.visible.coursecheck import Mistake
 
 __all__ = ["expect_decay", "expect_dropout", "expect_early_stopping", "expect_l2"]
 
@@ -55,7 +56,7 @@ def expect_l2(l2_penalty, l2_grad) -> None:
         where = f"hidden case {i + 1}"
         value = _number(call(l2_penalty, params, lam, names=_L2), name="l2_penalty", where=where)
         if not abs(value - penalty) <= 1e-9:
-            variants = coursecheck.l2_penalty_variants(params, lam, penalty)
+            variants = visible.l2_penalty_variants(params, lam, penalty)
             raise AssertionError(f"l2_penalty is wrong on {where}{_hint(value, penalty, variants)}")
         got = expect_dict(
             call(l2_grad, params, lam, names=_L2), tuple(grad), name="l2_grad", where=where
@@ -78,8 +79,8 @@ def _number(value, *, name: str, where: str) -> float:
 
 def _hint(value: float, want: float, variants: dict, rtol: float = 1e-9) -> str:
     """The visible checks' hint for a wrong number, else how far off it is (relative)."""
-    hint = coursecheck.hint_for(value, want, variants, rtol=rtol, atol=1e-12)
-    return hint or f" ({coursecheck.differs(value, want, values=False, rtol=rtol, atol=1e-12)})"
+    hint = rules.hint_for(value, want, variants, rtol=rtol, atol=1e-12)
+    return hint or f" ({rules.differs(value, want, values=False, rtol=rtol, atol=1e-12)})"
 
 
 def expect_dropout(dropout) -> None:
@@ -101,8 +102,8 @@ def expect_dropout(dropout) -> None:
                 f"{rate:.0%} is asked for" + (f" ({Mistake.KEEPS_RATE.hint})" if keeps_rate else "")
             )
         if not np.allclose(out[kept], a[kept] / (1 - rate), rtol=1e-9, atol=0.0):
-            variants = coursecheck.dropout_variants(a[kept], rate)
-            hint = coursecheck.hint_for(out[kept], a[kept] / (1 - rate), variants, rtol=1e-9)
+            variants = visible.dropout_variants(a[kept], rate)
+            hint = rules.hint_for(out[kept], a[kept] / (1 - rate), variants, rtol=1e-9)
             raise AssertionError(
                 f"{name}: kept units must be scaled by 1 / (1 - rate) while training{hint}"
             )
@@ -201,6 +202,6 @@ def expect_decay(per_epoch_decay, keras_decay) -> None:
                 call(keras_decay, step, lr0, steps, rate, staircase), name=name, where=where
             )
             if not abs(value - expected) <= 1e-12 + 1e-12 * abs(expected):
-                variants = coursecheck.keras_decay_variants(step, lr0, steps, rate, staircase)
+                variants = visible.keras_decay_variants(step, lr0, steps, rate, staircase)
                 hint = _hint(value, expected, variants, rtol=1e-12)
                 raise AssertionError(f"{name} is wrong on {where}{hint}")

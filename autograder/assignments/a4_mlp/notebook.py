@@ -121,7 +121,7 @@ from coursecheck import check_architecture
 
 check_architecture(build_and_train, predict_proba)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.mlp import expect_architecture
+from autograder.assignments.a4_mlp.hidden import expect_architecture
 
 expect_architecture(build_and_train)
 ### END HIDDEN TESTS
@@ -132,7 +132,7 @@ from coursecheck import check_accuracy
 
 check_accuracy(build_and_train, predict_proba)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.mlp import expect_accuracy
+from autograder.assignments.a4_mlp.hidden import expect_accuracy
 
 expect_accuracy(build_and_train, predict_proba)
 ### END HIDDEN TESTS

@@ -58,7 +58,7 @@ from coursecheck import check_counts
 
 check_counts(confusion_counts)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.metrics import expect_counts
+from autograder.assignments.a1_metrics.hidden import expect_counts
 
 expect_counts(confusion_counts)
 ### END HIDDEN TESTS
@@ -122,7 +122,7 @@ from coursecheck import check_rates
 
 check_rates(precision, recall, specificity)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.metrics import expect_scores
+from autograder.assignments.a1_metrics.hidden import expect_scores
 
 expect_scores({"precision": precision, "recall": recall, "specificity": specificity})
 ### END HIDDEN TESTS
@@ -133,7 +133,7 @@ from coursecheck import check_f1_mcc
 
 check_f1_mcc(f1, mcc)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.metrics import expect_scores
+from autograder.assignments.a1_metrics.hidden import expect_scores
 
 expect_scores({"f1": f1, "mcc": mcc})
 ### END HIDDEN TESTS
@@ -176,7 +176,7 @@ from coursecheck import check_roc
 
 check_roc(roc_points)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.metrics import expect_roc
+from autograder.assignments.a1_metrics.hidden import expect_roc
 
 expect_roc(roc_points)
 ### END HIDDEN TESTS
@@ -187,7 +187,7 @@ from coursecheck import check_auc
 
 check_auc(auc_trapezoid, roc_points)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.metrics import expect_auc
+from autograder.assignments.a1_metrics.hidden import expect_auc
 
 expect_auc(auc_trapezoid, roc_points)
 ### END HIDDEN TESTS

@@ -59,7 +59,7 @@ from coursecheck import check_l2
 
 check_l2(l2_penalty, l2_grad)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.regularization import expect_l2
+from autograder.assignments.a3_regularization.hidden import expect_l2
 
 expect_l2(l2_penalty, l2_grad)
 ### END HIDDEN TESTS
@@ -89,7 +89,7 @@ from coursecheck import check_dropout
 
 check_dropout(dropout)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.regularization import expect_dropout
+from autograder.assignments.a3_regularization.hidden import expect_dropout
 
 expect_dropout(dropout)
 ### END HIDDEN TESTS
@@ -125,7 +125,7 @@ from coursecheck import check_early_stopping
 
 check_early_stopping(early_stopping)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.regularization import expect_early_stopping
+from autograder.assignments.a3_regularization.hidden import expect_early_stopping
 
 expect_early_stopping(early_stopping)
 ### END HIDDEN TESTS
@@ -162,7 +162,7 @@ from coursecheck import check_decay
 
 check_decay(per_epoch_decay, keras_decay)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.regularization import expect_decay
+from autograder.assignments.a3_regularization.hidden import expect_decay
 
 expect_decay(per_epoch_decay, keras_decay)
 ### END HIDDEN TESTS

@@ -1,14 +1,14 @@
 """Hidden checks of assignment 2 (backpropagation by hand on the 2-2-1 XOR network).
 
 Expectations come from ``coursekit`` on private copies made before the student's function is
-called; every returned value is read through :mod:`autograder.hidden.strict`. The loss that
+called; every returned value is read through :mod:`autograder.assignments.rules`. The loss that
 ``numerical_gradient`` receives is the grader's own function, called back from the sandbox: it
 accepts exactly the case's parameter dict (float64, finite, the parameter shapes) and a bounded
 number of calls, so a student cannot make the grader compute anything large.
 
-A wrong value is diagnosed as the visible checks diagnose it (``coursecheck.diagnose``): the
+A wrong value is diagnosed as the visible checks diagnose it (``visible.diagnose``): the
 hint of the known-wrong variant it equals on the hidden input (:func:`known_wrong_backward`,
-``coursecheck.forward_variants``), else where it differs and by how much relative to the
+``visible.forward_variants``), else where it differs and by how much relative to the
 expected size; never a hidden input or an expected value. ``backward`` is given the right
 cache (with any extra keys the student's ``forward`` adds), so a wrong ``forward`` costs
 ``forward``'s points only.
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import InputModified, call, student_rng
-from autograder.hidden.strict import as_array, expect_dict
-from autograder.visible import coursecheck
-from autograder.visible.coursecheck import Mistake
+from autograder.assignments import rules
+from autograder.assignments.a2_backprop import visible
+from autograder.assignments.a2_backprop.visible import Mistake
+from autograder.assignments.calls import InputModified, call, student_rng
+from autograder.assignments.rules import as_array, expect_dict
 
 __all__ = [
     "expect_backward",
@@ -51,7 +52,7 @@ def _copy(params: dict) -> dict:
 
 
 def known_wrong_backward(params: dict, X, y) -> dict[str, dict[str, np.ndarray]]:
-    r"""mistake -> the gradients that mistake gives on ``(params, X, y)`` (``coursecheck.Mistake``).
+    r"""mistake -> the gradients that mistake gives on ``(params, X, y)`` (``visible.Mistake``).
 
     From the right pass (:func:`coursekit.xor.backward`, mean loss): ReLU'(0) = 1;
     :math:`dz_1 = da_1 \odot a_1`; no ReLU' (:math:`dz_1 = da_1`); and the sigmoid's derivative
@@ -89,13 +90,13 @@ def expect_forward(forward) -> None:
         got = expect_dict(
             call(forward, params, X, names=("params", "X")), _CACHE, name="forward", where=where
         )
-        variants = coursecheck.forward_variants(params, X, expected)
+        variants = visible.forward_variants(params, X, expected)
         for name in _CACHE:
             value = as_array(
                 got[name], name=f"forward: {name}", shape=expected[name].shape, where=where
             )
             if not np.isclose(value, expected[name], rtol=1e-9, atol=1e-12).all():
-                hint = coursecheck.diagnose(
+                hint = rules.diagnose(
                     value, expected[name], variants[name], values=False, rtol=1e-9, atol=1e-12
                 )
                 raise AssertionError(f"forward: {name} is wrong on {where}{hint}")
@@ -136,7 +137,7 @@ def expect_backward(forward, backward) -> None:
     def variants(i, name):
         _, grads, wrong = right[i]
         return {
-            **coursecheck.backward_related(name, grads[name], len(cases[i][1])),
+            **visible.backward_related(name, grads[name], len(cases[i][1])),
             **{mistake: values[name] for mistake, values in wrong.items()},
         }
 
@@ -163,7 +164,7 @@ def expect_backward(forward, backward) -> None:
                 )
             value = as_array(g, name=f"backward: {name}", shape=want.shape, where=where)
             if not np.isclose(value, want, rtol=1e-9, atol=1e-12).all():
-                hint = coursecheck.diagnose(
+                hint = rules.diagnose(
                     value,
                     want,
                     variants(i, name),
@@ -195,7 +196,7 @@ def expect_sgd_step(sgd_step) -> None:
         value = as_array(got[name], name=f"sgd_step: {name}", shape=expected[name].shape)
         if not np.isclose(value, expected[name], rtol=1e-12, atol=1e-12).all():
             ascent = {Mistake.ASCENT: params[name] + lr * grads["d" + name]}
-            hint = coursecheck.diagnose(value, expected[name], ascent, values=False, rtol=1e-12)
+            hint = rules.diagnose(value, expected[name], ascent, values=False, rtol=1e-12)
             raise AssertionError(f"sgd_step: {name} is updated wrongly{hint}")
 
 
@@ -320,7 +321,7 @@ def expect_numerical_gradient(numerical_gradient) -> None:
         value = as_array(got[name], name=f"numerical_gradient: {name}", shape=want.shape)
         if not np.isclose(value, want, rtol=1e-7, atol=1e-9).all():
             one_sided = {Mistake.ONE_SIDED: _one_sided(loss.value, params, name)}
-            hint = coursecheck.diagnose(value, want, one_sided, values=False, rtol=1e-7, atol=1e-9)
+            hint = rules.diagnose(value, want, one_sided, values=False, rtol=1e-7, atol=1e-9)
             raise AssertionError(
                 f"numerical_gradient: {name} does not match central differences{hint}"
             )

@@ -75,7 +75,7 @@ from coursecheck import check_forward
 
 check_forward(forward)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.backprop import expect_forward
+from autograder.assignments.a2_backprop.hidden import expect_forward
 
 expect_forward(forward)
 ### END HIDDEN TESTS
@@ -112,7 +112,7 @@ from coursecheck import check_backward
 
 check_backward(forward, backward)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.backprop import expect_backward
+from autograder.assignments.a2_backprop.hidden import expect_backward
 
 expect_backward(forward, backward)
 ### END HIDDEN TESTS
@@ -165,7 +165,7 @@ from coursecheck import check_sgd_step
 
 check_sgd_step(sgd_step)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.backprop import expect_sgd_step
+from autograder.assignments.a2_backprop.hidden import expect_sgd_step
 
 expect_sgd_step(sgd_step)
 ### END HIDDEN TESTS
@@ -176,7 +176,7 @@ from coursecheck import check_numerical_gradient
 
 check_numerical_gradient(numerical_gradient)
 ### BEGIN HIDDEN TESTS
-from autograder.hidden.backprop import expect_numerical_gradient
+from autograder.assignments.a2_backprop.hidden import expect_numerical_gradient
 
 expect_numerical_gradient(numerical_gradient)
 ### END HIDDEN TESTS

@@ -14,7 +14,9 @@ to verify, never a verdict. Here, in the trusted grader:
 
 - ``predict_proba`` must agree with it on the student's hidden test rows *and* on probe rows
   drawn here (not data: a lookup of the public data set's labels cannot agree on them), so the
-  reported weights are the weights of the model that predicts;
+  reported weights are the weights of the model that predicts; a disagreement is diagnosed as
+  the visible check diagnoses it (``visible.read_proba``: logits, the other class, labels, a
+  hidden activation other than ReLU), in fixed words;
 - the **accuracy** is that of the recomputed network on the hidden test rows.
 
 The framework name the sandbox reports earns nothing. What no check can verify is how the
@@ -26,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.hidden import call, note, student_rng
-from autograder.hidden.strict import as_array
+from autograder.assignments.a4_mlp.visible import SPEC_UNITS, forward, read_proba, spec_layers
+from autograder.assignments.calls import call, note, student_rng
 from autograder.sandbox.inside.models import dense_weights
 
 __all__ = [
@@ -39,8 +41,6 @@ __all__ = [
     "hidden_accuracy",
 ]
 
-#: The hidden layer sizes the assignment asks for.
-SPEC_UNITS = (16, 8)
 #: The test accuracy the network must reach on the student's hidden split (114 test rows), fair
 #: on every split: the assignment's own reference solution, trained on each of 1,000 student
 #: splits, reaches at least 0.912 (10 rows wrong, on 2 splits; median 0.974), and 0.88 allows
@@ -75,47 +75,12 @@ def _split():
     )
 
 
-def _spec(n_inputs: int) -> list[tuple[int, ...]]:
-    """The shapes of ``[W1, b1, W2, b2, W3, b3]`` the assignment asks for."""
-    units = (*SPEC_UNITS, 1)
-    shapes = []
-    for fan_in, fan_out in zip((n_inputs, *units[:-1]), units, strict=True):
-        shapes += [(fan_in, fan_out), (fan_out,)]
-    return shapes
-
-
 def _layers(model, n_inputs: int) -> list[np.ndarray]:
     """The model's reported weights, verified against the spec (16 and 8 units, 1 output)."""
     _framework, arrays = (  # the name it reports earns nothing: the arrays are checked
         model.weights() if getattr(model, "remote", False) is True else dense_weights(model)
     )
-    if type(arrays) not in (list, tuple) or len(arrays) == 0:
-        raise AssertionError(
-            "build_and_train must return a Keras or PyTorch model (no dense layers were found)"
-        )
-    shapes = _spec(n_inputs)
-    layers = "hidden layers of 16 and 8 units, one output unit, and no other layer with weights"
-    if len(arrays) != len(shapes):
-        raise AssertionError(f"the network must have {layers}")
-    if any(type(a) is not np.ndarray for a in arrays) or [a.shape for a in arrays] != shapes:
-        kernels = [a.shape for a in arrays[0::2] if type(a) is np.ndarray]
-        if [k[-1] if k else None for k in kernels] != [*SPEC_UNITS, 1]:
-            raise AssertionError(f"the network must have {layers}")
-        raise AssertionError("the network's layers do not connect (check each layer's input size)")
-    return [
-        as_array(a, name="the network's weights", shape=s, what="a weight array")
-        for a, s in zip(arrays, shapes, strict=True)
-    ]
-
-
-def forward(arrays: list[np.ndarray], X: np.ndarray) -> np.ndarray:
-    """Probabilities of the ReLU network with sigmoid output given by ``arrays``."""
-    a = np.asarray(X, dtype=np.float64)
-    n_layers = len(arrays) // 2
-    for i in range(n_layers):
-        z = a @ arrays[2 * i] + arrays[2 * i + 1]
-        a = np.maximum(z, 0.0) if i < n_layers - 1 else 0.5 * (1.0 + np.tanh(0.5 * z))
-    return a.reshape(-1)
+    return spec_layers(arrays, n_inputs)
 
 
 def expect_architecture(build_and_train) -> None:
@@ -134,18 +99,10 @@ def hidden_accuracy(build_and_train, predict_proba) -> float:
     order = rng.permutation(len(rows))  # test rows and probes mixed, in an order of our own
     model = call(build_and_train, X, y, Xv, yv, 100)
     weights = _layers(model, X.shape[1])
-    expected = forward(weights, rows[order])
-    got = call(predict_proba, model, rows[order])
-    proba = as_array(got, name="predict_proba", shape=(len(rows),), what="one probability per row")
-    if not np.all((proba >= 0) & (proba <= 1)):
-        raise AssertionError("predict_proba must return probabilities in [0, 1]")
-    if not np.allclose(proba, expected, rtol=0.0, atol=1e-4):
-        raise AssertionError(
-            "predict_proba does not match the network's own weights "
-            "(ReLU hidden layers and a sigmoid output are asked for, and predict_proba must "
-            "compute the network build_and_train returned)"
-        )
+    proba = call(predict_proba, model, rows[order])
+    read_proba(proba, weights, rows[order], name="predict_proba")
     test = order < len(Xt)  # which of the rows sent are test rows
+    expected = forward(weights, rows[order])
     return float(np.mean((expected[test] >= 0.5) == (yt[order[test]] == 1)))
 
 
