@@ -10,7 +10,7 @@ source         names                                                       when 
 =============  ==========================================================  ===================
 Canvas         ``lastnamefirstname[_late]_USERID_SUBMISSIONID_NAME.ipynb``  not said (see below)
                (``NAME-1.ipynb``, ``NAME-2.ipynb`` for a resubmitted name)
-Moodle         ``Full Name_PARTICIPANTID_assignsubmission_file_/NAME.ipynb``  not said
+Moodle         ``Full Name_PARTICIPANTID_assignsubmission_file_/NAME.ipynb``  the worksheet's
 nbgrader       exchange inbound ``STUDENT+A+TIMESTAMP[+RANDOM]/NAME.ipynb``  its ``timestamp.txt``
                (PATH: ``ROOT/COURSE_ID`` or its ``inbound``)
                or a ``submitted`` tree ``STUDENT/A/NAME.ipynb``
@@ -52,13 +52,21 @@ A different notebook replaces the earlier folder, which is moved to
 hand belonged to the earlier file). A submission older than the one collected before is
 not laid.
 
+**Moodle's upload times.** A Moodle download names folders without a time; Moodle's grading
+worksheet (``--participants``) has one per participant, ``Last modified (submission)``, written
+in the time zone of the Moodle account that downloaded it, to the minute, in the site's
+language (English: ``Monday, 7 December 2026, 11:59 PM``). Given with ``--timezone ZONE`` (that
+account's zone, e.g. ``Europe/Berlin``), it is read (:func:`read_submission_times`) and becomes
+the participant's ``timestamp.txt``; a worksheet holding times without ``--timezone`` is
+refused (the times would be hours off), and a value that is not such a date is refused by name.
+
 **Late without a time.** Canvas marks a late file ``late`` but its zip carries no submission time
 (the entries' dates are when the zip was made). Such a file gets no ``timestamp.txt`` but the
 mark (``late_without_time.txt``, :data:`autograder.grading.deadlines.LATE_MARK`), and counts as submitted
 one second after the student's due date as it is whenever the grade is read (their extension if
 any, given before or after collecting): one started day late, the least the mark says. A file
-without the mark gets neither: on time. Moodle and flat sources say
-nothing, so nothing they hold is late. Where the real times matter, collect from nbgrader's
+without the mark gets neither: on time. Flat sources, and Moodle's without its worksheet,
+say nothing, so nothing they hold is late. Where the real times matter, collect from nbgrader's
 exchange, or write ``timestamp.txt`` into the submission folder.
 
 **Times students write.** On JupyterHub each student's ``nbgrader submit`` writes its own
@@ -111,6 +119,7 @@ __all__ = [
     "main",
     "manifest_path",
     "read_participants",
+    "read_submission_times",
     "sources",
 ]
 
@@ -125,6 +134,10 @@ CANVAS = re.compile(
 MOODLE = re.compile(r"(?P<name>.+)_(?P<pid>\d+)_assignsubmission_[a-z]+_?(?P<file>.*)")
 RESUBMITTED = re.compile(r"(?P<base>.+?)(?:-(?P<dash>\d+)| \((?P<paren>\d+)\))?\.ipynb", re.I)
 PARTICIPANT = re.compile(r"\D*(?P<pid>\d+)")  #: Moodle worksheet's "Participant 1234"
+MOODLE_TIME = "Last modified (submission)"  #: the worksheet's column of upload times
+#: how Moodle writes a time (``userdate``: its ``strftimedaydatetime``, day without a zero)
+MOODLE_TIME_FORMATS = ("%A, %d %B %Y, %I:%M %p", "%d %B %Y, %I:%M %p", "%A, %d %B %Y, %H:%M",
+                       "%d %B %Y, %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")  # fmt: skip
 JUNK_PARTS = ("__MACOSX", ".ipynb_checkpoints")
 
 
@@ -281,8 +294,7 @@ def read_participants(path: Path, roster: Roster) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"--participants {path} does not exist")
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = _worksheet_rows(path)
     header = list(rows[0]) if rows else []
     key = next((c for c in (roster.id_column, "Email address") if c in header), None)
     if "Identifier" not in header or key is None:
@@ -305,6 +317,58 @@ def read_participants(path: Path, roster: Roster) -> dict[str, str]:
         value = value if key == roster.id_column else value.casefold()
         if m and value in lookup:
             found[m["pid"]] = lookup[value]
+    return found
+
+
+def _worksheet_rows(path: Path) -> list[dict]:
+    text = Path(path).read_bytes().decode("utf-8-sig", errors="replace")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def read_submission_times(path: Path, timezone: str | None) -> dict[str, datetime]:
+    """Moodle participant id -> upload time (aware, UTC), from the grading worksheet's
+    ``Last modified (submission)`` (``-``: none), read in ``timezone`` (an IANA name).
+
+    ``ValueError``: an unknown zone, a worksheet holding times but no zone given, a value that
+    is not a time as Moodle writes it (the row and the value named).
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    rows = _worksheet_rows(path)
+    given = [(r.get("Identifier") or "", (r.get(MOODLE_TIME) or "").strip()) for r in rows]
+    given = [(who, value) for who, value in given if value not in ("", "-")]
+    if timezone is None:
+        if given:
+            raise ValueError(
+                f"--participants {path} holds Moodle's upload times ({MOODLE_TIME!r}), written "
+                "in the time zone of the Moodle account that downloaded it: give it with "
+                "--timezone (e.g. --timezone Europe/Berlin)"
+            )
+        return {}
+    try:
+        zone = ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"--timezone {timezone!r} is not a time zone name (e.g. Europe/Berlin, UTC)"
+        ) from None
+    found = {}
+    for who, value in given:
+        m = PARTICIPANT.match(who)
+        if m is None:
+            continue
+        for form in MOODLE_TIME_FORMATS:
+            try:
+                moment = datetime.strptime(" ".join(value.split()), form)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(
+                f"--participants {path}: {who!r} has {MOODLE_TIME!r} {value[:60]!r}, not a time "
+                "as Moodle writes it in English ('Monday, 7 December 2026, 11:59 PM'): "
+                "download the worksheet with the site in English"
+            )
+        found[m["pid"]] = moment.replace(tzinfo=zone).astimezone(UTC)
     return found
 
 
@@ -354,6 +418,7 @@ def _classify(
     *,
     on_disk: bool = False,
     participants: dict[str, str] | None = None,
+    times: dict[str, datetime] | None = None,
 ) -> _Candidate | Skipped | None:
     """A candidate for one student, a reason it is not one, or None (a file beside one)."""
     rel = path.relative_to(root)
@@ -364,7 +429,8 @@ def _classify(
     owner = _owner_folder(parts)
     if owner is not None and owner[1] == "moodle":
         index, _, moodle = owner
-        return _moodle(path, rel_text, parts[index + 1 :], moodle, assignment, roster, participants)
+        return _moodle(path, rel_text, parts[index + 1 :], moodle, assignment, roster,
+                       participants, times)  # fmt: skip
     if owner is not None:  # nbgrader's exchange inbound: STUDENT+A+TIMESTAMP[+RANDOM]/...
         index, _, bits = owner
         folder = root.joinpath(*parts[: index + 1])
@@ -411,9 +477,8 @@ def _classify(
     # older Moodle: the participant's prefix on the file name
     flat_moodle = MOODLE.fullmatch(path.name) if len(parts) == 1 else None
     if flat_moodle is not None and flat_moodle["file"]:
-        return _moodle(
-            path, rel_text, (flat_moodle["file"],), flat_moodle, assignment, roster, participants
-        )
+        return _moodle(path, rel_text, (flat_moodle["file"],), flat_moodle, assignment, roster,
+                       participants, times)  # fmt: skip
     # nbgrader's submitted tree: STUDENT/A/NAME.ipynb
     if len(parts) >= 3 and parts[-2] == assignment:
         folder = path.parent
@@ -444,7 +509,7 @@ def _classify(
     )
 
 
-def _moodle(path, rel_text, inside, moodle, assignment, roster, participants):
+def _moodle(path, rel_text, inside, moodle, assignment, roster, participants, times=None):
     """A file in a Moodle participant's folder: that participant's, whatever it is named."""
     full_name, pid = moodle["name"], moodle["pid"]
     if path.suffix.lower() != ".ipynb":
@@ -486,7 +551,7 @@ def _moodle(path, rel_text, inside, moodle, assignment, roster, participants):
         path,
         rel_text,
         "moodle",
-        None,
+        (times or {}).get(pid),  # the worksheet's upload time, when read
         (_suffix(name), -len(inside), int(pid)),  # a file nested deeper is not the later one
         _exact(name, assignment),
         filename=name,
@@ -791,11 +856,13 @@ def main(
     roster: Path | None = None,
     id_column: str | None = None,
     participants: Path | None = None,
+    timezone: str | None = None,
 ) -> Collection:
     """Collect ``source`` (zip or folder) into ``course/submitted/``; return what was done.
 
     ``participants``: Moodle's grading worksheet, to tell same-named participants apart
-    (:func:`read_participants`). Raises ``ValueError`` naming the bad input: a ``source`` that
+    (:func:`read_participants`) and, with ``timezone``, for their upload times
+    (:func:`read_submission_times`). Raises ``ValueError`` naming the bad input: a ``source`` that
     does not exist or is neither a folder nor a zip, an unsafe zip (too many entries, too
     large), a bad assignment name, a roster that cannot be read, a source whose notebooks are
     all another assignment's (nothing is written then).
@@ -810,6 +877,11 @@ def main(
         if the_roster is None:
             raise ValueError("--participants needs the class list: give --roster")
         by_pid = read_participants(participants, the_roster)
+        times = read_submission_times(participants, timezone)
+    elif timezone is not None:
+        raise ValueError("--timezone is the zone of Moodle's worksheet: give --participants")
+    else:
+        times = None
     policy = load_policy(course).get(assignment)
     released = _released_ids(course)
     with tempfile.TemporaryDirectory(prefix="collect-") as scratch:
@@ -838,6 +910,7 @@ def main(
                 live,
                 on_disk=source.is_dir(),
                 participants=by_pid,
+                times=times,
             )
             if isinstance(result, Skipped):
                 skipped.append(result)
