@@ -23,7 +23,11 @@ that is closed at ``math.inf``. Dataclasses are checked field by field with
 in the function body.
 
 What a function accepts is readable from code: ``fn.__coursekit_params__`` maps each
-parameter to its constraints (the registry test in ``tests/coursekit`` walks them all).
+parameter to its constraints. A class that coursekit returns and a user never builds (a
+training history, a check's report) says so with :func:`result_record` instead: its fields are
+results (a diverged run's NaN loss among them), not inputs. The registry test in
+``tests/coursekit`` walks the whole package (``pkgutil``) and requires one or the other of
+every public function, class and method.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ __all__ = [
     "Real",
     "SequenceOf",
     "check_param",
+    "result_record",
     "validate_fields",
     "validate_params",
 ]
@@ -412,7 +417,8 @@ class SequenceOf(Constraint):
         if self.length is not None and len(value) != self.length:
             return f"{name} must be {self.description}, got {len(value)} values: {show(value)}"
         if len(value) < self.min_length:
-            return f"{name} must hold at least {self.min_length} values, got {show(value)}"
+            values = "value" if self.min_length == 1 else "values"
+            return f"{name} must hold at least {self.min_length} {values}, got {show(value)}"
         for i, item in enumerate(value):
             problem = self.item.problem(f"{name}[{i}]", item)
             if problem is not None:
@@ -528,6 +534,19 @@ def validate_fields(constraints: Mapping[str, object]):
         return cls
 
     return decorate
+
+
+def result_record(cls):
+    """Class decorator: ``cls`` is a result coursekit returns, not an input a user builds.
+
+    Its fields hold what a coursekit function computed (NaN and infinity included, where a run
+    diverged), so they are not checked; its methods that take parameters still declare them
+    with :func:`validate_params`. ``cls.__coursekit_result__`` is True.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"result_record decorates a class, got {show(cls)}")
+    cls.__coursekit_result__ = True
+    return cls
 
 
 def is_real(value) -> bool:

@@ -26,6 +26,8 @@ import math
 import numbers
 import os
 
+from coursekit._params import Boolean, InstanceOf, validate_params
+
 __all__ = ["RECORD_ENV", "ClaimFailed", "claim"]
 
 #: The environment variable that switches :func:`claim` to record mode (a file path).
@@ -42,17 +44,19 @@ def _shown(value) -> str:
     return repr(value)
 
 
+@validate_params(
+    {"text": [InstanceOf(str, "the claim's text (str)", lambda: "a claim")], "holds": [Boolean()]}
+)
 def claim(text: str, holds, **numbers_) -> None:
     """Check that ``holds`` is true; else raise :class:`ClaimFailed` naming ``text``.
 
     ``holds`` must be a plain bool (or numpy bool): a float, an array or ``None`` is a bug in
-    the lesson, not a claim, and raises ``TypeError``. Keyword arguments are the numbers the
+    the lesson, not a claim, and raises ``TypeError`` (an ``InvalidParameterError``).
+    Keyword arguments are the numbers the
     claim rests on; they appear in the failure message.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"a claim needs its text, got {text!r}")
-    if type(holds).__name__ not in ("bool", "bool_"):
-        raise TypeError(f"claim {text!r}: holds must be a bool, got {type(holds).__name__}")
+    if not text.strip():
+        raise ValueError(f"text must be the claim's text, got {text!r}")
     record = os.environ.get(RECORD_ENV)
     if record:
         numbers_shown = {k: _shown(v) for k, v in numbers_.items()}

@@ -16,7 +16,10 @@ clamps every entry to :math:`[-c, c]` (``torch.nn.utils.clip_grad_value_``, Kera
 ``clipvalue``); it changes the direction of the gradient.
 
 Functions take and return dicts of arrays, as :mod:`coursekit.optim` does; the inputs are
-left untouched. numpy only. Lesson: chapter 9, "Training deep networks".
+left untouched. Gradients that already overflowed are a result of the training they clip, not
+bad input: as PyTorch (``error_if_nonfinite=False``, its default) the norm is then inf or NaN
+and clipping by it gives NaN, with no error or warning, so a training loop records the
+divergence instead of stopping at it. numpy only. Lesson: chapter 9, "Training deep networks".
 """
 
 from __future__ import annotations
@@ -29,16 +32,17 @@ from coursekit._params import ArrayDict, Interval, Real, validate_params
 
 __all__ = ["clip_by_global_norm", "clip_by_value", "global_norm"]
 
-_GRADS = [ArrayDict(finite=True)]
+_GRADS = [ArrayDict(finite=False)]
 _BOUND = [Interval(Real, 0, None, closed="neither")]
 
 
 @validate_params({"grads": _GRADS})
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:
-    r""":math:`\sqrt{\sum_k \|g_k\|_2^2}` over every array of ``grads``."""
-    return float(
-        np.sqrt(sum(float(np.square(np.asarray(g, dtype=float)).sum()) for g in grads.values()))
-    )
+    r""":math:`\sqrt{\sum_k \|g_k\|_2^2}` over every array of ``grads`` (inf or NaN if one is)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(
+            np.sqrt(sum(float(np.square(np.asarray(g, dtype=float)).sum()) for g in grads.values()))
+        )
 
 
 @validate_params({"grads": _GRADS, "max_norm": _BOUND})
@@ -47,8 +51,9 @@ def clip_by_global_norm(
 ) -> tuple[dict[str, np.ndarray], float]:
     r"""Scale every gradient by min(1, max_norm / (norm + 1e-6)); return them and the norm."""
     norm = global_norm(grads)
-    scale = min(1.0, max_norm / (norm + 1e-6))
-    return {k: np.asarray(g) * scale for k, g in grads.items()}, norm
+    scale = float(np.minimum(1.0, max_norm / (norm + 1e-6)))  # NaN stays NaN, as torch's clamp
+    with np.errstate(invalid="ignore"):  # inf * 0 is NaN: the gradient had overflowed
+        return {k: np.asarray(g) * scale for k, g in grads.items()}, norm
 
 
 @validate_params({"grads": _GRADS, "clip_value": _BOUND})

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit._params import ArrayLike, Boolean, Integral, Interval, Options, Real, validate_params
+from coursekit._params import (
+    ArrayLike,
+    Boolean,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    validate_fields,
+    validate_params,
+)
 
 _FRACTION = Interval(Real, 0, 1, closed="left")
 _SEED = Interval(Integral, 0, None)
@@ -29,6 +38,20 @@ _SEED = Interval(Integral, 0, None)
 __all__ = ["DATASETS", "REGRESSION", "Split", "load", "split"]
 
 
+_SPLIT_X = [ArrayLike(numeric=True, ndim=2)]
+_SPLIT_Y = [ArrayLike(ndim=1)]
+
+
+@validate_fields(
+    {
+        "X_train": _SPLIT_X,
+        "y_train": _SPLIT_Y,
+        "X_val": _SPLIT_X,
+        "y_val": _SPLIT_Y,
+        "X_test": _SPLIT_X,
+        "y_test": _SPLIT_Y,
+    }
+)
 @dataclass(frozen=True)
 class Split:
     """Train / validation / test arrays of one data set."""

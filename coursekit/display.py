@@ -16,6 +16,10 @@ import inspect
 import re
 import textwrap
 
+from coursekit._params import Anything, Options, validate_params
+
+_OBJ = {"obj": [Anything("a function, class or module (its source and docstring)")]}
+
 __all__ = ["book_style", "docstring_math", "formulas", "source"]
 
 
@@ -49,6 +53,7 @@ def _short_docstrings(code: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+@validate_params({**_OBJ, "docstring": [Options(("summary", "full"))]})
 def source(obj, *, docstring: str = "summary"):
     """The source code of ``obj`` as a syntax-highlighted IPython ``Code`` object.
 
@@ -57,8 +62,6 @@ def source(obj, *, docstring: str = "summary"):
     """
     from IPython.display import Code
 
-    if docstring not in ("summary", "full"):
-        raise ValueError(f"docstring must be 'summary' or 'full', got {docstring!r}")
     code = textwrap.dedent(inspect.getsource(obj))
     if docstring == "summary":
         code = _short_docstrings(code)
@@ -68,6 +71,7 @@ def source(obj, *, docstring: str = "summary"):
 _MATH_BLOCK = re.compile(r"^(?P<indent>[ \t]*)\.\. math::[ \t]*(?P<first>.*)$")
 
 
+@validate_params(_OBJ)
 def docstring_math(obj) -> list[str]:
     """The TeX of every ``.. math::`` block in ``obj``'s docstring, in order.
 
@@ -100,6 +104,7 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+@validate_params(_OBJ)
 def formulas(obj):
     """The ``.. math::`` blocks of ``obj``'s docstring, typeset (one IPython ``Math`` each).
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit import xor
+from coursekit._params import ArrayLike, Interval, Real, result_record, validate_params
 
 __all__ = [
     "BIAS_PRINTED",
@@ -55,6 +56,7 @@ BIAS_PRINTED = {
 }
 
 
+@result_record
 @dataclass(frozen=True)
 class BiasErratum:
     """One bias as the slides print it and as the network has it."""
@@ -108,6 +110,7 @@ def bias_errata() -> list[BiasErratum]:
     return rows
 
 
+@result_record
 @dataclass(frozen=True)
 class Erratum:
     """One printed quantity of the lecture and what coursekit computes for it."""
@@ -189,6 +192,7 @@ def worked_example_errata() -> list[Erratum]:
     return rows
 
 
+@validate_params({"x1": [Interval(Real)], "x2": [Interval(Real)]})
 def second_example_output(x1: float, x2: float) -> float:
     """Output of the lecture's second forward example for inputs ``(x1, x2)``."""
     a1 = max(0.0, 0.1 + 0.2 * x1 + 0.3 * x2)
@@ -196,6 +200,7 @@ def second_example_output(x1: float, x2: float) -> float:
     return float(xor.sigmoid(0.1 + 0.6 * a1 + 0.7 * a2))
 
 
+@validate_params({"value": [Interval(Real, 0, 1)], "grid": [ArrayLike(finite=True, ndim=1), None]})
 def second_example_inputs_for(value: float = 0.644, grid=None) -> list[tuple[float, float]]:
     """Inputs on ``grid`` (default: 0.0, 0.1, ..., 1.0 for both) whose output rounds to ``value``."""
     grid = np.round(np.linspace(0.0, 1.0, 11), 10) if grid is None else np.asarray(grid)

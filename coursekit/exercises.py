@@ -24,6 +24,17 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from coursekit._params import (
+    Anything,
+    CallableConstraint,
+    InstanceOf,
+    Interval,
+    Real,
+    validate_params,
+)
+
+_TOL = [Interval(Real, 0, None, closed="left")]
+
 __all__ = ["ExerciseFailed", "check", "compare"]
 
 
@@ -31,24 +42,37 @@ class ExerciseFailed(AssertionError):
     """The reader's function disagrees with the reference on a case."""
 
 
+@validate_params(
+    {
+        "got": [Anything("the reader's result (any value)")],
+        "want": [Anything("the reference's result (any value)")],
+        "rtol": _TOL,
+        "atol": _TOL,
+        "path": [InstanceOf(str, "a name for the value (str)")],
+    }
+)
 def compare(got, want, *, rtol: float = 1e-6, atol: float = 1e-9, path: str = "result") -> None:
     """Raise :class:`ExerciseFailed` unless ``got`` equals ``want`` in structure and value.
 
     Tuples, lists and dicts are compared element by element; arrays and numbers need the same
     shape, finite values where ``want`` is finite, then ``|got - want| <= atol + rtol |want|``.
     """
+    _compare(got, want, rtol=rtol, atol=atol, path=path)
+
+
+def _compare(got, want, *, rtol, atol, path) -> None:
     if isinstance(want, dict):
         if not isinstance(got, dict) or set(got) != set(want):
             keys = sorted(got) if isinstance(got, dict) else type(got).__name__
             raise ExerciseFailed(f"{path}: expected the keys {sorted(want)}, got {keys}")
         for key in want:
-            compare(got[key], want[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
+            _compare(got[key], want[key], rtol=rtol, atol=atol, path=f"{path}[{key!r}]")
         return
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
             raise ExerciseFailed(f"{path}: expected {len(want)} values, got {got!r:.80}")
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            compare(g, w, rtol=rtol, atol=atol, path=f"{path}[{i}]")
+            _compare(g, w, rtol=rtol, atol=atol, path=f"{path}[{i}]")
         return
     want_a = np.asarray(want, dtype=float)
     try:
@@ -100,6 +124,18 @@ def _pattern(got: np.ndarray, want: np.ndarray, *, rtol: float, atol: float) -> 
     return ""
 
 
+@validate_params(
+    {
+        "fn": [CallableConstraint("the reader's function")],
+        "reference": [CallableConstraint("the reference function")],
+        "cases": [
+            InstanceOf(Iterable, "an iterable of argument tuples", lambda: [(1.0,)]),
+        ],
+        "name": [InstanceOf(str, "a name (str)"), None],
+        "rtol": _TOL,
+        "atol": _TOL,
+    }
+)
 def check(
     fn: Callable,
     *,
@@ -123,7 +159,7 @@ def check(
         want = reference(*copy.deepcopy(case))
         got = fn(*copy.deepcopy(case))
         try:
-            compare(got, want, rtol=rtol, atol=atol)
+            _compare(got, want, rtol=rtol, atol=atol, path="result")
         except ExerciseFailed as exc:
             raise ExerciseFailed(f"{label}, case {i} of {len(cases)}: {exc}") from None
     print(f"✓ {label}: all {len(cases)} cases agree with the reference")

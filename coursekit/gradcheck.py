@@ -35,6 +35,7 @@ from coursekit._params import (
     Integral,
     Interval,
     Real,
+    result_record,
     validate_params,
 )
 
@@ -99,6 +100,7 @@ def rel_error(a, b) -> float:
     return float(np.linalg.norm(a - b) / max(denom, 1e-300))
 
 
+@result_record
 @dataclass
 class GradCheckResult:
     """Outcome of :func:`check_gradients`.

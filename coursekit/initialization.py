@@ -24,10 +24,22 @@ Lesson: chapter 3, "Vanishing gradients and initialization". numpy only.
 from __future__ import annotations
 
 import itertools
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from coursekit._params import (
+    ArrayLike,
+    InstanceOf,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    SequenceOf,
+    result_record,
+    validate_params,
+)
+from coursekit.divergence import first_non_finite
 
 __all__ = [
     "ACTIVATIONS",
@@ -42,18 +54,22 @@ __all__ = [
 SCHEMES = ("naive", "torch_default", "xavier", "he")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
+_SCHEME = [Options(SCHEMES)]
+_SIZE = [Interval(Integral, 1, None)]
+_NAIVE_STD = [Interval(Real, 0, None, closed="neither")]
+_LAYER = SequenceOf(ArrayLike(numeric=True), length=2, description="a pair (W, b)")
+_WEIGHTS = SequenceOf(
+    _LAYER, min_length=1, description="a list of (W, b) pairs, one per layer (deep_mlp)"
+)
 
+
+@validate_params({"scheme": _SCHEME, "fan_in": _SIZE, "fan_out": _SIZE, "naive_std": _NAIVE_STD})
 def init_std(scheme: str, fan_in: int, fan_out: int, naive_std: float = 0.01) -> float:
     """The standard deviation of the weights that ``scheme`` draws for one layer.
 
     >>> init_std("he", 50, 10), init_std("xavier", 100, 100), init_std("naive", 50, 10)
     (0.2, 0.1, 0.01)
     """
-    _check_scheme(scheme)
-    _check_fan("fan_in", fan_in)
-    _check_fan("fan_out", fan_out)
-    if not isinstance(naive_std, numbers.Real) or not 0 < naive_std < np.inf:
-        raise ValueError(f"naive_std must be a number > 0, got {naive_std!r}")
     if scheme == "naive":
         return float(naive_std)
     if scheme == "torch_default":
@@ -63,6 +79,15 @@ def init_std(scheme: str, fan_in: int, fan_out: int, naive_std: float = 0.01) ->
     return float(np.sqrt(2.0 / fan_in))  # he
 
 
+@validate_params(
+    {
+        "scheme": _SCHEME,
+        "fan_in": _SIZE,
+        "fan_out": _SIZE,
+        "rng": [InstanceOf(np.random.Generator, "a numpy Generator", np.random.default_rng)],
+        "naive_std": _NAIVE_STD,
+    }
+)
 def init_weight(
     scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator, naive_std: float = 0.01
 ) -> np.ndarray:
@@ -72,14 +97,22 @@ def init_weight(
     is uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]`` as ``torch.nn.Linear``.
     """
     std = init_std(scheme, fan_in, fan_out, naive_std)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
     if scheme == "torch_default":
         bound = 1.0 / np.sqrt(fan_in)
         return rng.uniform(-bound, bound, size=(fan_in, fan_out))
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
+@validate_params(
+    {
+        "scheme": _SCHEME,
+        "depth": _SIZE,
+        "width": _SIZE,
+        "n_inputs": [Interval(Integral, 1, None), None],
+        "seed": [Interval(Integral, 0, None)],
+        "naive_std": _NAIVE_STD,
+    }
+)
 def deep_mlp(
     scheme: str,
     depth: int = 20,
@@ -92,10 +125,7 @@ def deep_mlp(
 
     Weights by ``scheme`` (the output layer too), biases 0. ``n_inputs`` defaults to ``width``.
     """
-    _check_fan("depth", depth)
-    _check_fan("width", width)
     n_inputs = width if n_inputs is None else n_inputs
-    _check_fan("n_inputs", n_inputs)
     rng = np.random.default_rng(seed)
     sizes = [n_inputs] + [width] * depth + [1]
     return [
@@ -104,6 +134,7 @@ def deep_mlp(
     ]
 
 
+@result_record
 @dataclass(frozen=True)
 class GradientNorms:
     """Per-layer gradient norms of one forward and backward pass.
@@ -120,6 +151,10 @@ class GradientNorms:
         backpropagation passes down), input side first.
     activations : ndarray of shape (depth,)
         Standard deviation of each hidden layer's output over the batch (the forward signal).
+
+    A network whose signal overflows (a wide naive initialization in a deep ReLU net) is a
+    result, not an error: the norms from there on are inf or NaN and :attr:`diverged_layer`
+    says where it began.
     """
 
     loss: float
@@ -127,6 +162,21 @@ class GradientNorms:
     signals: np.ndarray
     activations: np.ndarray
 
+    @property
+    def diverged_layer(self) -> int | None:
+        """The first layer (1-based from the input; ``depth + 1`` is the output layer) whose
+        forward signal, error signal or weight gradient is NaN or infinite; None if none is."""
+        rows = np.column_stack(  # (depth + 1, 3): one row per layer, the loss for the output's
+            [
+                np.append(self.activations, self.loss),
+                np.append(self.signals, self.loss),
+                self.weights,
+            ]
+        )
+        bad = first_non_finite(rows)
+        return None if bad is None else bad + 1
+
+    @validate_params({"which": [Options(("weights", "signals", "activations"))]})
     def spread(self, which: str = "weights") -> float:
         """Largest over smallest norm across layers (1 = the same in every layer)."""
         values = getattr(self, which)
@@ -149,14 +199,27 @@ def _act_grad(name, z, a):
     return a * (1.0 - a)
 
 
+@validate_params(
+    {
+        "weights": [_WEIGHTS],
+        "activation": [Options(ACTIVATIONS)],
+        "X": [ArrayLike(finite=True, ndim=2)],
+        "y": [ArrayLike(finite=True, ndim=(1, 2))],
+    }
+)
 def gradient_norms(weights, activation: str, X, y) -> GradientNorms:
     """Forward and backward pass of the MLP ``weights`` on ``(X, y)``; the gradient norms.
 
     Hidden layers use ``activation`` (``"relu"``, ``"tanh"`` or ``"sigmoid"``); the output is
-    one logit with the mean binary cross-entropy loss against ``y`` in {0, 1}.
+    one logit with the mean binary cross-entropy loss against ``y`` in {0, 1}. Overflow on
+    the way is the result (see :attr:`GradientNorms.diverged_layer`), never an error or a
+    warning.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _gradient_norms(weights, activation, X, y)
+
+
+def _gradient_norms(weights, activation, X, y) -> GradientNorms:
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).reshape(-1, 1)
     if X.ndim != 2 or X.shape[1] != weights[0][0].shape[0]:
@@ -192,13 +255,3 @@ def gradient_norms(weights, activation: str, X, y) -> GradientNorms:
         signals=np.array(signal_norms[::-1]),
         activations=np.array([np.std(a_out) for a_out in outs]),
     )
-
-
-def _check_scheme(scheme) -> None:
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-
-
-def _check_fan(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")

@@ -18,9 +18,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit._params import (
+    Anything,
+    ArrayLike,
+    CallableConstraint,
+    InstanceOf,
+    Integral,
+    Interval,
+    Real,
+    SequenceOf,
+    validate_fields,
+    validate_params,
+)
+
+_NUMBER = Interval(Real)
+_WINDOW = [SequenceOf(_NUMBER, length=2, description="a pair (low, high) of finite numbers")]
+_POINT = ArrayLike(finite=True, ndim=1, example=lambda: np.zeros(2))
+
 __all__ = ["ILL_CONDITIONED", "LANDSCAPES", "SADDLE", "Landscape", "plot_landscape", "trajectory"]
 
 
+@validate_fields(
+    {
+        "name": [InstanceOf(str, "a name (str)")],
+        "f": [CallableConstraint("a callable f(x, y)")],
+        "grad": [CallableConstraint("a callable grad(w) -> array of shape (2,)")],
+        "minima": [SequenceOf(SequenceOf(_NUMBER, length=2), description="a tuple of points")],
+        "xlim": _WINDOW,
+        "ylim": _WINDOW,
+    }
+)
 @dataclass(frozen=True)
 class Landscape:
     """A 2-D test function with its gradient, its minima and a window to draw it in.
@@ -36,6 +63,7 @@ class Landscape:
     xlim: tuple[float, float]
     ylim: tuple[float, float]
 
+    @validate_params({"w": [ArrayLike(numeric=True, ndim=1, example=lambda: np.zeros(2))]})
     def __call__(self, w) -> float:
         x, y = np.asarray(w, dtype=float)
         return float(self.f(x, y))
@@ -78,20 +106,28 @@ SADDLE = Landscape(
 LANDSCAPES = {"ill_conditioned": ILL_CONDITIONED, "saddle": SADDLE}
 
 
+_LANDSCAPE = [InstanceOf(Landscape, "a Landscape", lambda: SADDLE)]
+
+
+@validate_params(
+    {
+        "optimizer": [Anything("a coursekit.optim optimizer (its step method)")],
+        "landscape": _LANDSCAPE,
+        "start": [_POINT],
+        "steps": [Interval(Integral, 0, None)],
+    }
+)
 def trajectory(optimizer, landscape: Landscape, start, steps: int = 50) -> np.ndarray:
     """The points ``optimizer`` visits on ``landscape`` from ``start``: shape ``(steps + 1, 2)``.
 
     ``optimizer`` is a fresh :class:`coursekit.optim.Optimizer` (it keeps its own state, so
     reuse one only to continue a path). Row 0 is ``start``. A rate too large for the
-    landscape makes the path diverge: its rows grow to inf (then NaN), with no error, and
-    the first non-finite row says at which step.
+    landscape makes the path diverge: its rows grow to inf (then NaN), with no error or
+    warning, and the first non-finite row says at which step
+    (:func:`coursekit.divergence.first_non_finite`).
     """
-    if not isinstance(landscape, Landscape):
-        raise TypeError(f"landscape must be a Landscape, got {type(landscape).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     w = np.asarray(start, dtype=float)
-    if w.shape != (2,) or not np.all(np.isfinite(w)):
+    if w.shape != (2,):
         raise ValueError(f"start must be a finite point (x, y), got {start!r}")
     path = [w]
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging path is a result
@@ -101,6 +137,14 @@ def trajectory(optimizer, landscape: Landscape, start, steps: int = 50) -> np.nd
     return np.array(path)
 
 
+@validate_params(
+    {
+        "landscape": _LANDSCAPE,
+        "ax": [Anything("a matplotlib Axes or None")],
+        "levels": [Interval(Integral, 1, None)],
+        "resolution": [Interval(Integral, 2, None)],
+    }
+)
 def plot_landscape(landscape: Landscape, ax=None, levels: int = 30, resolution: int = 200):
     """Filled contours of ``landscape`` over its window, minima marked with a star."""
     import matplotlib.pyplot as plt

@@ -49,7 +49,11 @@ def line_loss(phi, x, y) -> float:
 @validate_params({"phi": _PHI, "x": _XY, "y": _XY})
 def line_grad(phi, x, y) -> np.ndarray:
     r"""The gradient :math:`(\partial L/\partial\phi_0, \partial L/\partial\phi_1)`."""
-    (phi0, phi1), (x, y) = _phi(phi), _xy(x, y)
+    return _grad(_phi(phi), *_xy(x, y))
+
+
+def _grad(phi: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    phi0, phi1 = phi
     residual = phi0 + phi1 * x - y  # (n,)
     return np.array([np.sum(2 * residual), np.sum(2 * x * residual)])
 
@@ -64,11 +68,17 @@ def line_grad(phi, x, y) -> np.ndarray:
     }
 )
 def descent_path(x, y, lr: float, steps: int, start=(0.0, 0.0)) -> np.ndarray:
-    r"""Every point gradient descent visits from ``start``: an array of shape (steps + 1, 2)."""
+    r"""Every point gradient descent visits from ``start``: an array of shape (steps + 1, 2).
+
+    A rate too large for the data makes the path diverge: its points grow to inf, then NaN,
+    with no error or warning, and :func:`coursekit.divergence.first_non_finite` of the path
+    is the step where it overflowed.
+    """
     x, y = _xy(x, y)
     phi = _phi(start).copy()
     path = [phi.copy()]
-    for _ in range(steps):
-        phi = phi - lr * line_grad(phi, x, y)
-        path.append(phi.copy())
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging path is a result
+        for _ in range(steps):
+            phi = phi - lr * _grad(phi, x, y)
+            path.append(phi.copy())
     return np.array(path)

@@ -32,6 +32,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from coursekit._params import (
+    AnyReal,
+    Anything,
+    ArrayLike,
+    Boolean,
+    InstanceOf,
+    Integral,
+    Interval,
+    Options,
+    Real,
+    SequenceOf,
+    result_record,
+    validate_params,
+)
+from coursekit.data import DATASETS
+from coursekit.divergence import BLOW_UP, diverged_epoch
+from coursekit.mlp._args import FRAMEWORK, SPEC
 from coursekit.schedules import LRRangeTestResult, lr_range_test
 
 __all__ = [
@@ -50,10 +67,9 @@ TOO_SMALL_FALL = 0.05
 #: A run whose loss rises from one epoch to the next by more than this fraction of its start
 #: (oscillation), ends above its start, or is ever non-finite, is "too large".
 TOO_LARGE_RISE = 0.10
-#: A run whose loss ever exceeds this multiple of its start has blown up: "too large".
-BLOW_UP = 2.0
 
 
+@result_record
 @dataclass(frozen=True)
 class LRRun:
     """One run of :func:`learning_rate_experiment`.
@@ -94,6 +110,19 @@ class LRRun:
         return np.array([self.initial_loss, *self.history.loss])
 
 
+_RATE = Interval(Real, 0, None, closed="neither")
+_LOSSES = Anything("a History (its .loss) or a sequence of losses per epoch")
+_AX = Anything("a matplotlib Axes or None")
+_SEED = [Interval(Integral, 0, None)]
+
+
+def _range_result_example():
+    return LRRangeTestResult(
+        np.array([1e-3, 1e-2]), np.ones(2), np.ones(2), suggested_lr=1e-2, diverged=False
+    )
+
+
+@validate_params({"y": [ArrayLike()]})
 def chance_loss(y) -> float:
     """Cross-entropy of predicting the class frequencies of ``y`` for every sample.
 
@@ -122,6 +151,20 @@ def _sheet_spec(n_features, lr, epochs, batch_size, seed, n_classes=2):
     )
 
 
+@validate_params(
+    {
+        "lrs": [
+            SequenceOf(_RATE, min_length=1, description="a sequence of rates > 0"),
+            ArrayLike(finite=True, ndim=1, low=0),
+        ],
+        "data": [Options(tuple(DATASETS))],
+        "framework": [FRAMEWORK],
+        "epochs": [Interval(Integral, 1, None)],
+        "batch_size": [Interval(Integral, 1, None)],
+        "seed": _SEED,
+        "standardize": [Boolean()],
+    }
+)
 def learning_rate_experiment(
     lrs=(1e-6, 0.01, 1.0),
     data: str = "digits",
@@ -173,9 +216,9 @@ def learning_rate_experiment(
     lrs = tuple(lrs)
     if not lrs:
         raise ValueError(f"lrs must hold at least one learning rate, got {lrs!r}")
-    for lr in lrs:
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
-            raise ValueError(f"every learning rate must be a number > 0, got {lr!r}")
+    for i, lr in enumerate(lrs):  # an array's entries too: no bool, every one > 0
+        if isinstance(lr, bool | np.bool_) or not lr > 0:
+            raise ValueError(f"lrs[{i}] must be a finite number > 0, got {lr!r}")
     split = datasets.load(data, seed=seed)
     X, Xv = split.X_train, split.X_val
     if standardize:
@@ -193,25 +236,9 @@ def learning_rate_experiment(
     return results
 
 
-def diverged_epoch(history, initial_loss: float | None = None) -> int | None:
-    r"""The first epoch :math:`e` (1-based) whose training loss blew up, or None.
-
-    Blew up: :math:`L_e` is not finite (NaN, inf: the float overflowed) or
-    :math:`L_e > 2 L_0` (``BLOW_UP``), with :math:`L_0` the loss before training
-    (``initial_loss``; without it, :math:`L_1`).
-
-    >>> diverged_epoch([0.7, 0.5, float("nan"), float("nan")], initial_loss=0.7)
-    3
-    >>> diverged_epoch([0.7, 0.5, 0.4]) is None
-    True
-    """
-    loss = np.asarray(getattr(history, "loss", history), dtype=float)
-    start = float(loss[0]) if initial_loss is None else float(initial_loss)
-    with np.errstate(invalid="ignore"):
-        blown = ~np.isfinite(loss) | (loss > BLOW_UP * start)
-    return int(np.argmax(blown)) + 1 if blown.any() else None
-
-
+@validate_params(
+    {"history": [_LOSSES], "initial_loss": [AnyReal(), None], "chance": [AnyReal(), None]}
+)
 def classify_run(history, initial_loss: float | None = None, chance: float | None = None) -> str:
     r"""``"too small"``, ``"good"`` or ``"too large"`` from a run's training-loss curve.
 
@@ -252,6 +279,13 @@ def classify_run(history, initial_loss: float | None = None, chance: float | Non
     return "good"
 
 
+@validate_params(
+    {
+        "results": [InstanceOf(dict, "a dict of learning rate -> LRRun or History")],
+        "ax": [_AX],
+        "validation": [Boolean()],
+    }
+)
 def plot_learning_curves(results: dict, ax=None, validation: bool = False):
     """One training-loss curve per learning rate, from epoch 0 (untrained) to the last.
 
@@ -287,6 +321,19 @@ def plot_learning_curves(results: dict, ax=None, validation: bool = False):
     return ax
 
 
+@validate_params(
+    {
+        "spec": [SPEC],
+        "X": [ArrayLike(finite=True, ndim=2)],
+        "y": [ArrayLike(numeric=True, ndim=(1, 2))],
+        "lrs": [ArrayLike(finite=True, ndim=1, low=0), None],
+        "lr_min": [_RATE],
+        "lr_max": [_RATE],
+        "num": [Interval(Integral, 3, None)],
+        "optimizer": [InstanceOf(str, "an optimizer name"), None],
+        "seed": _SEED,
+    }
+)
 def lr_range_test_mlp(
     spec,
     X,
@@ -365,6 +412,13 @@ def lr_range_test_mlp(
     return lr_range_test(step, model, lr_min=lr_min, lr_max=lr_max, num=num)
 
 
+@validate_params(
+    {
+        "result": [InstanceOf(LRRangeTestResult, "an LRRangeTestResult", _range_result_example)],
+        "ax": [_AX],
+        "clip": [Interval(Real, 0, None, closed="neither"), None],
+    }
+)
 def plot_lr_range_test(result: LRRangeTestResult, ax=None, clip: float = 1.5):
     """Smoothed loss against the learning rate (log axis), the suggestion marked.
 

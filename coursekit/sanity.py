@@ -33,8 +33,10 @@ from coursekit._params import (
     Integral,
     Interval,
     Real,
+    result_record,
     validate_params,
 )
+from coursekit.divergence import first_non_finite
 
 __all__ = [
     "InitialLossCheck",
@@ -53,6 +55,7 @@ def expected_initial_loss(n_classes: int) -> float:
     return math.log(n_classes)
 
 
+@result_record
 @dataclass(frozen=True)
 class InitialLossCheck:
     """A measured initial loss beside :math:`\\ln C`; ``ok`` when within ``rtol`` of it."""
@@ -84,6 +87,7 @@ def check_initial_loss(loss: float, n_classes: int, rtol: float = 0.1) -> Initia
     return InitialLossCheck(float(loss), expected_initial_loss(n_classes), float(rtol))
 
 
+@result_record
 @dataclass(frozen=True)
 class OverfitResult:
     """The losses of an attempt to overfit one small batch; ``reached`` when one fell below
@@ -103,6 +107,13 @@ class OverfitResult:
         below = np.flatnonzero(self.losses < self.threshold)
         return int(below[0]) + 1 if below.size else None
 
+    @property
+    def diverged_step(self) -> int | None:
+        """The step (1-based) whose loss was NaN or infinite, where the attempt stopped;
+        None if every loss was finite."""
+        bad = first_non_finite(self.losses)
+        return None if bad is None else bad + 1
+
 
 @validate_params(
     {
@@ -117,7 +128,8 @@ def overfit_tiny_batch(
     """Call ``step()`` (one training step on the tiny batch, returning its loss) until the loss
     falls below ``threshold`` or ``max_steps`` steps are taken.
 
-    A NaN or infinite loss stops the attempt (it is recorded as the last loss).
+    A NaN or infinite loss stops the attempt: it is recorded as the last loss, ``reached`` is
+    False and ``diverged_step`` says at which step (no error, no warning).
     """
     losses = []
     for _ in range(max_steps):

@@ -54,6 +54,7 @@ from coursekit._params import (
     Integral,
     Interval,
     Real,
+    result_record,
     validate_fields,
     validate_params,
 )
@@ -324,6 +325,7 @@ def warmup(schedule: Callable, warmup_steps: int, start_lr: float = 0.0) -> Warm
     return Warmup(schedule, warmup_steps, start_lr)
 
 
+@result_record
 @dataclass
 class LRRangeTestResult:
     """What :func:`lr_range_test` tried and found.

@@ -8,6 +8,8 @@ import numpy as np
 
 from coursekit._params import Boolean, Integral, Interval, validate_params
 
+__all__ = ["seed_everything"]
+
 
 @validate_params(
     {"seed": [Interval(Integral, 0, 2**32, closed="left")], "deterministic": [Boolean()]}

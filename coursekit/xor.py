@@ -40,6 +40,7 @@ from coursekit._params import (
     Real,
     validate_params,
 )
+from coursekit.divergence import diverged_epoch
 
 __all__ = [
     "PARAM_SHAPES",
@@ -106,14 +107,20 @@ def relu(z: np.ndarray) -> np.ndarray:
 @validate_params({"z": [_Z], "at_zero": [_AT_ZERO]})
 def relu_grad(z: np.ndarray, at_zero: float = 0.0) -> np.ndarray:
     r""":math:`\mathrm{ReLU}'(z) = 1` if :math:`z > 0`, 0 if :math:`z < 0`, ``at_zero`` if :math:`z = 0`."""
-    z = np.asarray(z)
+    return _relu_grad(np.asarray(z), at_zero)
+
+
+def _relu_grad(z: np.ndarray, at_zero) -> np.ndarray:
     return np.where(z > 0, 1.0, np.where(z < 0, 0.0, at_zero)).astype(np.result_type(z, 1.0))
 
 
 @validate_params({"z": [_Z]})
 def sigmoid(z: np.ndarray) -> np.ndarray:
     r""":math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow for large :math:`|z|`."""
-    z = np.asarray(z)
+    return _sigmoid(np.asarray(z))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
     ez = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + ez), ez / (1.0 + ez))
 
@@ -134,11 +141,15 @@ def forward(params: dict[str, np.ndarray], X) -> dict[str, np.ndarray]:
         ``{"X": (n, 2), "z1": (n, h), "a1": (n, h), "z2": (n, 1), "a2": (n, 1)}``.
     """
     _check_params(params)
-    X = _check_X(X, params)
+    return _forward(params, _check_X(X, params))
+
+
+def _forward(params, X):
+    """:func:`forward` without the checks (``X`` already an array of the right dtype)."""
     z1 = X @ params["W1"] + params["b1"]  # (n, 2) @ (2, h) -> (n, h)
-    a1 = relu(z1)  # (n, h)
+    a1 = np.maximum(z1, 0.0)  # relu, (n, h)
     z2 = a1 @ params["W2"] + params["b2"]  # (n, h) @ (h, 1) -> (n, 1)
-    a2 = sigmoid(z2)  # (n, 1)
+    a2 = _sigmoid(z2)  # (n, 1)
     return {"X": X, "z1": z1, "a1": a1, "z2": z2, "a2": a2}
 
 
@@ -157,7 +168,11 @@ def loss(params: dict[str, np.ndarray], X, y, reduction: str = "mean"):
         ``"none"`` returns the per-sample losses, shape (n,).
     """
     cache = forward(params, X)
-    y = _check_y(y, len(cache["X"]), cache["z2"].dtype)
+    return _loss(cache, _check_y(y, len(cache["X"]), cache["z2"].dtype), reduction)
+
+
+def _loss(cache, y, reduction):
+    """:func:`loss` from a forward pass's ``cache`` (no checks)."""
     z2 = cache["z2"][:, 0]  # (n,)
     per_sample = np.logaddexp(0.0, z2) - y * z2  # (n,)
     if reduction == "none":
@@ -215,15 +230,21 @@ def backward(
     missing = {"X", "z1", "a1", "z2", "a2"} - set(cache)
     if missing:
         raise ValueError(f"cache is missing {sorted(missing)}; pass the output of forward()")
+    y = _check_y(y, len(cache["X"]), cache["a2"].dtype)
+    return _backward(params, cache, y, reduction, relu_grad_at_zero)
+
+
+def _backward(params, cache, y, reduction, relu_grad_at_zero):
+    """:func:`backward` without the checks (``y`` already checked)."""
     X, z1, a1, a2 = cache["X"], cache["z1"], cache["a1"], cache["a2"]
     n = len(X)
-    y = _check_y(y, n, a2.dtype).reshape(n, 1)
+    y = y.reshape(n, 1)
     scale = 1.0 / n if reduction == "mean" else 1.0
     dz2 = scale * (a2 - y)  # (n, 1)
     dW2 = a1.T @ dz2  # (h, n) @ (n, 1) -> (h, 1)
     db2 = dz2.sum(axis=0)  # (1,)
     da1 = dz2 @ params["W2"].T  # (n, 1) @ (1, h) -> (n, h)
-    dz1 = da1 * relu_grad(z1, relu_grad_at_zero)  # (n, h)
+    dz1 = da1 * _relu_grad(z1, relu_grad_at_zero)  # (n, h)
     dW1 = X.T @ dz1  # (2, n) @ (n, h) -> (2, h)
     db1 = dz1.sum(axis=0)  # (h,)
     return {"dz2": dz2, "dW2": dW2, "db2": db2, "da1": da1, "dz1": dz1, "dW1": dW1, "db1": db1}
@@ -246,6 +267,10 @@ def sgd_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: fl
             f"sgd_step needs params {list(PARAM_SHAPES)} and grads "
             f"{['d' + n for n in PARAM_SHAPES]}: missing {missing + missing_grads}"
         )
+    return _sgd_step(params, grads, lr)
+
+
+def _sgd_step(params, grads, lr):
     return {name: params[name] - lr * grads["d" + name] for name in PARAM_SHAPES}
 
 
@@ -281,6 +306,10 @@ def train(
     ``shuffle=True``) in batches of ``batch_size``; the last batch may be smaller.
     For each batch: forward, loss, backward, update.
 
+    A rate so large that the weights overflow is a result, not an error: training runs all
+    its epochs, the losses from there on are inf or NaN, and ``history["diverged_epoch"]``
+    says when it began (:func:`coursekit.divergence.diverged_epoch`).
+
     Returns
     -------
     new_params : dict
@@ -288,12 +317,30 @@ def train(
     history : dict
         ``"loss"``: one entry per epoch, the mean of that epoch's batch losses computed
         before each update (what Keras reports); ``"batch_loss"``: every batch loss in
-        order; ``"params"``: a copy of the parameters after each epoch.
+        order; ``"params"``: a copy of the parameters after each epoch;
+        ``"diverged_epoch"``: the first epoch (1-based) whose loss was not finite or more
+        than twice the untrained network's (its batch losses averaged), else None.
     """
     _check_params(params)
     X = _check_X(X, params)
     y = _check_y(y, len(X))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is a result
+        current, history = _train(
+            params, X, y, lr, batch_size, epochs, reduction, relu_grad_at_zero, shuffle, seed
+        )
+        # the epoch loss the untrained network would report: its batch losses, averaged
+        start = np.mean(
+            [
+                _loss(_forward(params, X[i : i + batch_size]), y[i : i + batch_size], reduction)
+                for i in range(0, len(X), batch_size)
+            ]
+        )
+    history["diverged_epoch"] = diverged_epoch(history["loss"], initial_loss=start)
+    return current, history
 
+
+def _train(params, X, y, lr, batch_size, epochs, reduction, relu_grad_at_zero, shuffle, seed):
+    """:func:`train`'s loop on checked inputs."""
     rng = np.random.default_rng(seed)
     current = {name: np.array(value, copy=True) for name, value in params.items()}
     history: dict[str, list] = {"loss": [], "batch_loss": [], "params": []}
@@ -303,9 +350,11 @@ def train(
         for start in range(0, len(X), batch_size):
             idx = order[start : start + batch_size]
             Xb, yb = X[idx], y[idx]
-            batch_loss = loss(current, Xb, yb, reduction=reduction)
-            grads = backward(current, forward(current, Xb), yb, reduction, relu_grad_at_zero)
-            current = sgd_step(current, grads, lr)
+            cache = _forward(current, Xb)
+            yb = yb.astype(cache["z2"].dtype)
+            batch_loss = _loss(cache, yb, reduction)
+            grads = _backward(current, cache, yb, reduction, relu_grad_at_zero)
+            current = _sgd_step(current, grads, lr)
             epoch_losses.append(batch_loss)
         history["batch_loss"].extend(epoch_losses)
         history["loss"].append(float(np.mean(epoch_losses)))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coursekit._params import result_record
+
 __all__ = ["History"]
 
 
+@result_record
 @dataclass
 class History:
     """Per-epoch curves of one training run.
@@ -40,6 +43,14 @@ class History:
     @property
     def epochs_run(self) -> int:
         return len(self.loss)
+
+    @property
+    def diverged_epoch(self) -> int | None:
+        """The first epoch (1-based) whose training loss was NaN, infinite or more than twice
+        the first epoch's (:func:`coursekit.divergence.diverged_epoch`), else None."""
+        from coursekit.divergence import diverged_epoch
+
+        return diverged_epoch(self.loss)
 
     def as_dict(self) -> dict[str, list[float]]:
         """The curves as Keras' ``History.history`` dict (non-empty ones only)."""

@@ -188,8 +188,13 @@ def _optimizer(spec: MLPSpec):
 
 
 @validate_params(TRAIN)
+@np.errstate(over="ignore", invalid="ignore")  # a diverging run is a result (NaN losses)
 def fit_numpy(model: NumpyMLP, spec: MLPSpec, X, y, validation_data=None) -> History:
-    """Mini-batch training of a :class:`NumpyMLP` with the optimizers of :mod:`coursekit.optim`."""
+    """Mini-batch training of a :class:`NumpyMLP` with the optimizers of :mod:`coursekit.optim`.
+
+    Training that diverges is recorded, not raised or warned about: the losses from there on
+    are inf or NaN (``history.diverged_epoch``).
+    """
     X = np.asarray(X, dtype=model.layers_[0][0].dtype)
     y = np.asarray(y)
     optimizer = _optimizer(spec)

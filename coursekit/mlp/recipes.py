@@ -17,7 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit._params import InstanceOf, Integral, Interval, Options, validate_params
+from coursekit._params import (
+    InstanceOf,
+    Integral,
+    Interval,
+    Options,
+    result_record,
+    validate_params,
+)
 from coursekit.data import Split
 from coursekit.mlp.history import History
 from coursekit.mlp.spec import OUTPUTS, MLPSpec
@@ -49,6 +56,7 @@ def small_classifier_spec(n_features: int, output: str = "sigmoid", **changes) -
     return spec.with_(**changes) if changes else spec
 
 
+@result_record
 @dataclass
 class RecipeResult:
     """What a recipe returns: the trained model, its history and test scores."""
@@ -85,7 +93,8 @@ def small_regressor(split, framework: str = "torch", **changes) -> RecipeResult:
     """The regression variant: linear output, MSE, features *and targets* standardized.
 
     The test scores are reported in the original target units (``rmse``) and in scaled
-    units (``loss``).
+    units (``loss``). Training that diverges is a result: both are NaN and
+    ``result.history.diverged_epoch`` says when it began.
     """
     from coursekit import mlp
 
@@ -102,8 +111,12 @@ def small_regressor(split, framework: str = "torch", **changes) -> RecipeResult:
     )
     X_test = x_scaler.transform(split.X_test)
     test = mlp.evaluate(model, spec, X_test, y_scaler.transform(split.y_test))
-    predictions = y_scaler.inverse_transform(_predict(framework, model, spec, X_test).ravel())
-    test["rmse"] = float(np.sqrt(np.mean((predictions - split.y_test) ** 2)))
+    scaled = _predict(framework, model, spec, X_test).ravel()
+    if np.all(np.isfinite(scaled)):
+        predictions = y_scaler.inverse_transform(scaled)
+        test["rmse"] = float(np.sqrt(np.mean((predictions - split.y_test) ** 2)))
+    else:  # the training diverged (see ``history.diverged_epoch``): a result, not an error
+        test["rmse"] = float("nan")
     return RecipeResult(model, spec, history, test, x_scaler, y_scaler)
 
 

@@ -109,6 +109,7 @@ def _initialise(model, spec: MLPSpec, weights: Weights) -> None:
 
 
 @validate_params(TRAIN)
+@np.errstate(over="ignore", invalid="ignore")  # a diverging run is a result (NaN losses)
 def fit_sklearn(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """One ``partial_fit`` per epoch; early stopping on validation loss restores the best.
 
@@ -149,7 +150,8 @@ def fit_sklearn(model, spec: MLPSpec, X, y, validation_data=None) -> History:
                 if stopper.step(history.val_loss[-1], current):
                     break
     if stopper is not None and stopper.best_params is not None:
-        set_weights(model, stopper.final_params(None))
+        best = stopper.final_params(None)  # copies of this model's arrays, NaN if it diverged
+        model.coefs_, model.intercepts_ = [W for W, _ in best], [b for _, b in best]
         history.best_epoch, history.stopped_epoch = stopper.best_epoch, stopper.stopped_epoch
     history.seconds = time.perf_counter() - start
     return history

@@ -11,8 +11,10 @@ restore_best_weights)``, value for value, written for a numpy training loop. As 
 first value is the best so far whatever it is (infinity too), and a NaN never improves on
 the best (every comparison with NaN is false): ``[inf, inf, 1, 2, 3]`` with patience 2 stops
 at epoch 4 and restores epoch 2; a run whose first value is NaN stops after ``patience``
-more epochs and restores epoch 0. Check the loss with ``np.isfinite`` to stop a diverged
-run at once. ::
+more epochs and restores epoch 0. So a diverged run (NaN or infinite losses from some epoch
+on) stops ``patience`` epochs after its best one, never waits forever and never raises, and
+``diverged_epoch`` names the first epoch whose value was not finite; check the loss with
+``np.isfinite`` to stop a diverged run at once. ::
 
     stopper = EarlyStopping(patience=20)
     for epoch in range(500):
@@ -66,6 +68,8 @@ class EarlyStopping:
         Deep copy of the parameters at ``best_epoch`` (kept only when ``restore_best``).
     stopped_epoch : int or None
         Epoch at which :meth:`step` first returned True.
+    diverged_epoch : int or None
+        0-based epoch of the first NaN or infinite value (the run diverged), else None.
     """
 
     @validate_params(
@@ -87,6 +91,7 @@ class EarlyStopping:
         self.best_epoch: int | None = None
         self.best_params = None
         self.stopped_epoch: int | None = None
+        self.diverged_epoch: int | None = None
         self.wait = 0
         self.epoch = -1
 
@@ -104,6 +109,8 @@ class EarlyStopping:
         """
         value = float(value)
         self.epoch += 1
+        if self.diverged_epoch is None and not np.isfinite(value):
+            self.diverged_epoch = self.epoch
         if self.best_epoch is None or self._improved(value):  # Keras: the first is the best
             self.best, self.best_epoch, self.wait = value, self.epoch, 0
             if self.restore_best:

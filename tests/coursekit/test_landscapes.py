@@ -78,11 +78,11 @@ def test_a_path_starts_at_the_start_and_has_one_row_per_step():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"landscape": "saddle"}, TypeError, "landscape must be a Landscape, got str"),
+        ({"landscape": "saddle"}, TypeError, "landscape must be a Landscape, got 'saddle'"),
         ({"steps": -1}, ValueError, "steps must be an int >= 0, got -1"),
         ({"steps": 2.5}, ValueError, "steps must be an int >= 0, got 2.5"),
         ({"start": (1.0, 2.0, 3.0)}, ValueError, "start must be a finite point"),
-        ({"start": (np.nan, 0.0)}, ValueError, "start must be a finite point"),
+        ({"start": (np.nan, 0.0)}, ValueError, r"start must be finite \(no NaN or infinity\)"),
     ],
 )
 def test_bad_input_is_named(kwargs, error, message):
