@@ -17,10 +17,11 @@ from autograder.assignments.a3_regularization import visible
 from autograder.assignments.a3_regularization.visible import Mistake
 from autograder.assignments.calls import call, student_rng
 from autograder.assignments.rules import (
+    CheckFailed,
     as_array,
+    as_ints,
     expect_array,
     expect_dict,
-    expect_equal,
     expect_scalar,
 )
 
@@ -139,29 +140,11 @@ def expect_early_stopping(early_stopping) -> None:
         want = (stop, int(stopper.best_epoch))
         got = call(early_stopping, losses, patience, names=("val_losses", "patience"))
         where = f"hidden case {i + 1}"
-        try:
-            expect_equal(
-                got, want, name="early_stopping", where=where, what="(stop_epoch, best_epoch)"
-            )
-        except AssertionError:
-            pair = _pair(got)
-            if pair is None:  # not a pair of ints: strict's message says what it is
-                raise
-            raise AssertionError(
-                f"early_stopping is wrong on {where}{_stopping_hint(pair, want)}"
-            ) from None
-
-
-_EXACT_INTS = frozenset({int, *(np.dtype(c).type for c in "bBhHiIlLqQ")})
-
-
-def _pair(got) -> tuple | None:
-    """``got`` as a pair of ints (or None) if it is exactly that (plain types), else None."""
-    if type(got) not in (tuple, list) or len(got) != 2:
-        return None
-    if not all(v is None or type(v) in _EXACT_INTS for v in got):
-        return None
-    return tuple(None if v is None else int(v) for v in got)
+        pair = as_ints(  # a pair of ints (None allowed): else the reading says what it is
+            got, 2, name="early_stopping", where=where, none=True, what="(stop_epoch, best_epoch)"
+        )
+        if pair != want:
+            raise CheckFailed(f"early_stopping is wrong on {where}{_stopping_hint(pair, want)}")
 
 
 def _stopping_hint(got: tuple, want: tuple) -> str:
