@@ -39,6 +39,7 @@ from coursekit._params import (
     Interval,
     Options,
     SequenceOf,
+    result_record,
     validate_params,
 )
 from coursekit.tuning.trials import SearchResult, Trial, draw_configs, run_trials
@@ -48,6 +49,7 @@ __all__ = ["HalvingResult", "run_rungs", "successive_halving"]
 _MODE = Options(("min", "max"))
 
 
+@result_record
 @dataclass
 class HalvingResult:
     """Every rung of one successive-halving run; ``best`` is the last rung's winner."""

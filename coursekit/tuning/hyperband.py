@@ -59,6 +59,7 @@ from coursekit._params import (
     Interval,
     Options,
     SequenceOf,
+    result_record,
     validate_fields,
     validate_params,
 )
@@ -129,6 +130,7 @@ def hyperband_schedule(max_budget: int, eta: int = 3) -> list[Bracket]:
     return brackets
 
 
+@result_record
 @dataclass
 class HyperbandResult:
     """Every bracket of one Hyperband run (each a :class:`HalvingResult`) and its schedule."""
