@@ -29,7 +29,13 @@ nbgrader's formgrader and then closes four ways in:
    event handlers are allowed by hash; so an inline script, handler or ``javascript:`` URL
    that student content managed to place in a page does not run.
 
-MathJax (formgrader loads it from a CDN) is blocked by the policy: math shows as its TeX.
+**Math, offline.** nbconvert's page loads MathJax 2 from a CDN, which the policy blocks. The
+copied templates replace that macro (``mathjax.html.j2``) with MathJax 3 from the course
+repository's own copy, the one the book serves (:func:`mathjax_folder`: ``book/_assets/mathjax``
+after ``make book``, else ``book/node_modules/mathjax/es5`` after ``npm ci --prefix book``),
+served by this server at ``autograder/mathjax/`` (GET only, files of that folder only) and
+configured by a nonced inline script: ``$x^2$`` in a student's markdown renders, and no request
+leaves the machine. Without that folder, math shows as its TeX and the log says how to get it.
 """
 
 from __future__ import annotations
@@ -58,6 +64,9 @@ PLACEHOLDER = secrets.token_hex(16)
 KEPT_OUTPUTS = ("text/plain", "text/html", "text/markdown", "image/svg+xml", "image/png",
                 "image/jpeg", "image/gif")  # fmt: skip
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+REPOSITORY = Path(__file__).resolve().parents[2]
+MATHJAX_ROUTE = "autograder/mathjax/"  #: under the server's base URL
+MATHJAX_ENTRY = "tex-mml-chtml.js"
 
 
 class Route(enum.Enum):
@@ -90,6 +99,7 @@ RULES = (
     _rule("POST", r"formgrader/api/submitted_notebook/[^/]+/flag"),
     _rule("GET HEAD POST", r"login"),
     _rule("GET HEAD", r"logout|api/status|static/.+|favicon\.ico"),
+    _rule("GET HEAD", re.escape(MATHJAX_ROUTE) + r"[A-Za-z0-9_./-]+"),  # MathJax's own files
 )
 
 
@@ -218,6 +228,49 @@ def nonced_templates(source: Path, target: Path) -> tuple[str, ...]:
     return tuple(sorted(hashes))
 
 
+def mathjax_folder(repository: Path = REPOSITORY) -> Path | None:
+    """The MathJax 3 the book serves (its ``tex-mml-chtml.js`` and components), or None."""
+    for folder in (repository / "book" / "_assets" / "mathjax",
+                   repository / "book" / "node_modules" / "mathjax" / "es5"):  # fmt: skip
+        if (folder / MATHJAX_ENTRY).is_file():
+            return folder
+    return None
+
+
+#: nbconvert's ``mathjax`` macro, replaced: MathJax 3 from this server, configured as
+#: nbconvert configures MathJax 2 (``$...$`` and ``\(...\)`` inline, ``$$`` and ``\[`` display)
+MATHJAX_MACRO = """\
+{%- macro mathjax(url=None) -%}
+<script nonce="PLACEHOLDER">
+window.MathJax = {
+  tex: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]],
+        displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
+        processEscapes: true, processEnvironments: true},
+  options: {ignoreHtmlClass: "tex2jax_ignore", processHtmlClass: "tex2jax_process"}
+};
+</script>
+<script nonce="PLACEHOLDER" src="SOURCE" async></script>
+{%- endmacro %}
+"""
+
+
+def offline_mathjax(templates: Path, base_url: str, folder: Path | None) -> None:
+    """Write the ``mathjax`` macro into the copied templates: MathJax 3 from ``base_url``'s
+    :data:`MATHJAX_ROUTE` where ``folder`` exists, else nothing (math stays TeX)."""
+    macro = "{%- macro mathjax(url=None) -%}{%- endmacro %}\n"
+    if folder is not None:
+        source = base_url.rstrip("/") + "/" + MATHJAX_ROUTE + MATHJAX_ENTRY
+        macro = MATHJAX_MACRO.replace("PLACEHOLDER", PLACEHOLDER).replace("SOURCE", source)
+    (templates / "formgrade" / "mathjax.html.j2").write_text(macro, encoding="utf-8")
+
+
+class MathJaxFiles(web.StaticFileHandler):
+    """MathJax's files, read-only, from :func:`mathjax_folder` (no listing, no other folder)."""
+
+    def set_extra_headers(self, path):
+        self.set_header("Cache-Control", "no-cache")
+
+
 class CSPTransform(web.OutputTransform):
     """Every response: the policy with a fresh nonce, put in place of the placeholder."""
 
@@ -252,6 +305,14 @@ def _load_jupyter_server_extension(serverapp) -> None:
 
     templates = Path(tempfile.mkdtemp(prefix="formgrader-templates-"))
     CSPTransform.handler_hashes = nonced_templates(Path(handlers.template_path), templates)
+    mathjax = mathjax_folder()
+    offline_mathjax(templates, serverapp.base_url, mathjax)
+    if mathjax is None:
+        serverapp.log.warning(
+            "no MathJax in %s: math in submissions shows as TeX (run `make book`, or "
+            "`npm ci --prefix book`, once)",
+            REPOSITORY / "book",
+        )
     settings = web_app.settings
     config = settings["nbgrader_formgrader"].config.copy()
     config.HTMLExporter.extra_template_basedirs = [str(templates)]  # the nonced copy
@@ -271,6 +332,9 @@ def _load_jupyter_server_extension(serverapp) -> None:
             return web_app.get_handler_delegate(request, BoundedGradeHandler, path_args=[grade_id])
         return find_handler(request, **kwargs)
 
+    if mathjax is not None:
+        pattern = serverapp.base_url.rstrip("/") + "/" + re.escape(MATHJAX_ROUTE) + "(.*)"
+        web_app.add_handlers(".*$", [(pattern, MathJaxFiles, {"path": str(mathjax)})])
     web_app.find_handler = route
     serverapp.log.info("formgrader served behind autograder's allow-list and policy")
 
