@@ -1,6 +1,6 @@
 """Run one submission's code in a sandbox and talk to it; the grader stays outside.
 
-A :class:`Sandbox` is one process tree running ``harness.py`` on the submission's files.
+:func:`open_sandbox` starts a :class:`Sandbox`: one process tree running ``harness.py`` on the submission's files.
 The grader (trusted) sends it cells to run and functions to call, and gets back plain
 values (:mod:`autograder.sandbox.inside.wire`); it never runs student code itself and never lets
 the sandbox see a hidden test or an expected value.
@@ -46,6 +46,7 @@ from autograder.sandbox.base import (
     become_subreaper,
 )
 from autograder.sandbox.capabilities import capabilities
+from autograder.sandbox.modes import open_sandbox, sandbox_class
 
 __all__ = [
     "CAUSES",
@@ -61,4 +62,6 @@ __all__ = [
     "SandboxUnavailable",
     "become_subreaper",
     "capabilities",
+    "open_sandbox",
+    "sandbox_class",
 ]

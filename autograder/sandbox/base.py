@@ -1,9 +1,11 @@
 """What every sandbox mode shares: limits, errors, the channel, the life cycle, the verdict on
 how a sandbox died.
 
-:class:`Sandbox` is the one interface; ``Sandbox(files, workdir, limits, slot, hide)`` builds
-the mode :func:`~autograder.sandbox.capabilities.capabilities` chose
-(:class:`~autograder.sandbox.namespaces.NamespaceSandbox` or
+:class:`Sandbox` is the one interface and names none of its modes;
+:func:`autograder.sandbox.modes.open_sandbox` builds the mode
+:func:`~autograder.sandbox.capabilities.capabilities` chose
+(:class:`~autograder.sandbox.forked.ForkedSandbox`,
+:class:`~autograder.sandbox.namespaces.NamespaceSandbox` or
 :class:`~autograder.sandbox.rlimits.RlimitSandbox`), which only says how to launch the harness.
 Everything the grader trusts is decided here, from what it observes itself:
 
@@ -214,21 +216,6 @@ class Sandbox:
 
     mode = ""
 
-    def __new__(cls, *args, **kwargs):
-        if cls is Sandbox:  # the interface: pick the mode this machine gives
-            from autograder.sandbox.capabilities import capabilities
-
-            if capabilities()["mode"] == "namespaces":
-                from autograder.sandbox import forked
-
-                if forked.enabled():
-                    cls = forked.ForkedSandbox
-                else:
-                    from autograder.sandbox.namespaces import NamespaceSandbox as cls
-            else:
-                from autograder.sandbox.rlimits import RlimitSandbox as cls
-        return super().__new__(cls)
-
     def __init__(
         self,
         files: Path,
@@ -243,6 +230,13 @@ class Sandbox:
         which a fork server imports once for every sandbox (:mod:`~autograder.sandbox.forked`);
         ``fork_server``: the address of a grading pool's shared one."""
         from autograder.sandbox.capabilities import capabilities
+
+        if type(self) is Sandbox:
+            raise TypeError(
+                "Sandbox is the interface, not a mode: open one with "
+                "autograder.sandbox.open_sandbox(files, workdir, ...), which picks this "
+                "machine's mode"
+            )
 
         self.files, self.workdir, self.limits, self.slot = Path(files), Path(workdir), limits, slot
         self.hide = [str(Path(p).resolve()) for p in hide]  # e.g. the course, the submissions

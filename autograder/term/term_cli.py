@@ -1,8 +1,10 @@
 """The term's commands on ``python -m autograder``: roster, collect, extend, export, ...
 
-A thin layer over each module's typed ``main``; option defaults are ``main``'s keyword defaults.
-:func:`add_parsers` adds the subcommands (and ``release``'s deadline options),
-:func:`dispatch` runs one, :func:`after_release` keeps the due date and late policy.
+One :class:`~autograder.command.Command` record each, in :data:`COMMANDS` (the registry,
+:data:`autograder.cli.COMMANDS`, lists them after the grading commands); option defaults are
+the typed ``main``'s keyword defaults, the shared options are :mod:`autograder.command`'s.
+:func:`deadline_options` adds ``release``'s ``--due`` and ``--late-penalty-per-day``, which
+:func:`after_release` keeps. Every line is said through :func:`autograder.names.say`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder import command as opt
+from autograder.command import USAGE_ERROR, Command
 from autograder.names import say
 
-__all__ = ["COMMANDS", "add_parsers", "after_release", "dispatch"]
-
-COMMANDS: dict[str, str] = {}
+__all__ = ["COMMANDS", "after_release", "deadline_options"]
 
 
 def _time(name: str):
@@ -45,38 +47,75 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _defaults(function) -> dict:
-    return function.__kwdefaults__ or {}
+def _refused(run):
+    """``run`` with a refused input (``ValueError``) said as ``error: ...``, exit status 2."""
+
+    def guarded(args: argparse.Namespace, main) -> int:
+        try:
+            return run(args, main)
+        except ValueError as exc:
+            say("error: {}", exc, file=sys.stderr)
+            return USAGE_ERROR
+
+    return guarded
 
 
-def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
-    """Add the term's subcommands to ``sub`` and the deadline options to ``release``."""
+# -- release's deadline options ----------------------------------------------------------------
+
+
+def deadline_options(parser: argparse.ArgumentParser) -> None:
+    """``release``'s ``--due`` and ``--late-penalty-per-day`` (kept by :func:`after_release`)."""
     from autograder.grading import deadlines
-    from autograder.term import collect, export, roster
 
-    if release is not None:
-        release.add_argument(
-            "--due",
-            type=_due,
-            default=None,
-            help="due date, ISO-8601 with a zone (2026-12-01T23:59+01:00); kept in "
-            f"COURSE/{deadlines.POLICY_FILE} and the gradebook",
-        )
-        release.add_argument(
-            "--late-penalty-per-day",
-            type=_fraction,
-            default=None,
-            metavar="FRACTION",
-            help="points taken off per started day late, as a fraction of the assignment's "
-            "points (0: none; 1: late means zero); capped at the points earned",
-        )
-    d = _defaults(roster.main)
-    p = sub.add_parser(
-        "roster",
-        help="import the class list (a Canvas or Moodle gradebook export)",
-        epilog="example: python -m autograder roster --course autograder/course --from grades.csv",
+    parser.add_argument(
+        "--due",
+        type=_due,
+        default=None,
+        help="due date, ISO-8601 with a zone (2026-12-01T23:59+01:00); kept in "
+        f"COURSE/{deadlines.POLICY_FILE} and the gradebook",
     )
-    p.add_argument("--course", type=Path, default=d["course"])
+    parser.add_argument(
+        "--late-penalty-per-day",
+        type=_fraction,
+        default=None,
+        metavar="FRACTION",
+        help="points taken off per started day late, as a fraction of the assignment's "
+        "points (0: none; 1: late means zero); capped at the points earned",
+    )
+
+
+def after_release(args) -> int:
+    """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
+    from autograder.grading import deadlines
+
+    due, fraction = getattr(args, "due", None), getattr(args, "late_penalty_per_day", None)
+    if due is None and fraction is None:
+        return 0
+    try:
+        policy = deadlines.set_policy(
+            args.course, args.assignment, due=due, late_penalty_per_day=fraction
+        )
+        deadlines.set_gradebook_due(args.course, args.assignment, getattr(args, "db_url", None))
+    except ValueError as exc:
+        say("error: {}", exc, file=sys.stderr)
+        return USAGE_ERROR
+    when = policy.due.isoformat() if policy.due else "no due date"
+    say("due {}; late penalty {:g} of the points per started day", when,
+        policy.late_penalty_per_day)  # fmt: skip
+    return 0
+
+
+# -- roster --------------------------------------------------------------------------------------
+
+
+def _roster_main():
+    from autograder.term import roster
+
+    return roster.main
+
+
+def _roster_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.course(p, d)
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="ROSTER.csv")
     p.add_argument(
         "--id-column",
@@ -84,21 +123,34 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
         help="the column holding the course's student ids (default: SIS Login ID on Canvas, "
         "ID number on Moodle)",
     )
-    COMMANDS["roster"] = "roster"
 
-    d = _defaults(collect.main)
-    p = sub.add_parser(
-        "collect",
-        help="lay a Canvas/Moodle zip, a folder of STUDENT.ipynb or nbgrader's exchange "
-        "inbound into COURSE/submitted",
-        epilog="example: python -m autograder collect a1_metrics --course autograder/course "
-        "--from submissions.zip --roster grades.csv",
-    )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
+
+@_refused
+def _roster_run(args, main) -> int:
+    from autograder.term.roster import ROSTER_FILE
+
+    r = main(course=args.course, source=args.source, id_column=args.id_column)
+    say("roster: {} students ({}, id column {!r}) -> {}", len(r.students), r.kind, r.id_column,
+        Path(args.course) / ROSTER_FILE)  # fmt: skip
+    for problem in r.problems:
+        say("  {}", problem)
+    return 0
+
+
+# -- collect -------------------------------------------------------------------------------------
+
+
+def _collect_main():
+    from autograder.term import collect
+
+    return collect.main
+
+
+def _collect_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH")
-    p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
-    p.add_argument("--id-column", default=d["id_column"])
+    opt.roster_options(p, d)
     p.add_argument(
         "--participants",
         type=Path,
@@ -107,19 +159,50 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
         help="Moodle's grading worksheet: tells same-named Moodle participants apart by email "
         "or ID number",
     )
-    COMMANDS["collect"] = "collect"
 
+
+@_refused
+def _collect_run(args, main) -> int:
+    from autograder.term.collect import Action
+
+    result = main(
+        assignment=args.assignment,
+        source=args.source,
+        course=args.course,
+        roster=args.roster,
+        id_column=args.id_column,
+        participants=args.participants,
+    )
+    kinds = sorted({c.kind for c in result.collected})
+    actions = [(a, sum(c.action is a for c in result.collected)) for a in Action]
+    say("collected {} submissions of {} ({}) from {} files: {}", len(result.collected),
+        result.assignment, ", ".join(kinds) or "none", result.files_seen,
+        ", ".join(f"{n} {a.value}" for a, n in actions))  # fmt: skip
+    for c in result.collected:  # ids, notes, file and folder names came from outside
+        if c.note:
+            say("  {}: {} ({})", c.student_id, c.note, c.source)
+    if result.skipped:
+        say("not collected ({}):", len(result.skipped))
+        for s in result.skipped:
+            say("  {}: {}", s.source, s.reason)
+    if not result.ok:
+        say("error: no file matched a student", file=sys.stderr)
+        return 1
+    return 0
+
+
+# -- extend, extensions --------------------------------------------------------------------------
+
+
+def _extend_main():
     from autograder.term import extensions
 
-    d = _defaults(extensions.grant)
-    p = sub.add_parser(
-        "extend",
-        help="give one student a later due date",
-        epilog="example: python -m autograder extend a1_metrics --student jdoe "
-        "--until 2026-12-08T23:59+01:00",
-    )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
+    return extensions.grant
+
+
+def _extend_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
     p.add_argument("--student", required=True, help="a student on the roster")
     p.add_argument(
         "--until",
@@ -127,34 +210,66 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
         required=True,
         help="ISO-8601 with a zone, after the due date",
     )
-    p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
-    p.add_argument("--id-column", default=d["id_column"])
-    COMMANDS["extend"] = "extend"
+    opt.roster_options(p, d)
 
-    d = _defaults(extensions.main)
-    p = sub.add_parser(
-        "extensions",
-        help="list an assignment's extensions, or remove one",
-        epilog="example: python -m autograder extensions a1_metrics --remove jdoe",
+
+@_refused
+def _extend_run(args, main) -> int:
+    given = main(
+        course=args.course,
+        assignment=args.assignment,
+        student=args.student,
+        until=args.until,
+        roster=args.roster,
+        id_column=args.id_column,
     )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
+    say("{}: {} due {} (everyone else: {})", given.student, given.assignment,
+        given.until.isoformat(), given.due.isoformat())  # fmt: skip
+    return 0
+
+
+def _extensions_main():
+    from autograder.term import extensions
+
+    return extensions.main
+
+
+def _extensions_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
     p.add_argument("--remove", default=d["remove"], metavar="STUDENT",
                    help="take back this student's extension")  # fmt: skip
-    COMMANDS["extensions"] = "extensions"
 
-    d = _defaults(export.main)
-    p = sub.add_parser(
-        "export",
-        help="final grades as Canvas's or Moodle's grade import CSV, or a per-question CSV",
-        epilog="example: python -m autograder export a1_metrics --format canvas --out canvas.csv",
-    )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
-    p.add_argument("--format", choices=export.FORMATS, default=d["format"])
+
+@_refused
+def _extensions_run(args, main) -> int:
+    left = main(assignment=args.assignment, course=args.course, remove=args.remove)
+    if args.remove is not None:
+        say("removed {}'s extension of {}", args.remove, args.assignment)
+    count = f"{len(left)} extension{'' if len(left) == 1 else 's'}"
+    say("{}: {}" + (":" if left else ""), args.assignment, count)
+    for e in left:
+        say("  {}: due {} (instead of {})", e.student, e.until.isoformat(), e.due.isoformat())
+    return 0
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def _export_main():
+    from autograder.term import export
+
+    return export.main
+
+
+def _export_options(p: argparse.ArgumentParser, d: dict) -> None:
+    from autograder.term.export import FORMATS
+
+    opt.assignment(p)
+    opt.course(p, d)
+    p.add_argument("--format", choices=FORMATS, default=d["format"])
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--roster", type=Path, default=d["roster"], metavar="ROSTER.csv")
-    p.add_argument("--id-column", default=d["id_column"])
+    opt.roster_options(p, d)
     p.add_argument(
         "--column",
         default=d["column"],
@@ -172,19 +287,41 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
         default=d["missing_as_zero"],
         help="a roster student with no submission gets 0 (default: empty)",
     )
-    p.add_argument("--db", dest="db_url", default=d["db_url"])
-    COMMANDS["export"] = "export"
+    opt.db(p, d)
 
+
+@_refused
+def _export_run(args, main) -> int:
+    done = main(
+        assignment=args.assignment,
+        format=args.format,
+        out=args.out,
+        course=args.course,
+        roster=args.roster,
+        id_column=args.id_column,
+        column=args.column,
+        missing_as_zero=args.missing_as_zero,
+        db_url=args.db_url,
+        new_column=args.new_column,
+    )
+    say("wrote {} rows ({}) to {}", done.rows, done.format, done.path)
+    for note in done.notes:
+        say("  {}", note)
+    return 0
+
+
+# -- similarity ----------------------------------------------------------------------------------
+
+
+def _similarity_main():
     from autograder.term import similarity
 
-    d = _defaults(similarity.main)
-    p = sub.add_parser(
-        "similarity",
-        help="pairs of submissions whose answer code is suspiciously alike (HTML report)",
-        epilog="example: python -m autograder similarity a1_metrics --course autograder/course",
-    )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
+    return similarity.main
+
+
+def _similarity_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
     p.add_argument(
         "--threshold",
         type=float,
@@ -193,286 +330,258 @@ def add_parsers(sub, release: argparse.ArgumentParser | None = None) -> None:
     )
     p.add_argument("--out", type=Path, default=d["out"], help="the HTML report (default: "
                    "COURSE/reports/ASSIGNMENT/similarity.html)")  # fmt: skip
-    COMMANDS["similarity"] = "similarity"
 
-    from autograder.term import delivery, handout
 
-    d = _defaults(handout.main)
-    p = sub.add_parser(
-        "handout",
-        help="the released assignment as a zip for the LMS, and to nbgrader's exchange",
-        epilog="example: python -m autograder handout a1_metrics --exchange /srv/nbgrader/exchange",
+@_refused
+def _similarity_run(args, main) -> int:
+    found = main(
+        assignment=args.assignment, course=args.course, threshold=args.threshold, out=args.out
     )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
-    p.add_argument(
-        "--exchange",
-        type=Path,
-        default=d["exchange"],
-        metavar="ROOT",
-        help="nbgrader's exchange root (JupyterHub); students fetch_assignment from it",
-    )
-    p.add_argument("--course-id", default=d["course_id"], help="nbgrader's course id there")
+    say("{} submissions, {} pairs; {} at or above {:g}: {}", len(found.students),
+        len(found.pairs), len(found.flagged), found.threshold, found.report)  # fmt: skip
+    for pair in found.flagged:
+        say("  {} ~ {}: {:.2f}", pair.student_a, pair.student_b, pair.score)
+    return 0
+
+
+# -- handout, deliver ----------------------------------------------------------------------------
+
+
+def _handout_main():
+    from autograder.term import handout
+
+    return handout.main
+
+
+def _handout_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
+    opt.exchange_options(p, d)
     p.add_argument("--zip", dest="zip_path", type=Path, default=d["zip_path"],
                    help="the zip (default: COURSE/handout/ASSIGNMENT.zip)")  # fmt: skip
     p.add_argument("--force", action="store_true", help="replace the exchange's copy")
-    COMMANDS["handout"] = "handout"
 
-    d = _defaults(delivery.main)
-    p = sub.add_parser(
-        "deliver",
-        help="feedback pages to students: nbgrader's exchange or a Canvas/Moodle bulk zip",
-        epilog="example: python -m autograder deliver a1_metrics --zip canvas",
+
+@_refused
+def _handout_run(args, main) -> int:
+    done = main(
+        assignment=args.assignment,
+        course=args.course,
+        exchange=args.exchange,
+        course_id=args.course_id,
+        zip_path=args.zip_path,
+        force=args.force,
     )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
-    p.add_argument("--exchange", type=Path, default=d["exchange"], metavar="ROOT")
-    p.add_argument("--course-id", default=d["course_id"])
+    say("{} files ({}) -> {}", len(done.files), ", ".join(done.files), done.zip_path)
+    if done.exchange:
+        say("exchange: {}; students: nbgrader fetch_assignment {} --course {}", done.exchange,
+            args.assignment, args.course_id)  # fmt: skip
+    return 0
+
+
+def _deliver_main():
+    from autograder.term import delivery
+
+    return delivery.main
+
+
+def _deliver_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
+    opt.exchange_options(p, d)
     p.add_argument("--zip", dest="lms", choices=("canvas", "moodle"), default=d["lms"])
     p.add_argument("--out", type=Path, default=d["out"], help="the zip's path")
-    COMMANDS["deliver"] = "deliver"
 
+
+@_refused
+def _deliver_run(args, main) -> int:
+    sent = main(
+        assignment=args.assignment,
+        course=args.course,
+        exchange=args.exchange,
+        course_id=args.course_id,
+        lms=args.lms,
+        out=args.out,
+    )
+    say("delivered {} feedback pages -> {}", len(sent.delivered), sent.target)
+    for student, why in sent.not_delivered:
+        say("  not delivered: {}: {}", student, why)
+    return 0 if sent.delivered or not sent.not_delivered else 1
+
+
+# -- formgrade, handgrade, regrade-request -------------------------------------------------------
+
+
+def _formgrade_main():
     from autograder.term import formgrade
 
-    d = _defaults(formgrade.main)
-    p = sub.add_parser(
-        "formgrade",
-        help="nbgrader's formgrader on the course and its gradebook, for hand grading",
-        epilog="example: python -m autograder formgrade --course autograder/course --port 8890",
-    )
-    p.add_argument("--course", type=Path, default=d["course"])
-    p.add_argument("--port", type=int, default=d["port"], help="default: any free port")
-    p.add_argument("--ip", default=d["ip"], help="address to listen on (default: %(default)s)")
-    p.add_argument("--db", dest="db_url", default=d["db_url"])
-    COMMANDS["formgrade"] = "formgrade"
+    return formgrade.main
 
-    from autograder.handgrade import regrade as regrade_request
-    from autograder.handgrade import server as handgrade
 
-    d = _defaults(handgrade.main)
-    p = sub.add_parser(
-        "handgrade",
-        help="grade one question across every student with reusable rubric items (web page)",
-        epilog="example: python -m autograder handgrade a4_mlp --graders ana,ben, then each "
-        "TA: python -m autograder handgrade a4_mlp --grader ana",
-    )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
-    p.add_argument("--port", type=int, default=d["port"], help="default: any free port")
-    p.add_argument("--ip", default=d["ip"], help="address to listen on (default: %(default)s)")
-    p.add_argument("--db", dest="db_url", default=d["db_url"])
+def _formgrade_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.course(p, d)
+    opt.server_options(p, d)
+
+
+@_refused
+def _formgrade_run(args, main) -> int:
+    return main(course=args.course, port=args.port, ip=args.ip, db_url=args.db_url)
+
+
+def _handgrade_main():
+    from autograder.handgrade import server
+
+    return server.main
+
+
+def _graders(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _handgrade_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
+    opt.server_options(p, d)
     p.add_argument("--grader", default=d["grader"], metavar="NAME",
                    help="grade as this TA: only their share of each question")  # fmt: skip
     p.add_argument(
         "--graders",
-        type=lambda text: tuple(n.strip() for n in text.split(",") if n.strip()),
+        type=_graders,
         default=d["graders"],
         metavar="NAME,NAME",
         help="the TAs who split every question, in order (kept with the course)",
     )
     p.add_argument("--reveal-names", action="store_true", default=d["reveal_names"],
                    help="show student ids (default: stable pseudonyms)")  # fmt: skip
-    COMMANDS["handgrade"] = "handgrade"
 
-    d = _defaults(regrade_request.main)
-    p = sub.add_parser(
-        "regrade-request",
-        help="open a student's regrade request; the hand-grading page lists it",
-        epilog="example: python -m autograder regrade-request a4_mlp --student jdoe --question "
-        "q1 --why 'I named the cosine schedule'",
-    )
-    p.add_argument("assignment")
-    p.add_argument("--course", type=Path, default=d["course"])
+
+@_refused
+def _handgrade_run(args, main) -> int:
+    return main(
+        assignment=args.assignment, course=args.course, port=args.port, ip=args.ip,
+        db_url=args.db_url, grader=args.grader, graders=args.graders,
+        reveal_names=args.reveal_names,
+    )  # fmt: skip
+
+
+def _regrade_main():
+    from autograder.handgrade import regrade
+
+    return regrade.main
+
+
+def _regrade_options(p: argparse.ArgumentParser, d: dict) -> None:
+    opt.assignment(p)
+    opt.course(p, d)
     p.add_argument("--student", required=True)
     p.add_argument("--question", required=True, help="a hand-graded question, e.g. q1")
     p.add_argument("--why", required=True, help="the student's reason")
-    p.add_argument("--db", dest="db_url", default=d["db_url"])
-    COMMANDS["regrade-request"] = "regrade-request"
+    opt.db(p, d)
 
 
-def after_release(args) -> int:
-    """Keep ``release``'s ``--due`` / ``--late-penalty-per-day`` (course file + gradebook)."""
-    from autograder.grading import deadlines
-
-    due, fraction = getattr(args, "due", None), getattr(args, "late_penalty_per_day", None)
-    if due is None and fraction is None:
-        return 0
-    try:
-        policy = deadlines.set_policy(
-            args.course, args.assignment, due=due, late_penalty_per_day=fraction
-        )
-        deadlines.set_gradebook_due(args.course, args.assignment, getattr(args, "db_url", None))
-    except ValueError as exc:
-        say("error: {}", exc, file=sys.stderr)
-        return 2
-    when = policy.due.isoformat() if policy.due else "no due date"
-    print(f"due {when}; late penalty {policy.late_penalty_per_day:g} of the points per started day")
+@_refused
+def _regrade_run(args, main) -> int:
+    opened = main(
+        assignment=args.assignment, student=args.student, question=args.question,
+        why=args.why, course=args.course, db_url=args.db_url,
+    )  # fmt: skip
+    say("opened regrade request {} of {}'s {} ({}): the grading page lists it",
+        opened.id, opened.student, opened.question, args.assignment)  # fmt: skip
     return 0
 
 
-def _print_collection(result) -> int:
-    from autograder.term.collect import Action
-
-    kinds = sorted({c.kind for c in result.collected})
-    actions = [(a, sum(c.action is a for c in result.collected)) for a in Action]
-    print(
-        f"collected {len(result.collected)} submissions of {result.assignment} "
-        f"({', '.join(kinds) or 'none'}) from {result.files_seen} files: "
-        + ", ".join(f"{n} {a.value}" for a, n in actions)
-    )
-    for c in result.collected:  # ids, notes, file and folder names came from outside
-        if c.note:
-            say("  {}: {} ({})", c.student_id, c.note, c.source)
-    if result.skipped:
-        say("not collected ({}):", len(result.skipped))
-        for s in result.skipped:
-            say("  {}: {}", s.source, s.reason)
-    if not result.ok:
-        print("error: no file matched a student", file=sys.stderr)
-        return 1
-    return 0
-
-
-def dispatch(args) -> int:
-    """Run the term command ``args.command``; the exit status."""
-    from autograder.term import collect, export, roster
-
-    try:
-        if args.command == "roster":
-            r = roster.main(course=args.course, source=args.source, id_column=args.id_column)
-            print(
-                f"roster: {len(r.students)} students ({r.kind}, id column {r.id_column!r}) "
-                f"-> {Path(args.course) / roster.ROSTER_FILE}"
-            )
-            for problem in r.problems:
-                say("  {}", problem)
-            return 0
-        if args.command == "collect":
-            result = collect.main(
-                assignment=args.assignment,
-                source=args.source,
-                course=args.course,
-                roster=args.roster,
-                id_column=args.id_column,
-                participants=args.participants,
-            )
-            return _print_collection(result)
-        if args.command == "extend":
-            from autograder.term import extensions
-
-            given = extensions.grant(
-                course=args.course,
-                assignment=args.assignment,
-                student=args.student,
-                until=args.until,
-                roster=args.roster,
-                id_column=args.id_column,
-            )
-            print(f"{given.student}: {given.assignment} due {given.until.isoformat()} "
-                  f"(everyone else: {given.due.isoformat()})")  # fmt: skip
-            return 0
-        if args.command == "extensions":
-            from autograder.term import extensions
-
-            left = extensions.main(
-                assignment=args.assignment, course=args.course, remove=args.remove
-            )
-            if args.remove is not None:
-                print(f"removed {args.remove}'s extension of {args.assignment}")
-            count = f"{len(left)} extension{'' if len(left) == 1 else 's'}"
-            print(f"{args.assignment}: {count}" + (":" if left else ""))
-            for e in left:
-                print(f"  {e.student}: due {e.until.isoformat()} (instead of {e.due.isoformat()})")
-            return 0
-        if args.command == "export":
-            done = export.main(
-                assignment=args.assignment,
-                format=args.format,
-                out=args.out,
-                course=args.course,
-                roster=args.roster,
-                id_column=args.id_column,
-                column=args.column,
-                missing_as_zero=args.missing_as_zero,
-                db_url=args.db_url,
-                new_column=args.new_column,
-            )
-            print(f"wrote {done.rows} rows ({done.format}) to {done.path}")
-            for note in done.notes:
-                say("  {}", note)
-            return 0
-        if args.command == "similarity":
-            from autograder.term import similarity
-
-            found = similarity.main(
-                assignment=args.assignment,
-                course=args.course,
-                threshold=args.threshold,
-                out=args.out,
-            )
-            print(
-                f"{len(found.students)} submissions, {len(found.pairs)} pairs; "
-                f"{len(found.flagged)} at or above {found.threshold:g}: {found.report}"
-            )
-            for pair in found.flagged:
-                say("  {} ~ {}: {:.2f}", pair.student_a, pair.student_b, pair.score)
-            return 0
-        if args.command == "formgrade":
-            from autograder.term import formgrade
-
-            return formgrade.main(
-                course=args.course, port=args.port, ip=args.ip, db_url=args.db_url
-            )
-        if args.command == "handgrade":
-            from autograder.handgrade import server
-
-            return server.main(
-                assignment=args.assignment, course=args.course, port=args.port, ip=args.ip,
-                db_url=args.db_url, grader=args.grader, graders=args.graders,
-                reveal_names=args.reveal_names,
-            )  # fmt: skip
-        if args.command == "regrade-request":
-            from autograder.handgrade import regrade
-
-            opened = regrade.main(
-                assignment=args.assignment, student=args.student, question=args.question,
-                why=args.why, course=args.course, db_url=args.db_url,
-            )  # fmt: skip
-            say("opened regrade request {} of {}'s {} ({}): the grading page lists it",
-                opened.id, opened.student, opened.question, args.assignment)  # fmt: skip
-            return 0
-        if args.command == "handout":
-            from autograder.term import handout
-
-            done = handout.main(
-                assignment=args.assignment,
-                course=args.course,
-                exchange=args.exchange,
-                course_id=args.course_id,
-                zip_path=args.zip_path,
-                force=args.force,
-            )
-            print(f"{len(done.files)} files ({', '.join(done.files)}) -> {done.zip_path}")
-            if done.exchange:
-                print(f"exchange: {done.exchange}; students: nbgrader fetch_assignment "
-                      f"{args.assignment} --course {args.course_id}")  # fmt: skip
-            return 0
-        if args.command == "deliver":
-            from autograder.term import delivery
-
-            sent = delivery.main(
-                assignment=args.assignment,
-                course=args.course,
-                exchange=args.exchange,
-                course_id=args.course_id,
-                lms=args.lms,
-                out=args.out,
-            )
-            print(f"delivered {len(sent.delivered)} feedback pages -> {sent.target}")
-            for student, why in sent.not_delivered:
-                say("  not delivered: {}: {}", student, why)
-            return 0 if sent.delivered or not sent.not_delivered else 1
-    except ValueError as exc:
-        say("error: {}", exc, file=sys.stderr)
-        return 2
-    raise ValueError(f"not a term command: {args.command!r}")
+#: the term's commands, in the order ``--help`` lists them
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "roster",
+        "import the class list (a Canvas or Moodle gradebook export)",
+        "python -m autograder roster --course autograder/course --from grades.csv",
+        _roster_main,
+        _roster_options,
+        _roster_run,
+    ),
+    Command(
+        "collect",
+        "lay a Canvas/Moodle zip, a folder of STUDENT.ipynb or nbgrader's exchange inbound "
+        "into COURSE/submitted",
+        "python -m autograder collect a1_metrics --course autograder/course "
+        "--from submissions.zip --roster grades.csv",
+        _collect_main,
+        _collect_options,
+        _collect_run,
+    ),
+    Command(
+        "extend",
+        "give one student a later due date",
+        "python -m autograder extend a1_metrics --student jdoe --until 2026-12-08T23:59+01:00",
+        _extend_main,
+        _extend_options,
+        _extend_run,
+    ),
+    Command(
+        "extensions",
+        "list an assignment's extensions, or remove one",
+        "python -m autograder extensions a1_metrics --remove jdoe",
+        _extensions_main,
+        _extensions_options,
+        _extensions_run,
+    ),
+    Command(
+        "export",
+        "final grades as Canvas's or Moodle's grade import CSV, or a per-question CSV",
+        "python -m autograder export a1_metrics --format canvas --out canvas.csv",
+        _export_main,
+        _export_options,
+        _export_run,
+    ),
+    Command(
+        "similarity",
+        "pairs of submissions whose answer code is suspiciously alike (HTML report)",
+        "python -m autograder similarity a1_metrics --course autograder/course",
+        _similarity_main,
+        _similarity_options,
+        _similarity_run,
+    ),
+    Command(
+        "handout",
+        "the released assignment as a zip for the LMS, and to nbgrader's exchange",
+        "python -m autograder handout a1_metrics --exchange /srv/nbgrader/exchange",
+        _handout_main,
+        _handout_options,
+        _handout_run,
+    ),
+    Command(
+        "deliver",
+        "feedback pages to students: nbgrader's exchange or a Canvas/Moodle bulk zip",
+        "python -m autograder deliver a1_metrics --zip canvas",
+        _deliver_main,
+        _deliver_options,
+        _deliver_run,
+    ),
+    Command(
+        "formgrade",
+        "nbgrader's formgrader on the course and its gradebook, for hand grading",
+        "python -m autograder formgrade --course autograder/course --port 8890",
+        _formgrade_main,
+        _formgrade_options,
+        _formgrade_run,
+    ),
+    Command(
+        "handgrade",
+        "grade one question across every student with reusable rubric items (web page)",
+        "python -m autograder handgrade a4_mlp --graders ana,ben, then each TA: "
+        "python -m autograder handgrade a4_mlp --grader ana",
+        _handgrade_main,
+        _handgrade_options,
+        _handgrade_run,
+    ),
+    Command(
+        "regrade-request",
+        "open a student's regrade request; the hand-grading page lists it",
+        "python -m autograder regrade-request a4_mlp --student jdoe --question q1 "
+        "--why 'I named the cosine schedule'",
+        _regrade_main,
+        _regrade_options,
+        _regrade_run,
+    ),
+)

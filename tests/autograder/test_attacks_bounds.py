@@ -39,6 +39,7 @@ from autograder.sandbox import (
     Sandbox,
     SandboxDied,
     capabilities,
+    open_sandbox,
 )
 from autograder.sandbox.base import MAX_CALLBACK_VALUES, MAX_RUN_ANSWER
 from autograder.sandbox.inside import wire
@@ -71,7 +72,7 @@ def mode(request, monkeypatch):
 def _box(tmp_path: Path, name: str = "box") -> Sandbox:
     files = tmp_path / f"{name}-files"
     files.mkdir(exist_ok=True)
-    return Sandbox(files, tmp_path / f"{name}-work", Limits(memory_mb=1024))
+    return open_sandbox(files, tmp_path / f"{name}-work", Limits(memory_mb=1024))
 
 
 def _run(box: Sandbox, code: str, **kw) -> dict:
@@ -163,8 +164,9 @@ def test_a_malformed_value_is_only_ever_a_wire_error(data):
 def test_arguments_after_a_call_are_decoded_only_when_asked_for_and_bounded(monkeypatch):
     """A plain call never reads ``args_after``; an observed one counts it against what was
     sent before decoding: 21 million empty lists read back as "changed", never decoded."""
-    from autograder.grading.steps import sandboxed_execute as se
     from autograder.hidden import InputModified, call
+
+    from autograder.grading.steps import sandboxed_execute as se
 
     class Canned:
         def __init__(self, after):
@@ -327,6 +329,8 @@ def test_a_huge_int_fails_the_check_and_a_broken_check_is_the_graders(tmp_path):
 def test_a_class_name_never_becomes_a_reason(tmp_path, mode):
     import time
 
+    from autograder.hidden import mlp
+
     from autograder.grading.options import GradingOptions
     from autograder.grading.steps.sandboxed_execute import (
         RETURNED_OBJECT,
@@ -334,7 +338,6 @@ def test_a_class_name_never_becomes_a_reason(tmp_path, mode):
         StudentError,
         _Runner,
     )
-    from autograder.hidden import mlp
 
     (tmp_path / "files").mkdir()
     runner = _Runner(
@@ -398,10 +401,10 @@ print(find(SESSION, b"left-named"))
 _LATER_RUN = """
 import sys, tempfile
 from pathlib import Path
-from autograder.sandbox import Limits, Sandbox
+from autograder.sandbox import Limits, open_sandbox
 folder = Path(tempfile.mkdtemp())
 (folder / "files").mkdir()
-with Sandbox(folder / "files", folder / "work", Limits()) as box:
+with open_sandbox(folder / "files", folder / "work", Limits()) as box:
     print(box.request({"op": "run", "code": sys.argv[1]}, 60)["stdout"], end="")
 """
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities
+from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities, open_sandbox
 
 CAPS = capabilities()
 needs_cgroups = pytest.mark.skipif(not CAPS["cgroups"], reason="no cgroups here")
@@ -45,7 +45,7 @@ def start(request, monkeypatch):
 def _box(tmp_path: Path, name: str = "box", slot: int = 0, **limits) -> Sandbox:
     files = tmp_path / f"{name}-files"
     files.mkdir(exist_ok=True)
-    return Sandbox(files, tmp_path / f"{name}-work", Limits(**limits), slot=slot)
+    return open_sandbox(files, tmp_path / f"{name}-work", Limits(**limits), slot=slot)
 
 
 def _run(box: Sandbox, code: str, timeout: float = 60) -> dict:
@@ -124,11 +124,11 @@ def test_a_memory_death_is_told_by_the_kernel_not_by_the_submission(start, tmp_p
 _FLOOD = """
 import json, resource, sys, tempfile, textwrap
 from pathlib import Path
-from autograder.sandbox import Limits, Sandbox, SandboxDied
+from autograder.sandbox import Limits, SandboxDied, open_sandbox
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 folder = Path(tempfile.mkdtemp())
 (folder / "files").mkdir()
-box = Sandbox(folder / "files", folder / "work", Limits(memory_mb=2048))
+box = open_sandbox(folder / "files", folder / "work", Limits(memory_mb=2048))
 box.start()
 code = textwrap.dedent('''
     import sys

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities
+from autograder.sandbox import Limits, Sandbox, SandboxDied, capabilities, open_sandbox
 from autograder.sandbox.inside import wire
 
 STRONG = capabilities()["mode"] == "namespaces"
@@ -115,7 +115,7 @@ def mode(request, monkeypatch):
 def _box(tmp_path, **limits) -> Sandbox:
     files = tmp_path / "files"
     files.mkdir(exist_ok=True)
-    return Sandbox(files, tmp_path / "work", Limits(**limits))
+    return open_sandbox(files, tmp_path / "work", Limits(**limits))
 
 
 def _run(box, code, timeout=30):
@@ -278,7 +278,7 @@ def test_folders_to_hide_are_empty_even_inside_an_allowed_one(tmp_path, monkeypa
         (secret / "gradebook.db").write_text("secret")
         files = tmp_path / "files"
         files.mkdir()
-        with Sandbox(files, tmp_path / "work", hide=[secret]) as box:
+        with open_sandbox(files, tmp_path / "work", hide=[secret]) as box:
             code = f"import os\ntry:\n    print(os.listdir({str(secret)!r}))\nexcept OSError as e:\n    print('denied')"
             out = _run(box, code)["stdout"]
         assert out.strip() in ("[]", "denied")
@@ -408,3 +408,46 @@ def test_a_harness_that_hangs_up_and_lives_on_is_stopped(tmp_path, mode):
     if isinstance(ended.value, SandboxDied):
         assert ended.value.cause == "channel" and "kept running" in str(ended.value)
     assert box.process is None  # stopped and reaped
+
+
+# -- the one factory: the interface names none of its modes -------------------------------------
+
+
+def test_the_interface_is_not_a_mode(tmp_path):
+    """``Sandbox`` itself refuses to be built, naming the factory that picks the mode."""
+    from autograder.sandbox import Sandbox
+
+    with pytest.raises(TypeError, match=r"open_sandbox\(files, workdir"):
+        Sandbox(tmp_path, tmp_path / "work")
+
+
+@pytest.mark.parametrize(
+    "mode, zygote, expected",
+    [
+        ("namespaces", "1", "ForkedSandbox"),
+        ("namespaces", "0", "NamespaceSandbox"),
+        ("rlimits", "1", "RlimitSandbox"),
+        ("rlimits", "0", "RlimitSandbox"),
+    ],
+)
+def test_the_factory_picks_the_mode_the_machine_gives(monkeypatch, mode, zygote, expected):
+    """``open_sandbox`` builds the class :func:`sandbox_class` picks from the capabilities and
+    ``AUTOGRADER_ZYGOTE`` (read through the capabilities seen by the factory, not guessed)."""
+    from autograder.sandbox import modes
+
+    monkeypatch.setattr(modes, "capabilities", lambda: {"mode": mode})
+    monkeypatch.setenv("AUTOGRADER_ZYGOTE", zygote)
+    assert modes.sandbox_class().__name__ == expected
+
+
+def test_open_sandbox_builds_that_class_with_every_argument(monkeypatch, tmp_path):
+    from autograder.sandbox import modes
+    from autograder.sandbox.rlimits import RlimitSandbox
+
+    monkeypatch.setattr(modes, "sandbox_class", lambda: RlimitSandbox)
+    box = modes.open_sandbox(
+        tmp_path, tmp_path / "w", Limits(cpu_s=3), slot=2, hide=[tmp_path], preload=("json",)
+    )
+    assert type(box) is RlimitSandbox and box.process is None  # built, not started
+    assert (box.limits.cpu_s, box.slot, box.preload) == (3, 2, ("json",))
+    assert box.hide == [str(tmp_path.resolve())]

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from autograder.grading.steps.sandboxed_execute import imported_modules
-from autograder.sandbox import Sandbox, SandboxDied, capabilities, forked
+from autograder.sandbox import Sandbox, SandboxDied, capabilities, forked, open_sandbox
 
 needs_namespaces = pytest.mark.skipif(
     capabilities()["mode"] != "namespaces", reason="namespace sandbox unavailable"
@@ -32,7 +32,7 @@ def forking(monkeypatch):
 def _box(tmp_path: Path, name: str, preload=(PRELOADED,)) -> Sandbox:
     files = tmp_path / name / "files"
     files.mkdir(parents=True)
-    return Sandbox(files, tmp_path / name / "work", preload=preload)
+    return open_sandbox(files, tmp_path / name / "work", preload=preload)
 
 
 def _run(box, code: str) -> dict:
@@ -319,7 +319,7 @@ def pool_server(tmp_path, forking):
 def test_a_pools_workers_share_one_fork_server(tmp_path, pool_server):
     assert pool_server and Path(pool_server).is_socket()
     assert oct(Path(pool_server).parent.stat().st_mode & 0o777) == "0o700"
-    with Sandbox(
+    with open_sandbox(
         _files(tmp_path, "a"), tmp_path / "a" / "work", preload=(PRELOADED,),
         fork_server=pool_server,
     ) as box:  # fmt: skip
@@ -327,7 +327,7 @@ def test_a_pools_workers_share_one_fork_server(tmp_path, pool_server):
         assert box.process.zygote.process is None  # a client, not the owner
         assert _run(box, f"import sys\nprint({PRELOADED!r} in sys.modules)")["stdout"] == "True\n"
     # a sandbox for other modules than the shared server loaded gets this process's own
-    with Sandbox(
+    with open_sandbox(
         _files(tmp_path, "b"), tmp_path / "b" / "work", preload=("fractions",),
         fork_server=pool_server,
     ) as box:  # fmt: skip

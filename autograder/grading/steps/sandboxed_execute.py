@@ -66,6 +66,7 @@ from autograder.sandbox import (
     SandboxTimeout,
     SandboxUnavailable,
     forked,
+    open_sandbox,
 )
 from autograder.sandbox.inside import wire
 
@@ -250,7 +251,7 @@ class _Runner:
 
     def _ensure(self) -> Sandbox:
         if self.sandbox is None:
-            self.sandbox = Sandbox(
+            self.sandbox = open_sandbox(
                 self.files,
                 self.workdir,
                 self.limits,

@@ -1,0 +1,362 @@
+"""The layering ARCHITECTURE.md states, checked on the import graph of the source itself.
+
+The graph is read from the code (``ast``), not from ``sys.modules``: every ``import`` and
+``from ... import`` anywhere in a module counts, also those inside functions (a lazy import is
+still a dependency), relative ones resolved against the module's package. A name imported
+``from`` a package counts as its submodule when one of that name exists. The scripts that run
+inside the sandbox import their siblings by bare name (``import wire``): a bare name counts as
+the sibling module of that name in the importer's folder when there is one. A package's
+``__init__`` is a module like any other; importing ``a.b.c`` is an edge to ``a.b.c`` only (not to
+``a`` and ``a.b``, whose ``__init__`` Python runs first: a facade that re-exports its
+submodules is no cycle).
+
+Rules:
+
+- no import cycle among autograder's modules (Tarjan's strongly connected components: every
+  component has one module and no edge to itself);
+- ``coursekit`` never imports ``autograder`` (the reference implementation knows no grader);
+- ``autograder/sandbox/inside/`` (the only folder mounted into the sandbox) imports nothing from
+  ``autograder`` outside itself and nothing from ``coursekit``, neither by dotted nor by bare
+  name;
+- the term tools (``autograder/term/``) may import the grading core; the grading core
+  (``autograder/grading/``) never imports the term tools;
+- the sandbox's host side and its inside import neither the grading core nor the term tools.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("autograder", "coursekit")
+
+
+@dataclass(frozen=True)
+class Module:
+    """One module of the repository's packages: its dotted name and its file."""
+
+    name: str
+    path: Path
+
+    @property
+    def is_package(self) -> bool:
+        return self.path.name == "__init__.py"
+
+    @property
+    def package(self) -> str:
+        """The package a relative import of this module is resolved against."""
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+
+def modules(root: Path = ROOT) -> dict[str, Module]:
+    """Every module of :data:`PACKAGES` under ``root``, by dotted name."""
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if "__pycache__" in parts or any(not p.isidentifier() for p in parts):
+                continue
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = Module(name, path)
+    return found
+
+
+def _resolve(name: str, known: dict[str, Module]) -> str | None:
+    """The known module ``name`` is, or the innermost known package that holds it."""
+    while name:
+        if name in known:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def imports_of(module: Module, known: dict[str, Module]) -> set[str]:
+    """The known modules ``module`` imports (see the module's docstring for the reading)."""
+    tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
+    folder = module.path.parent
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                sibling = _sibling(alias.name, module, folder, known)
+                targets.append(sibling or alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = _sibling(node.module, module, folder, known) or node.module
+            for alias in node.names:  # a submodule of that name, else a name of ``source``
+                sub = f"{source}.{alias.name}"
+                targets.append(sub if sub in known else source)
+        for target in targets:
+            resolved = _resolve(target, known)
+            if resolved is not None and resolved != module.name:
+                found.add(resolved)
+            elif resolved == module.name and target == module.name:
+                found.add(resolved)  # a module importing itself is a cycle of one
+    return found
+
+
+def _sibling(name: str, module: Module, folder: Path, known: dict[str, Module]) -> str | None:
+    """The module a bare ``import name`` finds when a script puts its own folders on
+    ``sys.path`` (the sandbox's scripts): a module of that name beside the importer, else in a
+    folder just below it or just above it, within the packages. None for any other name."""
+    top = name.split(".")[0]
+    if not top or top == module.name.rpartition(".")[2]:
+        return None
+    places = [folder, *sorted(p for p in folder.iterdir() if p.is_dir()), folder.parent]
+    for place in places:
+        if (place / f"{top}.py").is_file():
+            found = [m for m in known.values() if m.path == (place / f"{top}.py")]
+            if found:
+                rest = name.split(".")[1:]
+                return ".".join([found[0].name, *rest])
+    return None
+
+
+def graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """module -> the modules it imports, for every module of the packages under ``root``."""
+    known = modules(root)
+    return {name: imports_of(module, known) for name, module in known.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles: strongly connected components of more than one module, or of one
+    that imports itself (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges.get(start, ()))))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in edges.get(node, ()):
+                    found.append(sorted(component))
+    return found
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+#: (who, what they may not import, why): the layering rules of ARCHITECTURE.md
+FORBIDDEN = [
+    ("coursekit", "autograder", "the reference implementation knows no grader"),
+    ("autograder.sandbox.inside", "autograder", "the sandbox's inside imports only itself"),
+    ("autograder.sandbox.inside", "coursekit", "the reference never runs in the sandbox"),
+    ("autograder.grading", "autograder.term", "the grading core never imports the term tools"),
+    ("autograder.sandbox", "autograder.grading", "the sandbox knows nothing of grading"),
+    ("autograder.sandbox", "autograder.term", "the sandbox knows nothing of the term"),
+]
+
+
+def violations(edges: dict[str, set[str]]) -> list[str]:
+    """Every edge that breaks a rule of :data:`FORBIDDEN`, as ``who -> what (why)``."""
+    out = []
+    for who, what, why in FORBIDDEN:
+        for module, targets in sorted(edges.items()):
+            if not _under(module, who):
+                continue
+            for target in sorted(targets):
+                allowed_inside = who == "autograder.sandbox.inside" and _under(target, who)
+                if _under(target, what) and not allowed_inside:
+                    out.append(f"{module} -> {target} ({why})")
+    return out
+
+
+# -- the repository ---------------------------------------------------------------------------
+
+EDGES = graph()
+
+
+def test_the_graph_sees_the_packages_and_their_lazy_imports():
+    """The walk finds the folders and the imports a function makes (not only the top's)."""
+    assert {"autograder.grading.grade", "autograder.term.release", "coursekit.xor"} <= set(EDGES)
+    assert "autograder.sandbox.inside.harness" in EDGES
+    # cli imports every command's module inside a function only
+    assert "autograder.grading.grade" in EDGES["autograder.cli"] or any(
+        _under(t, "autograder.grading") for t in EDGES["autograder.cli"]
+    )
+    # the harness imports its siblings by bare name: the graph resolves them
+    assert {
+        "autograder.sandbox.inside.wire",
+        "autograder.sandbox.inside.models",
+    } <= EDGES["autograder.sandbox.inside.harness"]
+
+
+def test_no_import_cycle_in_autograder():
+    """(coursekit's own graph is read for the layering rule; its cycles are not checked here)"""
+    found = [c for c in cycles(EDGES) if any(_under(m, "autograder") for m in c)]
+    assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_the_layering_rules_hold():
+    assert violations(EDGES) == []
+
+
+def test_only_the_inside_folder_is_mounted_into_the_sandbox():
+    """The namespaces mode binds ``INSIDE`` at ``/harness``; what runs there is that folder."""
+    from autograder.sandbox import base
+
+    assert base.INSIDE == ROOT / "autograder" / "sandbox" / "inside"
+    assert (base.INSIDE / "harness.py").is_file()
+    namespaces = (ROOT / "autograder" / "sandbox" / "namespaces.py").read_text()
+    assert '"harness": str(INSIDE)' in namespaces
+    assert '"harness": str(HERE)' not in namespaces
+
+
+# -- the checker itself, on small packages written here ----------------------------------------
+
+
+def _write(root: Path, files: dict[str, str]) -> dict[str, set[str]]:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for package in PACKAGES:
+        (root / package).mkdir(exist_ok=True)
+        (root / package / "__init__.py").touch()
+    return graph(root)
+
+
+def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
+    """The cycle ``Sandbox.__new__`` made (base imported its subclasses inside a method)."""
+    edges = _write(
+        tmp_path,
+        {
+            "autograder/sandbox/__init__.py": "",
+            "autograder/sandbox/base.py": (
+                "class Sandbox:\n    def __new__(cls):\n"
+                "        from autograder.sandbox import forked\n        return forked\n"
+            ),
+            "autograder/sandbox/forked.py": "from autograder.sandbox.base import Sandbox\n",
+        },
+    )
+    assert cycles(edges) == [["autograder.sandbox.base", "autograder.sandbox.forked"]]
+
+
+def test_relative_and_from_package_imports_resolve_to_modules(tmp_path):
+    edges = _write(
+        tmp_path,
+        {
+            "autograder/grading/__init__.py": "",
+            "autograder/grading/a.py": "from . import b\n",
+            "autograder/grading/b.py": "from .a import x\n",
+            "autograder/term/__init__.py": "",
+            "autograder/term/t.py": "from autograder.grading import a\n",
+        },
+    )
+    assert edges["autograder.grading.a"] == {"autograder.grading.b"}  # the submodule only
+    assert edges["autograder.grading.b"] == {"autograder.grading.a"}
+    assert edges["autograder.term.t"] == {"autograder.grading.a"}
+    assert cycles(edges) == [["autograder.grading.a", "autograder.grading.b"]]
+    assert violations(edges) == []  # term -> grading is allowed
+
+
+@pytest.mark.parametrize(
+    "files, broken",
+    [
+        (
+            {"coursekit/m.py": "def f():\n    import autograder.names\n"},
+            "coursekit.m -> autograder (the reference implementation knows no grader)",
+        ),
+        (
+            {
+                "autograder/grading/__init__.py": "",
+                "autograder/grading/g.py": "",
+                "autograder/term/__init__.py": "from autograder.grading import g\n",
+                "autograder/grading/h.py": "from autograder.term import x\n",
+            },
+            "autograder.grading.h -> autograder.term (the grading core never imports the term tools)",
+        ),
+        (
+            {
+                "autograder/sandbox/__init__.py": "",
+                "autograder/sandbox/lockdown.py": "",
+                "autograder/sandbox/inside/__init__.py": "",
+                "autograder/sandbox/inside/h.py": "from autograder.sandbox import lockdown\n",
+            },
+            "autograder.sandbox.inside.h -> autograder.sandbox.lockdown (the sandbox's inside "
+            "imports only itself)",
+        ),
+        (
+            {
+                "autograder/sandbox/__init__.py": "",
+                "autograder/sandbox/inside/__init__.py": "",
+                "autograder/sandbox/inside/h.py": "import coursekit\n",
+            },
+            "autograder.sandbox.inside.h -> coursekit (the reference never runs in the sandbox)",
+        ),
+    ],
+    ids=["coursekit-imports-grader", "grading-imports-term", "inside-imports-host", "inside-ck"],
+)
+def test_each_rule_catches_its_breach(tmp_path, files, broken):
+    """Each rule, broken once in a small package, is reported with the edge and its reason."""
+    assert broken in violations(_write(tmp_path, files))
+
+
+def test_bare_imports_resolve_as_the_sandbox_scripts_find_them(tmp_path):
+    """Beside the importer, below it (the zygote finds the harness in ``inside/``) or above
+    it: a harness that imported a host-side module by bare name breaks the inside's rule."""
+    edges = _write(
+        tmp_path,
+        {
+            "autograder/sandbox/__init__.py": "",
+            "autograder/sandbox/lockdown.py": "",
+            "autograder/sandbox/zygote.py": "import lockdown\nimport harness\n",
+            "autograder/sandbox/inside/__init__.py": "",
+            "autograder/sandbox/inside/wire.py": "import numpy\n",
+            "autograder/sandbox/inside/harness.py": "import wire\nimport lockdown\nimport os\n",
+        },
+    )
+    assert edges["autograder.sandbox.zygote"] == {
+        "autograder.sandbox.lockdown",
+        "autograder.sandbox.inside.harness",
+    }
+    assert edges["autograder.sandbox.inside.harness"] == {
+        "autograder.sandbox.inside.wire",
+        "autograder.sandbox.lockdown",
+    }
+    assert violations(edges) == [
+        "autograder.sandbox.inside.harness -> autograder.sandbox.lockdown (the sandbox's "
+        "inside imports only itself)"
+    ]

@@ -1,0 +1,125 @@
+"""The one command registry of ``python -m autograder`` (:data:`autograder.cli.COMMANDS`).
+
+The parser is built from the registry alone; each option's default is the typed ``main``'s
+keyword default; the options many commands share are spelled once; every terminal line of the
+command layer goes through :func:`autograder.names.say`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+from autograder.command import Command, keyword_defaults
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: the command line's interface (README), in the order ``--help`` lists it
+INTERFACE = [
+    "release", "grade", "feedback", "report", "check", "roster", "collect", "extend",
+    "extensions", "export", "similarity", "handout", "deliver", "formgrade", "handgrade",
+    "regrade-request",
+]  # fmt: skip
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(action.choices)
+
+
+def test_the_parser_is_built_from_the_registry_alone():
+    assert all(isinstance(c, Command) for c in cli.COMMANDS)
+    names = [c.name for c in cli.COMMANDS]
+    assert names == INTERFACE
+    assert list(_subparsers(cli._parser())) == names
+    for command, sub in zip(cli.COMMANDS, _subparsers(cli._parser()).values(), strict=True):
+        assert sub.epilog == f"example: {command.example}"
+        assert command.example.startswith("python -m autograder " + command.name)
+
+
+def test_every_default_is_the_typed_mains():
+    """Each option named like a keyword of the command's ``main`` defaults to that keyword's
+    default (grade's limits to ``GradingOptions``'): the command line shows what runs."""
+    compared = 0
+    subs = _subparsers(cli._parser())
+    for command in cli.COMMANDS:
+        defaults = keyword_defaults(command.main())
+        limits = defaults.get("options")
+        for action in subs[command.name]._actions:
+            key = {"book_url": "book"}.get(action.dest, action.dest)
+            if key in defaults and key != "students":  # --student appends to a list
+                assert action.default == defaults[key], (command.name, action.dest)
+                compared += 1
+            elif limits is not None and hasattr(limits, action.dest):
+                assert action.default == getattr(limits, action.dest), action.dest
+                compared += 1
+    assert compared >= 60  # every command's options, not a few
+
+
+def test_the_shared_options_are_one_spelling():
+    """``--db``, ``--course``, ``--roster``/``--id-column``, ``--port``/``--ip`` and
+    ``--exchange``/``--course-id`` read the same wherever a command takes them."""
+    seen: dict[str, set] = {}
+    for sub in _subparsers(cli._parser()).values():
+        for action in sub._actions:
+            for flag in action.option_strings:
+                if flag in ("--db", "--course", "--roster", "--port", "--ip", "--exchange",
+                            "--course-id"):  # fmt: skip
+                    spelled = (action.dest, action.metavar, action.help, action.type)
+                    seen.setdefault(flag, set()).add(spelled)
+    assert {flag: len(spellings) for flag, spellings in seen.items()} == dict.fromkeys(seen, 1)
+    assert {"--db", "--course", "--roster", "--port", "--exchange"} <= set(seen)
+
+
+def _prints(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+    ]
+
+
+@pytest.mark.parametrize(
+    "module", ["autograder/cli.py", "autograder/command.py", "autograder/term/term_cli.py"]
+)
+def test_the_command_layer_prints_only_through_say(module):
+    assert _prints(ROOT / module) == []
+
+
+def test_the_print_finder_finds_a_print(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("def f(x):\n    say('{}', x)\n    print(x)\n")
+    assert _prints(path) == [3]
+
+
+def test_a_command_runs_its_main_and_says_the_outcome(tmp_path, capsys):
+    from autograder.grading import deadlines
+
+    due = dt.datetime(2026, 12, 1, 23, 59, tzinfo=dt.UTC)
+    deadlines.set_policy(tmp_path, "a1_metrics", due=due, late_penalty_per_day=0.1)
+    deadlines.set_extension(tmp_path, "a1_metrics", "jdoe", due + dt.timedelta(days=2))
+    assert cli.main(["extensions", "a1_metrics", "--course", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "a1_metrics: 1 extension:",
+        "  jdoe: due 2026-12-03T23:59:00+00:00 (instead of 2026-12-01T23:59:00+00:00)",
+    ]
+
+
+def test_a_hostile_value_reaches_the_terminal_neutralised(tmp_path, capsys):
+    """A refused file name with terminal escapes is named with each control character
+    replaced (the module's message carries it raw: ``say`` neutralises it), exit status 2."""
+    hostile = tmp_path / "class\x1b[2Jlist.csv"
+    status = cli.main(["roster", "--course", str(tmp_path), "--from", str(hostile)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: ")
+    assert "class?[2Jlist.csv" in err
+    assert not any(ord(ch) < 32 for ch in err.rstrip("\n"))
