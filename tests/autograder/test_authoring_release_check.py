@@ -367,3 +367,32 @@ def test_solutions_and_submissions_are_built_from_the_source():
         if a != b
     ]
     assert [source.cells[i].metadata["nbgrader"]["grade_id"] for i in changed] == ["counts"]
+
+
+def test_a_course_released_before_each_assignment_had_its_folder_is_refused_by_grade(tmp_path):
+    """Its source notebook imports the checks from where they were (``autograder.hidden``):
+    grading it would fail every check of every student on a missing module; grade refuses,
+    naming the command that re-releases it (whose results are then regraded)."""
+    import json
+
+    from autograder import assignments
+    from autograder.grading import grade
+
+    course = tmp_path / "course"
+    folder = course / "source" / "a1_metrics"
+    folder.mkdir(parents=True)
+    cell = {
+        "cell_type": "code",
+        "source": "### BEGIN HIDDEN TESTS\nfrom autograder.hidden.metrics import expect_counts\n",
+        "metadata": {"nbgrader": {"grade": True, "grade_id": "test-counts", "points": 2}},
+    }
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (folder / "a1_metrics.ipynb").write_text(json.dumps(notebook))
+    (course / "submitted").mkdir()
+    with pytest.raises(assignments.ReleasedBeforeMove, match=r"release a1_metrics --force"):
+        grade.plan("a1_metrics", course, course / "submitted")
+    cell["source"] = cell["source"].replace(
+        "autograder.hidden.metrics", "autograder.assignments.a1_metrics.hidden"
+    )
+    (folder / "a1_metrics.ipynb").write_text(json.dumps(notebook))
+    assert not grade.plan("a1_metrics", course, course / "submitted").todo  # nobody to grade
