@@ -164,17 +164,23 @@ class GradientNorms:
 
     @property
     def diverged_layer(self) -> int | None:
-        """The first layer (1-based from the input; ``depth + 1`` is the output layer) whose
-        forward signal, error signal or weight gradient is NaN or infinite; None if none is."""
-        rows = np.column_stack(  # (depth + 1, 3): one row per layer, the loss for the output's
-            [
-                np.append(self.activations, self.loss),
-                np.append(self.signals, self.loss),
-                self.weights,
-            ]
+        """The layer (1-based from the input; ``depth + 1`` is the output layer) where the
+        overflow began, or None when every norm is finite.
+
+        Going forward, the first hidden layer whose output is NaN or infinite; if the forward
+        pass stayed finite (the loss too), going backward, the layer nearest the output whose
+        error signal or weight gradient is.
+        """
+        depth = len(self.activations)
+        forward = first_non_finite(self.activations)
+        if forward is not None:
+            return forward + 1
+        if not np.isfinite(self.loss):
+            return depth + 1
+        backward = first_non_finite(  # (depth + 1, 2): output layer first
+            np.column_stack([np.append(self.signals, 0.0), self.weights])[::-1]
         )
-        bad = first_non_finite(rows)
-        return None if bad is None else bad + 1
+        return None if backward is None else depth + 1 - backward
 
     @validate_params({"which": [Options(("weights", "signals", "activations"))]})
     def spread(self, which: str = "weights") -> float:
