@@ -49,7 +49,7 @@ def _neutral(value):
     return printable(value)
 
 
-def say(template: str, *values, file=None, **named) -> None:
+def say(template: str, *values, file=None, end: str = "\n", **named) -> None:
     """Print ``template.format(*values, **named)`` with every value neutralised (:func:`printable`).
 
     ``template`` is the grader's own wording; ``values`` are what came from outside::
@@ -60,7 +60,7 @@ def say(template: str, *values, file=None, **named) -> None:
     import sys
 
     text = template.format(*map(_neutral, values), **{k: _neutral(v) for k, v in named.items()})
-    print(text, file=file or sys.stdout, flush=True)
+    print(text, file=file or sys.stdout, end=end, flush=True)
 
 
 def is_student_id(value) -> bool:

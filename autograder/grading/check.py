@@ -75,5 +75,8 @@ def here(notebook: str | Path | None = None) -> CheckResult | None:
     if not path:
         raise ValueError("cannot tell which notebook this is: call here('your_notebook.ipynb')")
     result = main(notebook=Path(path))
-    print(result.report())
+    from autograder.names import say
+
+    for line in result.report().split("\n"):
+        say("{}", line)
     return result

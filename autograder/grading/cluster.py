@@ -337,6 +337,8 @@ class DaskPool:
         self.graded = 0
 
     def _probe(self, wait_s: float) -> None:
+        from autograder.names import say
+
         try:
             self.client.wait_for_workers(1, timeout=wait_s)
         except TimeoutError:
@@ -349,7 +351,7 @@ class DaskPool:
         able = {a: r for a, r in reports.items() if not r["refused"]}
         for address, r in sorted(reports.items()):
             if r["refused"]:
-                print(f"dask: worker {address} refuses to grade: {r['refused']}", file=sys.stderr)
+                say("dask: worker {} refuses to grade: {}", address, r["refused"], file=sys.stderr)
         if not able:
             raise ClusterError(
                 f"no Dask worker at {self.scheduler} can grade: "
@@ -359,17 +361,14 @@ class DaskPool:
         self.window = max(2, 2 * threads)
         self.client.run(warm_up, workers=list(able))  # the grading processes start now
         modes = sorted({(r["mode"], r["cgroups"]) for r in able.values()}, key=str)
-        print(
-            f"dask: {len(able)} worker(s), {threads} thread(s) at {self.scheduler}; sandbox on "
-            "the workers: "
-            + ", ".join(f"{m} (cgroups {g or 'none'})" for m, g in modes)
-            + f"; limits as locally; each worker needs at least the {self.required} sandbox",
-            file=sys.stderr,
-        )
+        sandboxes = ", ".join(f"{m} (cgroups {g or 'none'})" for m, g in modes)
+        say("dask: {} worker(s), {} thread(s) at {}; sandbox on the workers: {}; limits as "
+            "locally; each worker needs at least the {} sandbox", len(able), threads,
+            self.scheduler, sandboxes, self.required, file=sys.stderr)  # fmt: skip
         first = next(iter(able.values()))
-        print(f"dask: guaranteed on the workers: {'; '.join(first['guarantees'])}", file=sys.stderr)
+        say("dask: guaranteed on the workers: {}", "; ".join(first["guarantees"]), file=sys.stderr)
         if first["missing"]:
-            print(f"dask: NOT guaranteed: {'; '.join(first['missing'])}", file=sys.stderr)
+            say("dask: NOT guaranteed: {}", "; ".join(first["missing"]), file=sys.stderr)
 
     def _bundle(self, task: GradeTask):
         """The source folder and template gradebook of ``task``, sent once to every worker."""

@@ -272,25 +272,19 @@ def _progress_line(done: int, total: int, grade: StudentGrade) -> None:
     """``[3/40] jdoe: graded 8/10 (late penalty 1)``: the score after the penalty."""
     pending = f" ({len(grade.pending)} pending)" if grade.pending else ""
     late = f" (late penalty {grade.penalty:g})" if grade.penalty else ""
-    print(
-        f"\r[{done}/{total}] {names.printable(grade.student_id)}: {grade.status} "
-        f"{grade.score:g}/{grade.max_score:g}{late}{pending}",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
+    line = f"{grade.student_id}: {grade.status} {grade.score:g}/{grade.max_score:g}{late}{pending}"
+    names.say("\r[{}/{}] {}", done, total, line, end="", file=sys.stderr)
 
 
 def _print_guarantees() -> None:
     from autograder.sandbox import capabilities
 
     caps = capabilities()
-    print(f"sandbox: {caps['mode']}; guaranteed: {'; '.join(caps['guarantees'])}", file=sys.stderr)
+    guaranteed = "; ".join(caps["guarantees"])
+    names.say("sandbox: {}; guaranteed: {}", caps["mode"], guaranteed, file=sys.stderr)
     if caps["missing"]:
-        print(
-            f"sandbox: NOT guaranteed ({caps['why']}): {'; '.join(caps['missing'])}",
-            file=sys.stderr,
-        )
+        missing = "; ".join(caps["missing"])
+        names.say("sandbox: NOT guaranteed ({}): {}", caps["why"], missing, file=sys.stderr)
 
 
 def main(
@@ -366,7 +360,7 @@ def main(
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if progress is None:
-            print(file=sys.stderr)
+            names.say("", file=sys.stderr)
     grades = read_grades(course, assignment, db_url, list(batch.shown))
     max_score = sum(c["points"] for c in graded_cells(course, assignment))
     grades += [

@@ -357,8 +357,8 @@ def main(
         for who, url in urls.items():
             say("handgrade {} as {}: open {}", assignment, who, url)
         if grader is None and len(urls) > 1:
-            print("Give each grader their own address: it opens their share only.", flush=True)
-        print("Ctrl-C stops it.", flush=True)
+            say("Give each grader their own address: it opens their share only.")
+        say("Ctrl-C stops it.")
         httpd.serve_forever()
     except KeyboardInterrupt:
         pass

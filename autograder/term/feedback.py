@@ -185,11 +185,11 @@ def main(
     if not grades:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
     if base.startswith("file:"):
-        print(
-            f"warning: lesson links point at {base} on this machine, which students cannot "
-            "open: give --book-url https://… (or set html.baseurl in book/_config.yml)",
-            file=sys.stderr,
-        )
+        from autograder.names import say
+
+        say("warning: lesson links point at {} on this machine, which students cannot open: "
+            "give --book-url https://… (or set html.baseurl in book/_config.yml)", base,
+            file=sys.stderr)  # fmt: skip
     checks = graded_cells(course, assignment)
     applied = applied_items(course, assignment)
     written = []
