@@ -32,6 +32,7 @@ from coursekit._params import (
     CallableConstraint,
     Integral,
     Interval,
+    Options,
     Real,
     result_record,
     validate_params,
@@ -77,13 +78,17 @@ class InitialLossCheck:
 
 @validate_params(
     {
-        "loss": [Interval(Real, 0, None, closed="left")],
+        "loss": [Interval(Real, 0, math.inf), Options((math.nan,))],
         "n_classes": _CLASSES,
         "rtol": [Interval(Real, 0, None, closed="neither")],
     }
 )
 def check_initial_loss(loss: float, n_classes: int, rtol: float = 0.1) -> InitialLossCheck:
-    r"""Compare an untrained network's loss with :math:`\ln C` (within ``rtol``, relative)."""
+    r"""Compare an untrained network's loss with :math:`\ln C` (within ``rtol``, relative).
+
+    A loss that already overflowed (inf, or NaN) is the extreme of "much too large": the check
+    says not ``ok``, it does not raise.
+    """
     return InitialLossCheck(float(loss), expected_initial_loss(n_classes), float(rtol))
 
 

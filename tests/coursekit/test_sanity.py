@@ -71,10 +71,16 @@ def test_a_diverging_loss_stops_the_attempt():
     assert len(result.losses) == 3 and not result.reached
 
 
+@pytest.mark.parametrize("loss", [float("inf"), float("nan")])
+def test_an_initial_loss_that_overflowed_is_not_ok_rather_than_an_error(loss):
+    result = check_initial_loss(loss, 10)
+    assert not result.ok and result.expected == pytest.approx(np.log(10))
+
+
 def test_bad_values_are_refused_by_name():
     with pytest.raises(ValueError, match="n_classes must be"):
         expected_initial_loss(1)
-    with pytest.raises(ValueError, match="loss must be"):
-        check_initial_loss(float("nan"), 3)
+    with pytest.raises(ValueError, match=r"loss must be in \[0, inf\], got -0.5"):
+        check_initial_loss(-0.5, 3)
     with pytest.raises(ValueError, match="step must be"):
         overfit_tiny_batch(np.zeros(3), 10, 0.1)
