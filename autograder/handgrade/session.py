@@ -108,18 +108,21 @@ class Session:
             except MissingEntry:
                 self.gb.close()
                 raise ValueError(f"the gradebook has no assignment {assignment!r}") from None
-            self.cells = {}  # (question, student) -> (Grade, Comment)
+            self.cells = {}  # (question, student) -> (Grade id, Comment id or None)
+            self.manual = {}  # (question, student) -> manual score, as last read or written
+            self.remarks = {}  # (question, student) -> manual comment, as last read or written
             for submission in submissions:
                 student = submission.student.id
                 for nb in submission.notebooks:
                     comments = {c.name: c for c in nb.comments}
                     for grade in nb.grades:
-                        if grade.name in self.questions:
-                            self.cells.setdefault(
-                                (grade.name, student), (grade, comments.get(grade.name))
-                            )
-            # a commit expires nothing: each action reads back exactly the cells it changes
-            self.gb.db().expire_on_commit = False
+                        key = (grade.name, student)
+                        if grade.name in self.questions and key not in self.cells:
+                            comment = comments.get(grade.name)
+                            self.cells[key] = (grade.id, comment.id if comment else None)
+                            self.manual[key] = grade.manual_score
+                            self.remarks[key] = comment.manual_comment if comment else None
+            self.gb.db.expunge_all()  # from here on, plain rows: nothing the ORM tracks
         self.students = sorted({s for _, s in self.cells})
         self._owners: dict[tuple, dict[str, str]] = {}
         self.names = Pseudonyms(self.key, assignment, self.students)
@@ -157,9 +160,8 @@ class Session:
             for question in self.questions:
                 self.view(question)
             with quiet():
-                for grade, _ in list(self.cells.values())[:1]:
-                    self.gb.db.refresh(grade)
-                self.gb.db.commit()
+                self._reread(list(self.cells)[:1])
+                self._write([], [])
 
     # -- who sees what -------------------------------------------------------------------------
 
@@ -230,22 +232,43 @@ class Session:
             "grader": self.owners(question, state).get(student),  #: whose share it is in
             "requests": open_requests,
             # the gradebook's manual score: another value was set elsewhere (formgrader)
-            "gradebook": self.cells[(question, student)][0].manual_score,
+            "gradebook": self.manual[(question, student)],
             # graded, then resubmitted and regraded: the answer is not the one graded
             "changed": bool(mark.answer) and mark.answer != self.answers[question][student].digest,
         }
 
-    def _reread(self, keys) -> list:
-        """The (Grade, Comment) of each (question, student), their scores read again from the
-        gradebook in one query per 500 (formgrader may have written them meanwhile)."""
-        from nbgrader.api import Grade
+    def _reread(self, keys) -> None:
+        """Read again the manual score and comment of each (question, student) into
+        :attr:`manual` and :attr:`remarks` (formgrader may have written them meanwhile): two
+        column-only queries per 500 cells, no ORM objects."""
+        from nbgrader.api import Comment, Grade
+        from sqlalchemy import select
 
-        cells = [self.cells[key] for key in keys]
-        ids = [grade.id for grade, _ in cells]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            self.gb.db.query(Grade).filter(Grade.id.in_(chunk)).populate_existing().all()
-        return cells
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            grades = {self.cells[k][0]: k for k in chunk}
+            comments = {self.cells[k][1]: k for k in chunk if self.cells[k][1] is not None}
+            query = select(Grade.id, Grade.manual_score).where(Grade.id.in_(list(grades)))
+            for row_id, value in self.gb.db.execute(query):
+                self.manual[grades[row_id]] = value
+            if comments:
+                query = select(Comment.id, Comment.manual_comment).where(
+                    Comment.id.in_(list(comments))
+                )
+                for row_id, value in self.gb.db.execute(query):
+                    self.remarks[comments[row_id]] = value
+
+    def _write(self, grades: list[dict], comments: list[dict]) -> None:
+        """One transaction through the gradebook's one writer: UPDATEs by primary key
+        (``executemany``), then the commit."""
+        from autograder.grading.gradebook_writer import write_hand_marks
+
+        write_hand_marks(
+            self.gb,
+            {g["key"]: g["score"] for g in grades},
+            {c["key"]: c["text"] for c in comments},
+        )
 
     def progress(self, state) -> dict:
         """question -> grader -> [graded, total]."""
@@ -328,29 +351,33 @@ class Session:
     def _commit(self, state, before: dict, why: Why, detail: str) -> None:
         """Write to the gradebook every answer whose score or comment differs from ``before``
         ((question, student) -> Mark or None), and audit each."""
-        changed = []
+        changed, grades, comments = [], [], []
+        scores, remarks = {}, {}
         with quiet():
             try:
-                cells = self._reread(before)
-                for ((q, student), old_mark), (grade, comment) in zip(before.items(), cells,
-                                                                      strict=True):  # fmt: skip
-                    mark = state.marks.get((q, student)) or Mark(student, q)
-                    most = self.questions[q]["points"]
-                    new = score(mark.items, state.items, most)
-                    old = grade.manual_score
+                self._reread(before)
+                for (q, student), old_mark in before.items():
+                    key = (q, student)
+                    mark = state.marks.get(key) or Mark(student, q)
+                    new = score(mark.items, state.items, self.questions[q]["points"])
+                    old = self.manual[key]
                     old_comment = (old_mark.comment if old_mark else "") or ""
+                    grade_id, comment_id = self.cells[key]
                     if old != new:
-                        grade.manual_score = new
-                        grade.needs_manual_grade = new is None
-                    if comment is not None and (comment.manual_comment or "") != mark.comment:
-                        comment.manual_comment = mark.comment or None
+                        grades.append({"key": grade_id, "score": new, "pending": new is None})
+                        scores[key] = new
+                    if comment_id is not None and (self.remarks[key] or "") != mark.comment:
+                        comments.append({"key": comment_id, "text": mark.comment or None})
+                        remarks[key] = mark.comment or None
                     if old != new or old_comment != mark.comment:
                         changed.append(AuditEntry(self.who, now(), student, q, old, new, why,
                                                   detail))  # fmt: skip
-                self.gb.db.commit()
+                self._write(grades, comments)
             except Exception:
                 self.gb.db.rollback()
                 raise
+        self.manual.update(scores)
+        self.remarks.update(remarks)
         state.audit.extend(changed)
 
     def add_item(self, question: str, description, points) -> dict:

@@ -141,6 +141,10 @@ function renderRequests() {
   }));
 }
 
+function itemLabel(item, n) {
+  return `${n < 9 ? n + 1 + ": " : ""}${item.description} (${item.points > 0 ? "+" : ""}${item.points})`;
+}
+
 function card(group, index) {
   const members = group.members;
   const graded = members.every((m) => m.score !== null);
@@ -161,8 +165,7 @@ function card(group, index) {
   view.items.forEach((item, n) => {
     const count = members.filter((m) => m.items.includes(item.id)).length;
     const state = count === members.length ? "on" : count ? "partial" : "";
-    const b = el("button", {class: state, "data-item": item.id},
-                 `${n < 9 ? n + 1 + ": " : ""}${item.description} (${item.points > 0 ? "+" : ""}${item.points})`);
+    const b = el("button", {class: state, "data-item": item.id}, itemLabel(item, n));
     b.addEventListener("click", () => { cursor = index; toggle(n); });
     buttons.append(b);
   });
@@ -233,7 +236,15 @@ function patch(delta) {
   renderProgress();
   renderRequests();
   const cards = document.querySelectorAll(".card");
-  if (delta.itemsChanged) {
+  if (delta.relabel) {
+    // an item edited: its buttons say its new points; only the answers it is on change score
+    view.items.forEach((item, n) => {
+      for (const b of document.querySelectorAll(`.apply button[data-item="${item.id}"]`)) {
+        b.textContent = itemLabel(item, n);
+      }
+    });
+    for (const i of touched) cards[i].replaceWith(card(view.groups[i], i));
+  } else if (delta.itemsChanged) {
     view.groups.forEach((g, i) => cards[i].replaceWith(card(g, i)));
   } else {
     for (const i of touched) cards[i].replaceWith(card(view.groups[i], i));
@@ -248,7 +259,8 @@ async function act(action, body, started) {
     if (action === "reveal") {
       await load(view.question.id); // every label changes
     } else {
-      delta.itemsChanged = action === "item" || action === "edit" || action === "delete";
+      delta.itemsChanged = action === "item" || action === "delete";
+      delta.relabel = action === "edit";
       patch(delta);
     }
     const ms = performance.now() - t0;
