@@ -206,7 +206,9 @@ def test_the_tiny_batch_check_stops_at_a_diverging_loss_and_says_when():
     assert np.isfinite(result.losses[:-1]).all() and not np.isfinite(result.losses[-1])
 
 
-@pytest.mark.parametrize("framework", ["numpy", "torch", "sklearn"])
+@pytest.mark.parametrize(
+    "framework", ["numpy", "torch", "sklearn", pytest.param("keras", marks=pytest.mark.slow)]
+)
 def test_the_training_recipes_record_a_diverged_run_and_stop_early(framework):
     from coursekit import data
     from coursekit.mlp import recipes
