@@ -157,7 +157,14 @@ def _collect_options(p: argparse.ArgumentParser, d: dict) -> None:
         default=d["participants"],
         metavar="WORKSHEET.csv",
         help="Moodle's grading worksheet: tells same-named Moodle participants apart by email "
-        "or ID number",
+        "or ID number, and gives their upload times (with --timezone)",
+    )
+    p.add_argument(
+        "--timezone",
+        default=d["timezone"],
+        metavar="ZONE",
+        help="the time zone of the Moodle account that downloaded the worksheet, e.g. "
+        "Europe/Berlin: its 'Last modified (submission)' times are read in it",
     )
 
 
@@ -172,6 +179,7 @@ def _collect_run(args, main) -> int:
         roster=args.roster,
         id_column=args.id_column,
         participants=args.participants,
+        timezone=args.timezone,
     )
     kinds = sorted({c.kind for c in result.collected})
     actions = [(a, sum(c.action is a for c in result.collected)) for a in Action]
@@ -443,7 +451,9 @@ def _handgrade_options(p: argparse.ArgumentParser, d: dict) -> None:
     opt.course(p, d)
     opt.server_options(p, d)
     p.add_argument("--grader", default=d["grader"], metavar="NAME",
-                   help="grade as this TA: only their share of each question")  # fmt: skip
+                   help="serve only this TA's address: their share of each question, no "
+                   "instructor action (without it: the instructor's and every TA's "
+                   "address)")  # fmt: skip
     p.add_argument(
         "--graders",
         type=_graders,
@@ -452,7 +462,8 @@ def _handgrade_options(p: argparse.ArgumentParser, d: dict) -> None:
         help="the TAs who split every question, in order (kept with the course)",
     )
     p.add_argument("--reveal-names", action="store_true", default=d["reveal_names"],
-                   help="show student ids (default: stable pseudonyms)")  # fmt: skip
+                   help="show student ids on the instructor's page (default: stable "
+                   "pseudonyms; a TA's page never shows ids)")  # fmt: skip
 
 
 @_refused
@@ -569,8 +580,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "handgrade",
         "grade one question across every student with reusable rubric items (web page)",
-        "python -m autograder handgrade a4_mlp --graders ana,ben, then each TA: "
-        "python -m autograder handgrade a4_mlp --grader ana",
+        "python -m autograder handgrade a4_mlp --graders ana,ben (prints the instructor's "
+        "address and one for each TA)",
         _handgrade_main,
         _handgrade_options,
         _handgrade_run,

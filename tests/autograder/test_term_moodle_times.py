@@ -14,7 +14,7 @@ import pytest
 
 from autograder.grading import deadlines
 from autograder.term import collect
-from tests.autograder.test_term_intake import A, moodle_roster, notebook, submitted
+from tests.autograder.test_term_intake import A, cli, moodle_roster, notebook, submitted
 
 DUE = datetime(2026, 12, 7, 23, 59, tzinfo=timezone(timedelta(hours=1)))  # Berlin's winter
 HEADER = "Identifier,Full name,Email address,Status,Last modified (submission),Grade\n"
@@ -88,3 +88,18 @@ def test_a_worksheet_without_times_needs_no_zone(moodle):
     rows = "Participant 77,Jane Doe,jane@x.org,Submitted,-,\nParticipant 80,Rick Roe,r@x.org,,,\n"
     done = run(moodle, rows, None)
     assert {c.submitted_at for c in done.collected} == {None}
+
+
+def test_collect_reads_moodle_times_through_the_command_line(moodle):
+    course, src, r, sheet = moodle
+    sheet.write_text(HEADER + ROWS, encoding="utf-8")
+    base = ["collect", A, "--course", str(course), "--from", str(src), "--roster", str(r),
+            "--participants", str(sheet)]  # fmt: skip
+    refused = cli(*base)
+    assert refused.returncode == 2 and "give it with --timezone" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (course / "submitted").exists()
+    done = cli(*base, "--timezone", "Europe/Berlin")
+    assert done.returncode == 0, done.stderr
+    assert deadlines.read_timestamp(submitted(course, "1001")) == datetime(
+        2026, 12, 7, 23, 30, tzinfo=UTC
+    )
