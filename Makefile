@@ -1,6 +1,9 @@
 # Two commands a new user types (see README "Quick start"):
 #   make book   -- create .venv if missing, build the Jupyter Book into book/_build/html
 #   make test   -- create .venv if missing, run ruff (lint + format check) and the whole test suite
+# and one for contributors, between edits:
+#   make test-fast -- ruff, then the unit tests of coursekit and the autograder (the `unit`
+#                     marker, given in tests/conftest.py): about two minutes on two busy cores
 # and one for measured claims:
 #   make bench  -- run every script in benchmarks/ and print ratios
 # and one for the book's launch buttons (Colab, Binder):
@@ -12,7 +15,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test lint bench publish-notebooks clean
+.PHONY: venv book test test-fast lint bench publish-notebooks clean
 
 venv: $(STAMP)
 
@@ -29,6 +32,9 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
+
+test-fast: lint
+	$(PY) -m pytest -n 2 -q -m unit tests/coursekit tests/autograder $(wildcard tests/test_*.py)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
