@@ -132,6 +132,7 @@ def _grade_run(args, main) -> int:
     from dataclasses import fields
 
     from autograder.grading.options import GradingOptions
+    from autograder.grading.records import Status
 
     try:
         options = GradingOptions(**{f.name: getattr(args, f.name) for f in fields(GradingOptions)})
@@ -150,7 +151,7 @@ def _grade_run(args, main) -> int:
     except ValueError as exc:
         say("error: {}", exc, file=sys.stderr)
         return USAGE_ERROR
-    failed = [g for g in grades if g.status != "graded"]
+    failed = [g for g in grades if g.status is not Status.GRADED]
     say("graded {} of {} students; failed: {}", len(grades) - len(failed), len(grades),
         len(failed))  # fmt: skip
     for g in failed:

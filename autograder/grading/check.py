@@ -14,7 +14,7 @@ from pathlib import Path
 
 from autograder.assignments.runner import Outcome, Report
 
-__all__ = ["CheckResult", "Outcome", "here", "main"]
+__all__ = ["CheckResult", "Outcome", "main"]
 
 #: One notebook's visible checks: ``checks`` (grade id, points, passed, message), ``report()``.
 CheckResult = Report
@@ -59,24 +59,3 @@ def _assignment(notebook: Path) -> str:
         f"cannot tell which assignment {notebook.name} is: its last cell names none of "
         f"{assignments.names()} (summary(...)), nor does its file name"
     )
-
-
-def here(notebook: str | Path | None = None) -> CheckResult | None:
-    """Run the visible checks of the notebook *as last saved* (save first) and print them.
-
-    Jupyter and JupyterLab tell the kernel its notebook's path (``JPY_SESSION_NAME``); where
-    they do not (Colab, VS Code, a console), pass the path: ``here("a1_metrics.ipynb")``.
-    """
-    import os
-
-    if os.environ.get("COURSECHECK_RUNNING"):  # this cell, inside the run it started
-        return None
-    path = notebook or os.environ.get("JPY_SESSION_NAME")
-    if not path:
-        raise ValueError("cannot tell which notebook this is: call here('your_notebook.ipynb')")
-    result = main(notebook=Path(path))
-    from autograder.names import say
-
-    for line in result.report().split("\n"):
-        say("{}", line)
-    return result

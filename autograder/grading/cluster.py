@@ -5,20 +5,27 @@ yields ``(task, result)`` as each finishes), so the rest of the grading path is 
 the parent (the Dask *client*) plans the batch, computes every seed, records each result and
 reports from the gradebook. Only the client writes the gradebook, ``autograded/`` and the CSV.
 
-What travels (a worker needs the installed project, never the course folder):
+What travels (a worker needs the installed project, never the course folder), each a typed
+record, never a dict:
 
-- once per batch, broadcast to every worker (``Client.scatter(..., broadcast=True)``): the
-  assignment's source folder and the batch's template gradebook, as bytes;
-- with each task: the :class:`~autograder.grading.worker.GradeTask` fields (student, seed, options)
-  and the submission's entries as bytes (regular files; a symbolic link only as its name,
-  never followed), plus the digest of the client's hidden checks;
-- back: the :class:`~autograder.grading.records.GradeResult` (typed outcomes) and the graded
-  notebook's bytes, written into the task's local work folder where
-  :func:`autograder.grading.worker.graded_notebook` says, for :func:`autograder.grading.grade.record`.
+- once per batch, broadcast to every worker (``Client.scatter(..., broadcast=True)``): a
+  :class:`Bundle`, the assignment's source folder and the batch's template gradebook as bytes;
+- with each task: a :class:`RemoteJob`, the :class:`~autograder.grading.worker.GradeTask` fields
+  (student, seed, :class:`~autograder.grading.options.GradingOptions`) and the submission's
+  entries as bytes (regular files; a symbolic link only as its name, never followed), plus the
+  sandbox the client requires and the digest of its hidden checks;
+- back: a :class:`RemoteResult`, the :class:`~autograder.grading.records.GradeResult` (typed
+  outcomes) and the graded notebook's bytes, written into the task's local work folder where
+  :func:`autograder.grading.worker.graded_notebook` says, for
+  :func:`autograder.grading.grade.record`;
+- at start, from every worker: a :class:`WorkerReport` (its sandbox, guarantees, refusal).
 
-On a Dask worker each task runs in the same long-lived grading process as locally
-(:func:`autograder.grading.worker.serve`, one per Dask thread, started on the first task), not in the
-Dask worker process itself: nbgrader's global state and the sandbox's subreaper stay out of
+A Dask worker's grading is a ``distributed.WorkerPlugin``, :class:`GradingHost`, registered by
+the client: its ``setup`` starts the local pool itself
+(:class:`~autograder.grading.pool.WorkerPool`, one grading process per Dask thread, started by
+the same code as a local run's), its ``teardown`` ends them and removes its staging folder; all
+per-worker state lives on the plugin. Each task runs in one of those long-lived grading
+processes (:func:`autograder.grading.worker.serve`), not in the Dask worker process itself: nbgrader's global state and the sandbox's subreaper stay out of
 the Dask worker, a grading process that hangs past its time is killed and replaced as locally
 (only that student fails), and the import of nbgrader is paid once per worker, not per task.
 Those processes get ``SIGKILL`` when their Dask worker dies, so a killed worker leaves nothing
@@ -42,19 +49,32 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading.pool import _BOOT, WorkerPool, _Worker, code_roots
-from autograder.grading.records import Fault, GradeResult
+from distributed import WorkerPlugin
+
+from autograder.grading.options import GradingOptions
+from autograder.grading.pool import WorkerPool
+from autograder.grading.records import GradeResult, Kind
 from autograder.grading.worker import GradeTask, graded_notebook
 
-__all__ = ["ClusterError", "DaskPool", "code_digest", "worker_report"]
+__all__ = [
+    "Bundle",
+    "ClusterError",
+    "DaskPool",
+    "GradingHost",
+    "RemoteJob",
+    "RemoteResult",
+    "WorkerReport",
+    "code_digest",
+    "worker_report",
+]
 
 MAX_SUBMISSION = 100 * 1024 * 1024  # the same limit as a local copy (worker._copy_files)
 LINK = "(symbolic link, not followed)"
@@ -142,23 +162,71 @@ def _write_entries(entries, folder: Path) -> None:
 
 def _required_mode() -> str:
     """The sandbox a worker must give: namespaces, unless the client chose the fallback."""
-    return "rlimits" if os.environ.get("AUTOGRADER_SANDBOX") == "rlimits" else "namespaces"
+    from autograder import settings
+
+    rlimits = settings.current().sandbox is settings.SandboxChoice.RLIMITS
+    return "rlimits" if rlimits else "namespaces"
+
+
+# -- what crosses the Dask boundary (typed records, pickled by Dask) ----------------------------
+
+Entries = list[tuple[str, str, bytes]] | None  # (relative path, kind, bytes): see _read_entries
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """What a Dask worker gives: its sandbox, what it guarantees, and why it refuses (if so)."""
+
+    mode: str | None
+    cgroups: str | None
+    guarantees: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    refused: str = ""  # empty: it can grade the client's tasks
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Once per batch, broadcast to every worker: the assignment's source folder and the
+    template gradebook, named by their digest."""
+
+    assignment: str
+    source: Entries
+    template: bytes
+    digest: str
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """One submission shipped to a Dask worker, with what the client requires of it."""
+
+    assignment: str
+    student: str
+    seed: int
+    options: GradingOptions
+    entries: Entries
+    required: str  # the sandbox the worker must give (see _required_mode)
+    code: str  # the client's code_digest()
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    """What a Dask worker sends back: the typed result and the graded notebook's bytes."""
+
+    result: GradeResult
+    notebook: bytes | None = None
 
 
 # -- the worker side -------------------------------------------------------------------------
 
 
-def worker_report(required: str, code: str) -> dict:
-    """What this process gives: ``{"mode", "cgroups", "guarantees", "missing", "refused"}``.
-
-    ``refused`` is empty when it can grade the client's tasks, else why not.
-    """
+def worker_report(required: str, code: str) -> WorkerReport:
+    """What this process gives; ``refused`` is empty when it can grade the client's tasks."""
     from autograder.sandbox import capabilities
 
     try:
         caps = capabilities()
     except (RuntimeError, ValueError) as exc:
-        return {"mode": None, "cgroups": None, "guarantees": [], "missing": [], "refused": str(exc)}
+        return WorkerReport(None, None, refused=str(exc))
     refused = ""
     if code != code_digest():
         refused = (
@@ -170,50 +238,13 @@ def worker_report(required: str, code: str) -> dict:
             f"it has only the {caps['mode']} sandbox ({caps['why']}); a cluster grades in the "
             "namespace sandbox unless the client sets AUTOGRADER_SANDBOX=rlimits"
         )
-    return {
-        "mode": caps["mode"],
-        "cgroups": caps["cgroups"],
-        "guarantees": list(caps["guarantees"]),
-        "missing": list(caps["missing"]),
-        "refused": refused,
-    }
-
-
-class _HeldWorker(_Worker):
-    """A grading process that gets ``SIGKILL`` when the Dask worker that started it dies."""
-
-    # set in the child itself, after exec (no preexec_fn in a threaded Dask worker); the
-    # parent's pid is checked after, in case it died before the request was made
-    _HOLD = (
-        "import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9, 0, 0, 0); "
-        "os.getppid() == int(sys.argv.pop(1)) or os._exit(1); "
+    return WorkerReport(
+        caps["mode"], caps["cgroups"], tuple(caps["guarantees"]), tuple(caps["missing"]), refused
     )
-
-    def __init__(self, slot: int):
-        self.slot = slot
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", self._HOLD + _BOOT, str(os.getpid()), *code_roots()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            cwd=tempfile.gettempdir(),
-            start_new_session=True,
-        )
-        self.ready = False
-
-
-class _HostPool(WorkerPool):
-    """The local pool's grading processes, held by one Dask worker (one per Dask thread)."""
-
-    worker_class = _HeldWorker
-
-
-_HERE: dict = {}  # this Dask worker's pool, staging folder and staged bundles
-_HERE_LOCK = threading.Lock()
 
 
 STAGE_PREFIX = "autograder-dask-"
+PLUGIN = "autograder-grading"
 
 
 def _sweep_stages() -> None:
@@ -227,79 +258,99 @@ def _sweep_stages() -> None:
             pass
 
 
-def _here(threads: int) -> dict:
-    with _HERE_LOCK:
-        if not _HERE:
-            import atexit
+class GradingHost(WorkerPlugin):
+    """A Dask worker's grading, as a ``distributed.WorkerPlugin``: its state lives here.
 
-            _sweep_stages()
-            stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-"))
-            _HERE.update(pool=_HostPool(max(1, threads)), stage=stage, bundles={})
-            atexit.register(_HERE["pool"].close)
-            atexit.register(shutil.rmtree, stage, True)
-        return _HERE
+    ``setup`` (when the plugin is registered, and on every worker that joins later) starts what
+    a local run starts: a :class:`~autograder.grading.pool.WorkerPool` of long-lived grading
+    processes, one per Dask thread, through the pool's own start-up (``held``: each also gets
+    ``SIGKILL`` when this Dask worker dies), plus a private staging folder (those of dead
+    workers swept first); a worker that refuses the client's ``required`` sandbox or ``code``
+    (:func:`worker_report`) starts no grading process. ``teardown`` (the worker closing, or the plugin removed) closes the
+    pool and removes the folder. Registering it again keeps the running one (``idempotent``),
+    so a second batch finds the grading processes warm. Plugins are pickled by Dask: the
+    state is made in ``setup``, on the worker, never on the client.
+    """
 
+    name = PLUGIN
+    idempotent = True
 
-def _staged(here: dict, bundle: dict) -> Path:
-    """The bundle's source folder and template gradebook, written once per worker."""
-    with _HERE_LOCK:
-        folder = here["bundles"].get(bundle["digest"])
-        if folder is None:
-            folder = here["stage"] / f"bundle-{bundle['digest'][:16]}"
+    def __init__(self, required: str = "namespaces", code: str = ""):
+        self.required, self.code = required, code
+        self.pool: WorkerPool | None = None
+        self.stage: Path | None = None
+        self.address = "this process"
+        self.bundles: dict[str, Path] = {}
+
+    def setup(self, worker=None) -> None:
+        self._lock = threading.Lock()
+        self.address = getattr(worker, "address", self.address)
+        self.threads = max(1, worker.state.nthreads if worker is not None else 1)
+        _sweep_stages()
+        self.stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-"))
+        if not worker_report(self.required, self.code).refused:
+            # they import nbgrader now, while the client prepares the batch
+            self.pool = WorkerPool(self.threads, held=True)
+
+    def teardown(self, worker=None) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
+
+    def _staged(self, bundle: Bundle) -> Path:
+        """The bundle's source folder and template gradebook, written once per worker."""
+        with self._lock:
+            folder = self.bundles.get(bundle.digest)
+            if folder is None:
+                folder = self.stage / f"bundle-{bundle.digest[:16]}"
+                shutil.rmtree(folder, ignore_errors=True)
+                _write_entries(bundle.source, folder / "source" / bundle.assignment)
+                (folder / "template.db").write_bytes(bundle.template)
+                self.bundles[bundle.digest] = folder
+            return folder
+
+    def grade(self, job: RemoteJob, bundle: Bundle) -> RemoteResult:
+        """Grade one shipped submission in this worker's pool, as a local run grades it."""
+        report = worker_report(job.required, job.code)
+        if report.refused:
+            why = f"the Dask worker {self.address} refused to grade: {report.refused}"
+            return RemoteResult(GradeResult.failed(job.student, Kind.GRADER_ERROR, why))
+        with self._lock:
+            if self.pool is None:  # refused at setup, able now
+                self.pool = WorkerPool(self.threads, held=True)
+        source = self._staged(bundle)
+        folder = Path(tempfile.mkdtemp(prefix="task-", dir=self.stage))
+        try:
+            submission = folder / "submitted" / job.student / job.assignment
+            _write_entries(job.entries, submission)
+            (folder / "work").mkdir()
+            task = GradeTask(
+                assignment=job.assignment,
+                student=job.student,
+                submission=str(submission),
+                source_dir=str(source / "source" / job.assignment),
+                template_db=str(source / "template.db"),
+                workdir=str(folder / "work"),
+                seed=job.seed,
+                options=job.options,
+                hide=(str(self.stage),),
+            )
+            result = self.pool._grade_one(task)
+            produced = graded_notebook(task)
+            kept = produced.is_file() and not produced.is_symlink()
+            return RemoteResult(result, produced.read_bytes() if kept else None)
+        finally:
             shutil.rmtree(folder, ignore_errors=True)
-            source = folder / "source" / bundle["assignment"]
-            _write_entries(bundle["source"], source)
-            (folder / "template.db").write_bytes(bundle["template"])
-            here["bundles"][bundle["digest"]] = folder
-        return folder
 
 
-def warm_up(dask_worker=None) -> int:
-    """(On a Dask worker) start its grading processes now, so they import nbgrader while the
-    client prepares the batch instead of during the first task; returns how many."""
-    threads = dask_worker.state.nthreads if dask_worker is not None else 1
-    return _here(threads)["pool"].size
+def grade_remote(job: RemoteJob, bundle: Bundle) -> RemoteResult:
+    """(A Dask task) grade one shipped submission with this worker's :class:`GradingHost`."""
+    from distributed import get_worker
 
-
-def grade_remote(job: dict, bundle: dict) -> tuple[GradeResult, bytes | None]:
-    """(On a Dask worker) grade one shipped submission; the result and the graded notebook."""
-    try:
-        from distributed import get_worker
-
-        worker = get_worker()
-        address, threads = worker.address, worker.state.nthreads
-    except (ImportError, ValueError, AttributeError):  # called outside a worker (tests)
-        address, threads = "this process", 1
-    report = worker_report(job["required"], job["code"])
-    if report["refused"]:
-        reason = f"grader error: the Dask worker {address} refused to grade: {report['refused']}"
-        return GradeResult(job["student"], "failed", reason[:300], fault=Fault.GRADER), None
-    here = _here(threads)
-    source = _staged(here, bundle)
-    folder = Path(tempfile.mkdtemp(prefix="task-", dir=here["stage"]))
-    try:
-        submission = folder / "submitted" / job["student"] / job["assignment"]
-        _write_entries(job["entries"], submission)
-        (folder / "work").mkdir()
-        task = GradeTask(
-            assignment=job["assignment"],
-            student=job["student"],
-            submission=str(submission),
-            source_dir=str(source / "source" / job["assignment"]),
-            template_db=str(source / "template.db"),
-            workdir=str(folder / "work"),
-            seed=job["seed"],
-            options=job["options"],
-            hide=(str(here["stage"]),),
-        )
-        result = here["pool"]._grade_one(task)
-        produced = graded_notebook(task)
-        notebook = (
-            produced.read_bytes() if produced.is_file() and not produced.is_symlink() else None
-        )
-        return result, notebook
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return get_worker().plugins[PLUGIN].grade(job, bundle)
 
 
 # -- the client side -------------------------------------------------------------------------
@@ -348,27 +399,28 @@ class DaskPool:
             ) from None
         self.required, self.code = _required_mode(), code_digest()
         reports = self.client.run(worker_report, self.required, self.code)
-        able = {a: r for a, r in reports.items() if not r["refused"]}
+        able = {a: r for a, r in reports.items() if not r.refused}
         for address, r in sorted(reports.items()):
-            if r["refused"]:
-                say("dask: worker {} refuses to grade: {}", address, r["refused"], file=sys.stderr)
+            if r.refused:
+                say("dask: worker {} refuses to grade: {}", address, r.refused, file=sys.stderr)
         if not able:
             raise ClusterError(
                 f"no Dask worker at {self.scheduler} can grade: "
-                + "; ".join(f"{a}: {r['refused']}" for a, r in sorted(reports.items()))
+                + "; ".join(f"{a}: {r.refused}" for a, r in sorted(reports.items()))
             )
         threads = sum(self.client.nthreads().values())
         self.window = max(2, 2 * threads)
-        self.client.run(warm_up, workers=list(able))  # the grading processes start now
-        modes = sorted({(r["mode"], r["cgroups"]) for r in able.values()}, key=str)
+        # every worker, and any that joins later, sets up its grading processes now
+        self.client.register_plugin(GradingHost(self.required, self.code), name=PLUGIN)
+        modes = sorted({(r.mode, r.cgroups) for r in able.values()}, key=str)
         sandboxes = ", ".join(f"{m} (cgroups {g or 'none'})" for m, g in modes)
         say("dask: {} worker(s), {} thread(s) at {}; sandbox on the workers: {}; limits as "
             "locally; each worker needs at least the {} sandbox", len(able), threads,
             self.scheduler, sandboxes, self.required, file=sys.stderr)  # fmt: skip
         first = next(iter(able.values()))
-        say("dask: guaranteed on the workers: {}", "; ".join(first["guarantees"]), file=sys.stderr)
-        if first["missing"]:
-            say("dask: NOT guaranteed: {}", "; ".join(first["missing"]), file=sys.stderr)
+        say("dask: guaranteed on the workers: {}", "; ".join(first.guarantees), file=sys.stderr)
+        if first.missing:
+            say("dask: NOT guaranteed: {}", "; ".join(first.missing), file=sys.stderr)
 
     def _bundle(self, task: GradeTask):
         """The source folder and template gradebook of ``task``, sent once to every worker."""
@@ -377,30 +429,25 @@ class DaskPool:
             source = _read_entries(Path(task.source_dir))
             template = Path(task.template_db).read_bytes()
             digest = hashlib.sha256(repr(source).encode() + template).hexdigest()
-            bundle = {
-                "assignment": task.assignment,
-                "source": source,
-                "template": template,
-                "digest": digest,
-            }
+            bundle = Bundle(task.assignment, source, template, digest)
             self._bundles[key] = self.client.scatter(bundle, broadcast=True, hash=False)
         return self._bundles[key]
 
-    def _job(self, task: GradeTask) -> dict | GradeResult:
+    def _job(self, task: GradeTask) -> RemoteJob | GradeResult:
         try:
             entries = _read_entries(Path(task.submission))
         except OverflowError:
-            why = f"invalid submission: larger than {MAX_SUBMISSION // 2**20} MB"
-            return GradeResult(task.student, "failed", why)
-        return {
-            "assignment": task.assignment,
-            "student": task.student,
-            "seed": task.seed,
-            "options": task.options,
-            "entries": entries,
-            "required": self.required,
-            "code": self.code,
-        }
+            why = f"larger than {MAX_SUBMISSION // 2**20} MB"
+            return GradeResult.failed(task.student, Kind.INVALID_SUBMISSION, why)
+        return RemoteJob(
+            task.assignment,
+            task.student,
+            task.seed,
+            task.options,
+            entries,
+            self.required,
+            self.code,
+        )
 
     def _lost(self) -> ClusterError:
         return ClusterError(
@@ -417,16 +464,17 @@ class DaskPool:
             exc = future.exception()
             if isinstance(exc, KilledWorker):
                 why = (
-                    "crash: grading this submission ended its Dask worker every time it was "
+                    "grading this submission ended its Dask worker every time it was "
                     "tried (KilledWorker: the scheduler's allowed-failures was reached)"
                 )
-                return GradeResult(task.student, "failed", why)
-            why = f"grader error: on the Dask cluster: {type(exc).__name__}: {exc}"
-            return GradeResult(task.student, "failed", why[:300], fault=Fault.GRADER)
-        result, notebook = future.result()
+                return GradeResult.failed(task.student, Kind.CRASH, why)
+            why = f"on the Dask cluster: {type(exc).__name__}: {exc}"
+            return GradeResult.failed(task.student, Kind.GRADER_ERROR, why)
+        answer: RemoteResult = future.result()
+        result, notebook = answer.result, answer.notebook
         if result.student_id != task.student:
-            why = "grader error: the Dask worker answered for another student"
-            return GradeResult(task.student, "failed", why, fault=Fault.GRADER)
+            why = "the Dask worker answered for another student"
+            return GradeResult.failed(task.student, Kind.GRADER_ERROR, why)
         if notebook is not None:
             target = graded_notebook(task)
             target.parent.mkdir(parents=True, exist_ok=True)

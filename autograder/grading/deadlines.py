@@ -298,13 +298,15 @@ def read_timestamp(submission_folder: Path) -> datetime | None:
 
 
 def set_gradebook_due(course: Path, assignment: str, db_url: str | None = None) -> None:
-    """Copy the assignment's due date into nbgrader's gradebook (``Assignment.duedate``)."""
+    """Copy the assignment's due date into nbgrader's gradebook (``Assignment.duedate``),
+    through the gradebook's one writer."""
     from nbgrader.api import Gradebook
+
+    from autograder.grading.gradebook_writer import write_due
 
     due = load_policy(course).get(assignment).due
     with Gradebook(db_url or default_db_url(course), course_id=COURSE_ID) as gb:
-        naive_utc = due.astimezone(UTC).replace(tzinfo=None) if due else None
-        gb.update_or_create_assignment(assignment, duedate=naive_utc)
+        write_due(gb, assignment, due)
 
 
 def write_late_mark(folder: Path) -> Path:

@@ -31,7 +31,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import names
+from autograder import names, settings
 from autograder.config import (
     DEFAULT_COURSE,
     check_gradebook,
@@ -42,7 +42,6 @@ from autograder.config import (
 from autograder.grading import cells, state
 from autograder.grading.authoring import graded_cells
 from autograder.grading.gradebook import (
-    LATE_MARK_KEY,
     Book,
     StudentGrade,
     check_exists,
@@ -50,7 +49,7 @@ from autograder.grading.gradebook import (
     read_grades,
 )
 from autograder.grading.options import GradingOptions
-from autograder.grading.records import Fault, GradedRecord, GradeResult
+from autograder.grading.records import GradedRecord, GradeResult, Kind, Status
 from autograder.grading.worker import GradeTask, graded_notebook
 
 __all__ = ["Batch", "main", "plan", "record"]
@@ -97,13 +96,14 @@ def plan(
     for entry in sorted(submissions.iterdir(), key=lambda p: p.name):
         if not names.is_student_id(entry.name):
             if entry.is_dir() or entry.is_symlink():
-                why = f"refused: {names.printable(repr(entry.name))[:80]} is not a valid student id"
-                refused.append(GradeResult(names.printable(entry.name)[:64], "failed", why))
+                why = f"{names.printable(repr(entry.name))[:80]} is not a valid student id"
+                student = names.printable(entry.name)[:64]
+                refused.append(GradeResult.failed(student, Kind.REFUSED, why))
             continue
         if entry.is_symlink():
             shown.append(entry.name)
-            why = "invalid submission: the student's folder is a symbolic link"
-            refused.append(GradeResult(entry.name, "failed", why))
+            why = "the student's folder is a symbolic link"
+            refused.append(GradeResult.failed(entry.name, Kind.INVALID_SUBMISSION, why))
             continue
         if not entry.is_dir():
             continue
@@ -191,7 +191,7 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
         elif target.exists():
             shutil.rmtree(target)
         produced = graded_notebook(task)
-        if result.status == "graded":
+        if result.status is Status.GRADED:
             target.mkdir(parents=True)
             shutil.copyfile(produced, target / produced.name)  # the notebook, nothing it shipped
             _strip_hidden_tests(target / produced.name)
@@ -205,14 +205,14 @@ def record(batch: Batch, task: GradeTask, result: GradeResult, book: Book) -> Gr
             assignment_digest=batch.version,
             graded_at=_now(),
             max_score=sum(o.possible for o in result.outcomes),
-            extra={LATE_MARK_KEY: _late_mark(Path(task.submission))},
+            late_mark=_late_mark(Path(task.submission)),
         )
         state.save_record(batch.course, batch.assignment, entry)
         return result
     except Exception as exc:  # one student's recording fails alone, visibly
-        reason = f"grader error while recording: {type(exc).__name__}: {exc}"[:300]
+        why = f"while recording: {type(exc).__name__}: {exc}"
         state.remove_record(batch.course, batch.assignment, result.student_id)
-        return GradeResult(result.student_id, "failed", reason, fault=Fault.GRADER)
+        return GradeResult.failed(result.student_id, Kind.GRADER_ERROR, why)
 
 
 def _tasks(batch: Batch, template: Path, scratch: Path, options: GradingOptions, secret: bytes):
@@ -254,13 +254,13 @@ def write_csv(grades: list[StudentGrade], path: Path, cell_ids: list[str]) -> No
                 if cell is None:
                     per_cell.append("")
                 elif cell.pending:
-                    per_cell.append("pending")
+                    per_cell.append(Kind.PENDING.value)
                 else:
                     per_cell.append(cell.score)
-            graded = g.status == "graded"
+            shown = g.status is Status.GRADED or bool(g.cells)  # (a failed row's hand scores)
             extra = (
                 [g.auto_score, g.manual_score, g.extra_credit, g.penalty, g.days_late]
-                if graded
+                if shown
                 else [""] * len(CSV_EXTRA)
             )
             row = [g.student_id, g.status, g.reason, g.score, g.max_score, *per_cell, *extra]
@@ -330,10 +330,13 @@ def main(
     batch = plan(assignment, course, submissions, tuple(students), force)
     report = progress or _progress_line
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(batch.todo) or 1))
-    for refused in batch.refused:  # a valid id whose folder is refused: its row says why
-        if names.is_student_id(refused.student_id):
-            entry = GradedRecord(refused, "failed", batch.version, _now())
-            state.save_record(course, assignment, entry)
+    refused_ids = [r for r in batch.refused if names.is_student_id(r.student_id)]
+    if refused_ids:  # a valid id whose folder is refused: its row says why
+        with Book(course, assignment, db_url) as book:
+            for refused in refused_ids:
+                book.withdraw(refused.student_id)  # as for any failed row: hand scores stay
+                entry = GradedRecord(refused, "failed", batch.version, _now())
+                state.save_record(course, assignment, entry)
     if batch.todo:
         _print_guarantees()
         from autograder.grading.pool import WorkerPool
@@ -342,7 +345,7 @@ def main(
         scratch = Path(tempfile.mkdtemp(prefix="grade-batch-"))
         try:
             # a Dask cluster (``scheduler``, else $AUTOGRADER_SCHEDULER) or local processes
-            scheduler = scheduler or os.environ.get("AUTOGRADER_SCHEDULER") or None
+            scheduler = scheduler or settings.current().scheduler
             if scheduler:
                 from autograder.grading.cluster import DaskPool
             with (
@@ -364,7 +367,7 @@ def main(
     grades = read_grades(course, assignment, db_url, list(batch.shown))
     max_score = sum(c["points"] for c in graded_cells(course, assignment))
     grades += [
-        StudentGrade(r.student_id, "failed", r.reason, max_score)
+        StudentGrade(r.student_id, Status.FAILED, r.reason, max_score)
         for r in batch.refused
         if not names.is_student_id(r.student_id)
     ]

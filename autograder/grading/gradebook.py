@@ -8,10 +8,17 @@ score is nbgrader's:
 .. math:: \\text{score} = \\max\\Big(0,\\ \\sum_{\\text{cells}} \\big(\\text{manual or else auto}
           + \\text{extra credit}\\big) - \\text{late penalty}\\Big)
 
-:func:`write_result` is the only writer (the grading parent process calls it);
+:mod:`autograder.grading.gradebook_writer` is its one writer (:meth:`Book.write` and
+:meth:`Book.withdraw` in the grading parent process go through it);
 :func:`read_grades` is what the CSV, the progress line, feedback, the report and the exports
 read. What the gradebook cannot hold (why a check failed, whether a result is stale) comes
 from the grader's records (:mod:`autograder.grading.state`) and is joined here.
+
+**A failed row keeps what a person entered.** A run that cannot grade a student withdraws the
+automatic scores of earlier runs (0), never the manual scores and extra credit a person entered
+in formgrader or ``handgrade``: the failed row, formgrader, the CSV, the exports and feedback all
+show those hand-entered points (late penalty derived as for any row), and a later regrade
+counts them again with the new automatic scores.
 
 **Derived numbers are derived when read.** The late penalty and the days late are never taken
 from what was stored at grading time: :meth:`Book.grade` computes them from the gradebook's
@@ -24,36 +31,17 @@ assignment's ``duedate``) is rewritten to the derived value whenever a read find
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import COURSE_ID, default_db_url
-from autograder.grading.records import CheckOutcome, GradeResult
+from autograder.grading import gradebook_writer as writer
+from autograder.grading.gradebook_writer import quiet
+from autograder.grading.records import CheckOutcome, GradedRecord, GradeResult, Status
 
-#: in a record's ``extra``: the submission was marked late without a time (collect's mark)
-LATE_MARK_KEY = "late_without_time"
-
-__all__ = ["Book", "CellGrade", "StudentGrade", "quiet", "read_grades", "write_result"]
-
-
-@contextlib.contextmanager
-def quiet():
-    """Silence nbgrader's harmless SQLAlchemy and transport warnings (never shown to users)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*TCP.*encryption.*")
-        warnings.filterwarnings("ignore", module="sqlalchemy")
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        try:
-            from sqlalchemy.exc import SAWarning
-
-            warnings.filterwarnings("ignore", category=SAWarning)
-        except ImportError:  # pragma: no cover
-            pass
-        yield
+__all__ = ["Book", "CellGrade", "StudentGrade", "quiet", "read_grades"]
 
 
 @dataclass(frozen=True)
@@ -87,13 +75,16 @@ class StudentGrade:
     """A student's grade of one assignment: the gradebook's numbers and the grader's why."""
 
     student_id: str
-    status: str  # "graded", "failed" (could not be graded), "stale" (graded an old version)
+    status: Status  # graded, failed (could not be graded), stale (graded an old version)
     reason: str
     max_score: float
     cells: dict[str, CellGrade] = field(default_factory=dict)
     penalty: float = 0.0
     timestamp: dt.datetime | None = None
     days_late: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", Status(self.status))
 
     @property
     def scores(self) -> dict[str, float | None]:
@@ -106,7 +97,8 @@ class StudentGrade:
 
     @property
     def score(self) -> float:
-        return max(0.0, self.raw_score - self.penalty) if self.status == "graded" else 0.0
+        """The gradebook's score after the late penalty (a stale row: 0, regrade it)."""
+        return 0.0 if self.status is Status.STALE else max(0.0, self.raw_score - self.penalty)
 
     @property
     def auto_score(self) -> float:
@@ -168,29 +160,14 @@ class Book:
         self.gb.close()
 
     def write(self, result: GradeResult, *, timestamp: dt.datetime | None = None) -> None:
-        """Write one graded submission (see :func:`write_result`) and commit."""
-        _write(self.gb, self.assignment, result, timestamp)
+        """Write one graded submission's automatic scores and time, and commit
+        (:func:`~autograder.grading.gradebook_writer.write_result`)."""
+        writer.write_result(self.gb, self.assignment, result, timestamp)
 
     def withdraw(self, student: str) -> None:
-        """A run could not grade ``student`` (the row says failed, 0): no automatic score of
-        an earlier run stays in the gradebook to be shown as current (formgrader, exports);
-        hand-entered scores and comments are kept."""
-        from nbgrader.api import MissingEntry
-
-        with quiet():
-            try:
-                submission = self.gb.find_submission(self.assignment, student)
-            except MissingEntry:
-                return
-            try:
-                for nb in submission.notebooks:
-                    for grade in nb.grades:
-                        if grade.auto_score:
-                            grade.auto_score = 0.0
-                self.gb.db.commit()
-            except Exception:
-                self.gb.db.rollback()
-                raise
+        """A run could not grade ``student``: automatic scores of earlier runs are withdrawn,
+        hand-entered ones kept (:func:`~autograder.grading.gradebook_writer.withdraw`)."""
+        writer.withdraw(self.gb, self.assignment, student)
 
     def grade(self, student: str) -> StudentGrade:
         """This student's grade: the gradebook's numbers and the grader's record."""
@@ -201,95 +178,27 @@ class Book:
         max_score = self.max_score
         record = state.load_record(self.course, self.assignment, student)
         if record is None:
-            return StudentGrade(student, "failed", "not graded", max_score)
+            return StudentGrade(student, Status.FAILED, "not graded", max_score)
         result = record.result
         if record.assignment_digest != self.version:
             reason = "stale: graded against an earlier version of the assignment; regrade"
-            return StudentGrade(student, "stale", reason, max_score)
-        if result.status != "graded":
-            return StudentGrade(student, "failed", result.reason, max_score)
+            return StudentGrade(student, Status.STALE, reason, max_score)
         with quiet():
             self.gb.db.expire_all()  # see what formgrader or another process wrote meanwhile
             try:
                 submission = self.gb.find_submission(self.assignment, student)
             except MissingEntry:
+                if result.status is Status.FAILED:  # never graded: nothing a person entered
+                    return StudentGrade(student, Status.FAILED, result.reason, max_score)
                 reason = "graded, but the gradebook has no submission: regrade"
-                return StudentGrade(student, "failed", reason, max_score)
-            grade = _from_gradebook(submission, result, max_score, self.policy, record.extra)
-            self._keep_nbgrader_consistent(submission, grade)
-            return grade
-
-    def _keep_nbgrader_consistent(self, submission, grade: StudentGrade) -> None:
-        """Rewrite nbgrader's stored penalty (and due date) where they differ from the derived."""
-        changed = False
-        if not self._due_synced:
-            due = self.policy.due
-            naive = due.astimezone(dt.UTC).replace(tzinfo=None) if due else None
-            if submission.assignment.duedate != naive:
-                submission.assignment.duedate = naive
-                changed = True
+                return StudentGrade(student, Status.FAILED, reason, max_score)
+            grade = _from_gradebook(submission, record, max_score, self.policy)
+            # nbgrader's copies of the derived values, which formgrader shows
+            writer.write_derived(
+                self.gb, submission, grade.penalty, self.policy.due, sync_due=not self._due_synced
+            )
             self._due_synced = True
-        stored = [nb.late_submission_penalty for nb in submission.notebooks]
-        wanted = [grade.penalty if i == 0 else None for i in range(len(stored))]
-        if [s or 0.0 for s in stored] != [w or 0.0 for w in wanted]:
-            for nb, value in zip(submission.notebooks, wanted, strict=True):
-                nb.late_submission_penalty = value
-            changed = True
-        if changed:
-            try:
-                self.gb.db.commit()
-            except Exception:  # a read never fails for the copy formgrader shows
-                self.gb.db.rollback()
-
-
-def write_result(
-    result: GradeResult,
-    assignment: str,
-    db_url: str,
-    *,
-    timestamp: dt.datetime | None = None,
-) -> None:
-    """Write one graded submission's automatic scores (and its time) to the gradebook.
-
-    Hand-entered scores and comments are kept; a cell graded automatically no longer needs a
-    person, a hand-graded cell needs one until a manual score is entered. No penalty is
-    written here: it is derived when read (see the module docstring).
-    """
-    from nbgrader.api import Gradebook
-
-    with quiet(), Gradebook(db_url, course_id=COURSE_ID) as gb:
-        _write(gb, assignment, result, timestamp)
-
-
-def _write(gb, assignment: str, result: GradeResult, timestamp) -> None:
-    from nbgrader.api import MissingEntry
-
-    outcomes = {o.grade_id: o for o in result.outcomes}
-    with quiet():
-        try:
-            gb.update_or_create_student(result.student_id)
-            try:
-                submission = gb.find_submission(assignment, result.student_id)
-            except MissingEntry:
-                submission = gb.add_submission(assignment, result.student_id)
-            for nb in submission.notebooks:
-                for grade in nb.grades:
-                    outcome = outcomes.get(grade.name)
-                    if outcome is None:
-                        continue
-                    if outcome.kind == "pending":
-                        grade.auto_score = None
-                        grade.needs_manual_grade = grade.manual_score is None
-                    else:
-                        grade.auto_score = outcome.earned
-                        grade.needs_manual_grade = False
-            # the time as nbgrader keeps it (naive UTC); none known: none (not the old one)
-            stamp = timestamp.astimezone(dt.UTC).replace(tzinfo=None) if timestamp else None
-            submission.timestamp = stamp
-            gb.db.commit()
-        except Exception:
-            gb.db.rollback()
-            raise
+            return grade
 
 
 def read_grades(
@@ -307,12 +216,12 @@ def read_grades(
         return [book.grade(student) for student in names]
 
 
-def _from_gradebook(
-    submission, result: GradeResult, max_score: float, policy, extra: dict
-) -> StudentGrade:
-    """The gradebook's cells and the penalty derived now (see the module docstring)."""
+def _from_gradebook(submission, record: GradedRecord, max_score: float, policy) -> StudentGrade:
+    """The gradebook's cells and the penalty derived now (see the module docstring); a failed
+    row keeps its reason and the scores a person entered (its automatic ones are withdrawn)."""
     from autograder.grading import deadlines
 
+    result = record.result
     outcomes = {o.grade_id: o for o in result.outcomes}
     comments: dict[str, str | None] = {}
     for nb in submission.notebooks:
@@ -332,19 +241,15 @@ def _from_gradebook(
         for nb in submission.notebooks
         for grade in nb.grades
     }
-    pending = [g for g, c in cells.items() if c.pending]
-    words = "manual grading pending"  # the record's note is replaced by the gradebook's state
-    reason = "; ".join(p for p in result.summary().split("; ") if p and not p.startswith(words))
-    if pending:
-        reason = "; ".join(filter(None, [reason, f"{words}: {', '.join(pending)}"]))
+    # which cells wait for a person: the gradebook's state now, not the record's
+    reason = result.summary(pending=[g for g, c in cells.items() if c.pending])
     student = result.student_id
-    late_mark = bool(extra.get(LATE_MARK_KEY))
-    stamp = deadlines.submission_time(policy, student, submission.timestamp, late_mark)
+    stamp = deadlines.submission_time(policy, student, submission.timestamp, record.late_mark)
     raw = sum(c.score or 0.0 for c in cells.values())
     late = deadlines.late_penalty(policy, policy.assignment, student, stamp, raw, max_score)
     return StudentGrade(
         student_id=student,
-        status="graded",
+        status=result.status,
         reason=reason,
         max_score=max_score,
         cells=cells,

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.grading.records import GradeResult
+from autograder.grading.records import GradeResult, Kind
 from autograder.grading.worker import GradeTask
 
 __all__ = ["WorkerPool"]
@@ -48,13 +48,31 @@ def code_roots() -> list[str]:
     return list(dict.fromkeys(roots))
 
 
-class _Worker:
-    """The parent's handle on one worker process."""
+#: What a *held* worker runs first (a Dask worker's, :mod:`autograder.grading.cluster`): it gets
+#: ``SIGKILL`` when the process that started it dies (``PR_SET_PDEATHSIG``, set in the child
+#: after exec: a threaded Dask worker cannot use a ``preexec_fn``), and ends at once if that
+#: parent died before the request was made.
+_HOLD = (
+    "import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9, 0, 0, 0); "
+    "os.getppid() == int(sys.argv.pop(1)) or os._exit(1); "
+)
 
-    def __init__(self, slot: int):
+
+def worker_command(held: bool = False) -> list[str]:
+    """The command line of a grading process: the same for a local run and a Dask worker's,
+    which only holds it (:data:`_HOLD`) first."""
+    if held:
+        return [sys.executable, "-I", "-c", _HOLD + _BOOT, str(os.getpid()), *code_roots()]
+    return [sys.executable, "-I", "-c", _BOOT, *code_roots()]
+
+
+class _Worker:
+    """The parent's handle on one worker process (``held``: see :func:`worker_command`)."""
+
+    def __init__(self, slot: int, held: bool = False):
         self.slot = slot
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, *code_roots()],
+            worker_command(held),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -95,18 +113,17 @@ class _Worker:
             self.process.stdin.write(task.to_json() + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
-            return GradeResult(task.student, "failed", "crash: the grading process exited")
+            return GradeResult.failed(task.student, Kind.CRASH, "the grading process exited")
         line = self._line(timeout)
         if line is None:
             self.close(grace=0)  # it is busy, not reading: killed at once
-            return GradeResult(
-                task.student, "failed", f"timeout: grading took longer than {timeout:g} s"
-            )
+            why = f"grading took longer than {timeout:g} s"
+            return GradeResult.failed(task.student, Kind.TIMEOUT, why)
         try:
             return GradeResult.from_dict(json.loads(line))
         except (ValueError, KeyError, TypeError):
             self.close(grace=0)
-            return GradeResult(task.student, "failed", "crash: the grading process exited")
+            return GradeResult.failed(task.student, Kind.CRASH, "the grading process exited")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -134,20 +151,22 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` workers, started at once (they import nbgrader while the batch is prepared)."""
+    """``size`` workers, started at once (they import nbgrader while the batch is prepared).
 
-    worker_class = _Worker  # how a grading process is started (the Dask pool holds its own)
+    ``held``: each worker gets ``SIGKILL`` when this process dies (the pool a Dask worker's
+    :class:`~autograder.grading.cluster.GradingHost` runs); otherwise the same pool.
+    """
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, *, held: bool = False):
         if size < 1:
             raise ValueError(f"jobs must be at least 1, got {size!r}")
-        self.size = size
+        self.size, self.held = size, held
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: list[_Worker] = []
         self._servers: dict[tuple[str, ...], object] = {}  # preload -> shared Zygote
         self._servers_lock = threading.Lock()
         for slot in range(size):
-            self._add(self.worker_class(slot))
+            self._add(_Worker(slot, held))
 
     def _add(self, worker: _Worker) -> None:
         self._all.append(worker)
@@ -158,7 +177,7 @@ class WorkerPool:
         if worker.alive():
             return worker
         worker.close()
-        fresh = self.worker_class(worker.slot)
+        fresh = _Worker(worker.slot, self.held)
         self._all.append(fresh)
         return fresh
 
@@ -172,7 +191,7 @@ class WorkerPool:
         """
         import nbformat
 
-        from autograder.grading.steps.sandboxed_execute import imported_modules
+        from autograder.grading.steps.analysis import imported_modules
         from autograder.sandbox import forked
 
         try:

@@ -9,8 +9,9 @@ student's row will show:
    and the submission's regular files (no symbolic links);
 3. :func:`repair` what the submission may not change (:mod:`autograder.grading.steps.repair`);
 4. :func:`autograde` with nbgrader, its ``Execute`` step replaced by
-   :class:`~autograder.grading.steps.sandboxed_execute.SandboxedExecute`, which writes one typed
-   :class:`~autograder.grading.records.CheckOutcome` per graded cell;
+   :class:`~autograder.grading.steps.sandboxed_execute.SandboxedExecute`, which reports one
+   typed :class:`~autograder.grading.records.CheckOutcome` per graded cell
+   (a :class:`~autograder.grading.records.StepReport`);
 5. :func:`collect` those outcomes into a :class:`~autograder.grading.records.GradeResult`.
 
 :func:`serve` is the worker's loop: one :class:`GradeTask` (JSON) per line on stdin, one
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from autograder.grading.options import GradingOptions
-from autograder.grading.records import CheckOutcome, Fault, GradeResult, Kind
+from autograder.grading.records import Fault, GradeResult, Kind, Status, StepReport
 
 __all__ = ["GradeTask", "Refused", "grade_submission", "serve"]
 
@@ -62,11 +63,11 @@ class GradeTask:
 
 
 class Refused(Exception):
-    """This submission cannot be graded; the message is the reason its row shows."""
+    """This submission cannot be graded: its row shows ``kind``'s words and ``detail``."""
 
-    def __init__(self, message: str, fault: Fault = Fault.STUDENT):
-        super().__init__(message)
-        self.fault = fault
+    def __init__(self, kind: Kind, detail: str = ""):
+        super().__init__(kind.says(detail))
+        self.kind, self.detail = kind, detail
 
 
 # -- the steps --------------------------------------------------------------------------------
@@ -77,24 +78,24 @@ def locate(folder: Path, name: str) -> Path:
     import nbformat
 
     if folder.is_symlink():
-        raise Refused("invalid submission: the folder is a symbolic link")
+        raise Refused(Kind.INVALID_SUBMISSION, "the folder is a symbolic link")
     notebook = folder / name
     if notebook.is_symlink():
-        raise Refused(f"missing notebook: {name} is a symbolic link, not a file")
+        raise Refused(Kind.MISSING_NOTEBOOK, f"{name} is a symbolic link, not a file")
     if not notebook.is_file():
         found = sorted(p.name for p in folder.glob("*")) if folder.is_dir() else []
         seen = f"found {', '.join(found[:5])}" if found else "the folder is empty"
-        raise Refused(f"missing notebook: expected {name}, {seen}"[:300])
+        raise Refused(Kind.MISSING_NOTEBOOK, f"expected {name}, {seen}")
     try:
         text = notebook.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise Refused("invalid notebook: not UTF-8 text") from None
+        raise Refused(Kind.INVALID_NOTEBOOK, "not UTF-8 text") from None
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as exc:
         first = str(exc).splitlines()[0][:200] if str(exc) else ""
-        raise Refused(f"invalid notebook: {type(exc).__name__}: {first}") from None
+        raise Refused(Kind.INVALID_NOTEBOOK, f"{type(exc).__name__}: {first}") from None
     return notebook
 
 
@@ -111,7 +112,7 @@ def _copy_files(source: Path, target: Path, max_bytes: int = 100 * 1024 * 1024) 
                 continue
             total += path.stat().st_size
             if total > max_bytes:
-                raise Refused(f"invalid submission: larger than {max_bytes // 2**20} MB")
+                raise Refused(Kind.INVALID_SUBMISSION, f"larger than {max_bytes // 2**20} MB")
             shutil.copyfile(path, target / rel / name)
 
 
@@ -136,12 +137,12 @@ def repair(notebook: Path, task: GradeTask) -> tuple[str, ...]:
     try:
         repaired, notes = restore(nbformat.read(notebook, as_version=4), source)
     except InvalidSubmission as exc:
-        raise Refused(f"invalid submission: {exc}"[:300]) from None
+        raise Refused(Kind.INVALID_SUBMISSION, str(exc)) from None
     nbformat.write(repaired, notebook)
     return (f"repaired: {'; '.join(notes)}"[:300],) if notes else ()
 
 
-def autograde(task: GradeTask) -> tuple[list[CheckOutcome], tuple[str, ...]]:
+def autograde(task: GradeTask) -> StepReport:
     """nbgrader's autograde with the sandboxed step; the outcomes and notes that step wrote."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.apps import NbGraderAPI
@@ -171,28 +172,24 @@ def autograde(task: GradeTask) -> tuple[list[CheckOutcome], tuple[str, ...]]:
     with quiet():
         api = NbGraderAPI(config=config)
         answer = api.autograde(task.assignment, task.student, force=True, create=True)
-    written = json.loads(outcomes_path.read_text()) if outcomes_path.exists() else None
-    if isinstance(written, dict) and "unavailable" in written:
-        raise Refused(
-            f"grader error: SandboxUnavailable: {written['unavailable']}"[:300], Fault.GRADER
-        )
-    if not answer.get("success") or not isinstance(written, dict):
+    report = StepReport.from_json(outcomes_path.read_text()) if outcomes_path.exists() else None
+    if report is not None and report.unavailable is not None:  # the machine's problem
+        raise Refused(Kind.GRADER_ERROR, f"SandboxUnavailable: {report.unavailable}")
+    if not answer.get("success") or report is None:
         errors = [ln for ln in answer.get("log", "").splitlines() if "[ERROR]" in ln][-1:]
         detail = errors[0].split("[ERROR]", 1)[1].strip() if errors else "nbgrader stopped"
-        raise Refused(f"invalid notebook: {detail}"[:300])
-    notes = tuple(str(n) for n in written.get("notes", ()))
-    return [CheckOutcome(**o) for o in written["outcomes"]], notes
+        raise Refused(Kind.INVALID_NOTEBOOK, detail)
+    return report
 
 
-def collect(task: GradeTask, outcomes: list[CheckOutcome], notes: tuple[str, ...]) -> GradeResult:
+def collect(task: GradeTask, report: StepReport, notes: tuple[str, ...]) -> GradeResult:
     """The submission's result; a check the instructor's code broke fails the whole row."""
-    broken = [o for o in outcomes if o.kind is Kind.GRADER_ERROR]
+    notes += report.notes
+    broken = [o for o in report.outcomes if o.kind.fault is Fault.GRADER]
     if broken:
-        reason = f"grader error: {broken[0].message} (fix the check, then regrade)"
-        return GradeResult(
-            task.student, "failed", reason[:300], tuple(outcomes), notes, fault=Fault.GRADER
-        )
-    return GradeResult(task.student, "graded", "", tuple(outcomes), notes)
+        detail = f"{broken[0].message} (fix the check, then regrade)"
+        return GradeResult.failed(task.student, Kind.GRADER_ERROR, detail, report.outcomes, notes)
+    return GradeResult(task.student, Status.GRADED, "", report.outcomes, notes)
 
 
 def grade_submission(task: GradeTask) -> GradeResult:
@@ -201,17 +198,11 @@ def grade_submission(task: GradeTask) -> GradeResult:
         locate(Path(task.submission), f"{task.assignment}.ipynb")
         notebook = prepare(task)
         notes = repair(notebook, task)
-        outcomes, limits = autograde(task)
-        return collect(task, outcomes, notes + limits)
+        return collect(task, autograde(task), notes)
     except Refused as exc:
-        return GradeResult(task.student, "failed", str(exc), fault=exc.fault)
+        return GradeResult.failed(task.student, exc.kind, exc.detail)
     except Exception as exc:  # a bug of the grader: said as such, never scored 0 silently
-        return GradeResult(
-            task.student,
-            "failed",
-            f"grader error: {type(exc).__name__}: {exc}"[:300],
-            fault=Fault.GRADER,
-        )
+        return GradeResult.failed(task.student, Kind.GRADER_ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def graded_notebook(task: GradeTask) -> Path:

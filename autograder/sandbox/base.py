@@ -71,7 +71,9 @@ MAX_CALLBACK_VALUES = 10_000
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one sandbox (each restart gets them afresh)."""
+    """Resource limits of one sandbox (each restart gets them afresh). The defaults of
+    ``memory_mb``, ``cpu_s`` and ``processes`` are a grading run's too
+    (:class:`autograder.grading.options.GradingOptions` takes them from here)."""
 
     memory_mb: int = 4096  # TensorFlow alone maps ~1 GB (address space, without cgroups)
     cpu_s: int = 600

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+from autograder import settings
 from autograder.sandbox import cgroups, lockdown
 
 __all__ = ["capabilities", "unshare_command"]
@@ -53,12 +54,8 @@ def capabilities() -> dict:
     ``auto`` (default: the strongest available), ``namespaces`` (fail if unavailable) or
     ``rlimits`` (the fallback, e.g. to compare); ``AUTOGRADER_CGROUPS=off`` leaves cgroups out.
     """
-    wanted = os.environ.get("AUTOGRADER_SANDBOX", "auto") or "auto"
-    if wanted not in ("auto", "namespaces", "rlimits"):
-        raise ValueError(f"AUTOGRADER_SANDBOX must be auto, namespaces or rlimits, got {wanted!r}")
-    groups_wanted = os.environ.get("AUTOGRADER_CGROUPS", "auto") or "auto"
-    if groups_wanted not in ("auto", "off"):
-        raise ValueError(f"AUTOGRADER_CGROUPS must be auto or off, got {groups_wanted!r}")
+    chosen = settings.current()  # (checked there: a bad value is refused by name)
+    wanted, groups_wanted = chosen.sandbox.value, chosen.cgroups.value
     if _CAPS.get("wanted") == (wanted, groups_wanted):
         return _CAPS
     _CAPS.clear()

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import settings
+
 __all__ = ["CGroup", "Observed", "available"]
 
 PREFIX = "autograder-sandbox"
@@ -169,7 +171,7 @@ def available() -> tuple[str | None, str]:
     needed controller (tried once), else ``None`` and the reason."""
     if "result" in _AVAILABLE:
         return _AVAILABLE["result"]
-    if os.environ.get("AUTOGRADER_CGROUPS", "auto") == "off":
+    if settings.current().cgroups is settings.CgroupsChoice.OFF:
         result = (None, "AUTOGRADER_CGROUPS=off")
     else:
         try:

@@ -33,6 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from autograder import settings
 from autograder.sandbox.base import HERE, Launch, environment
 from autograder.sandbox.namespaces import NamespaceSandbox
 
@@ -49,10 +50,7 @@ class ZygoteError(OSError):
 
 def enabled() -> bool:
     """Whether sandboxes of the ``namespaces`` mode start from a zygote (``AUTOGRADER_ZYGOTE``)."""
-    value = os.environ.get("AUTOGRADER_ZYGOTE", "1") or "1"
-    if value not in ("0", "1"):
-        raise ValueError(f"AUTOGRADER_ZYGOTE must be 0 or 1, got {value!r}")
-    return value == "1"
+    return settings.current().zygote
 
 
 def in_use() -> bool:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from autograder.config import DEFAULT_COURSE
+from autograder.grading.records import Status
 from autograder.term.roster import Roster, check_student_id, resolve
 
 __all__ = ["FORMATS", "Export", "main", "neutralise"]
@@ -84,14 +85,18 @@ def _grades(course: Path, assignment: str, db_url: str | None, students: list[st
 def _value(grade, course, assignment, missing_as_zero, notes) -> float | None:
     """The exported grade of one student (None: empty), noting anything not plainly graded."""
     student = grade.student_id if grade is not None else None
-    if grade is None or (grade.status == "failed" and not _submitted(course, assignment, student)):
+    failed = grade is not None and grade.status is Status.FAILED
+    if grade is None or (failed and not _submitted(course, assignment, student)):
         return 0.0 if missing_as_zero else None
-    if grade.status == "stale":
+    if grade.status is Status.STALE:
         notes.append(f"{student}: stale ({grade.reason}); exported empty")
         return None
-    if grade.status == "failed":
-        notes.append(f"{student}: could not be graded ({grade.reason}); exported as 0")
-        return 0.0
+    if failed:  # what a person entered counts, as in formgrader and the CSV
+        value = round(grade.score, 4)
+        by_hand = " (the points entered by hand)" if value else ""
+        said = f"could not be graded ({grade.reason}); exported as {value:g}{by_hand}"
+        notes.append(f"{student}: {said}")
+        return value
     if grade.pending:
         notes.append(f"{student}: hand grading pending ({', '.join(grade.pending)})")
     return round(grade.score, 4)
@@ -238,7 +243,7 @@ def main(
         for student in students:
             g = graded.get(student)
             value = _value(g, course, assignment, missing_as_zero, notes)
-            if g is None or g.status != "graded":
+            if g is None or not (g.status is Status.GRADED or g.cells):  # (hand scores shown)
                 missing = g is None or not _submitted(course, assignment, student)
                 status, reason = ("missing", "no submission") if missing else (g.status, g.reason)
                 blank = [""] * (6 + len(cell_ids))

@@ -17,13 +17,14 @@ nobody else.
 from __future__ import annotations
 
 import html
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from autograder import settings
 from autograder.config import DEFAULT_COURSE, REPO
 from autograder.grading.authoring import graded_cells
+from autograder.grading.records import Kind, Status
 from autograder.safe_html import PAGE_CSP_META
 
 __all__ = ["main"]
@@ -102,8 +103,8 @@ def _cell_row(check: dict, cell, base: str, items=()) -> str:
         ok = cell.score >= points
         outcome = cell.outcome
         if ok:  # with what the check noted (a4: the accuracy reached)
-            note = outcome.message if outcome is not None and outcome.kind == "passed" else ""
-            result = f"passed: {note.splitlines()[0][:300]}" if note else "passed"
+            note = outcome.message if outcome is not None and outcome.kind is Kind.PASSED else ""
+            result = Kind.PASSED.says(note.splitlines()[0][:300] if note else "")
         elif cell.manual is not None:
             result = "graded by hand"
         elif outcome is not None and outcome.message:
@@ -133,7 +134,7 @@ def render(assignment: str, grade, checks: list[dict], base: str, applied=None) 
     """The page of one :class:`~autograder.grading.gradebook.StudentGrade`; ``applied``: question ->
     the rubric items applied to this student's answer."""
     student = grade.student_id
-    if grade.status == "graded":
+    if grade.status is Status.GRADED:
         summary = f"{grade.score:g} of {grade.max_score:g} points"
         if grade.penalty:
             late = days(grade.days_late)
@@ -143,9 +144,12 @@ def render(assignment: str, grade, checks: list[dict], base: str, applied=None) 
         items = applied or {}
         rows = [_cell_row(c, grade.cells.get(c["grade_id"]), base, items.get(c["grade_id"], ()))
                 for c in checks]  # fmt: skip
-    else:
+    else:  # failed: only what a person entered counts (the automatic scores are withdrawn)
         summary = f"not graded: {html.escape(grade.reason)}"
-        rows = [_cell_row(c, None, base) for c in checks]
+        by_hand = {g: c for g, c in grade.cells.items() if c.manual is not None}
+        if by_hand:
+            summary += f"; {grade.score:g} of {grade.max_score:g} points graded by hand"
+        rows = [_cell_row(c, by_hand.get(c["grade_id"]), base) for c in checks]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 {PAGE_CSP_META}
@@ -178,7 +182,7 @@ def main(
     from autograder.grading.gradebook import read_grades
     from autograder.handgrade.store import applied_items
 
-    book = book or os.environ.get("AUTOGRADER_BOOK_URL") or published_book()
+    book = book or settings.current().book_url or published_book()
     base = book_base(book) if book else BOOK.as_uri() + "/"  # the local book, built or not yet
     course = Path(course).resolve()
     grades = read_grades(course, assignment, db_url)

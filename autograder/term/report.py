@@ -16,6 +16,7 @@ import html
 from pathlib import Path
 
 from autograder.config import DEFAULT_COURSE
+from autograder.grading.records import Status
 
 __all__ = ["main"]
 
@@ -46,8 +47,8 @@ def main(*, assignment: str, course: Path = DEFAULT_COURSE, db_url: str | None =
     grades = read_grades(course, assignment, db_url)
     if not grades:
         raise ValueError(f"no graded submissions of {assignment!r} in {course}: run `grade` first")
-    graded = [g for g in grades if g.status == "graded"]
-    apart = [g for g in grades if g.status != "graded"]
+    graded = [g for g in grades if g.status is Status.GRADED]
+    apart = [g for g in grades if g.status is not Status.GRADED]
     checks = graded_cells(course, assignment)
     max_score = sum(c["points"] for c in checks)
     lines = [

@@ -164,9 +164,8 @@ def test_a_malformed_value_is_only_ever_a_wire_error(data):
 def test_arguments_after_a_call_are_decoded_only_when_asked_for_and_bounded(monkeypatch):
     """A plain call never reads ``args_after``; an observed one counts it against what was
     sent before decoding: 21 million empty lists read back as "changed", never decoded."""
-    from autograder.hidden import InputModified, call
-
-    from autograder.grading.steps import sandboxed_execute as se
+    from autograder.assignments.calls import InputModified, call
+    from autograder.grading.steps import remote as se
 
     class Canned:
         def __init__(self, after):
@@ -177,7 +176,7 @@ def test_arguments_after_a_call_are_decoded_only_when_asked_for_and_bounded(monk
             return {"ok": True, "value": 1.5, "args_after": self.after}
 
     def remote_with(after):
-        runner = se._Runner.__new__(se._Runner)
+        runner = se.Runner.__new__(se.Runner)
         runner.sandbox, runner.check_deadline = Canned(after), float("inf")
         return se.Remote(runner, "f", "f"), runner
 
@@ -201,7 +200,7 @@ def test_arguments_after_a_call_are_decoded_only_when_asked_for_and_bounded(monk
 def test_callback_arguments_are_checked_before_they_are_decoded(tmp_path, monkeypatch):
     """A callback's arguments over ``MAX_CALLBACK_VALUES`` values, or refused by the grader's
     function from their message form, are refused without a decode."""
-    from autograder.hidden.backprop import _Loss
+    from autograder.assignments.a2_backprop.hidden import _Loss
 
     decoded = []
     real = wire.decode
@@ -244,7 +243,7 @@ def _hostile_values():
 
 
 def _readers():
-    from autograder.hidden import strict
+    from autograder.assignments import rules as strict
 
     return {
         "as_array": lambda got: strict.as_array(got, name="f", shape=(3,), where="hidden case 1"),
@@ -274,7 +273,7 @@ def test_every_reader_fails_hostile_values_in_fixed_words(reader):
 
 
 def test_describe_names_kinds_only():
-    from autograder.hidden.strict import describe
+    from autograder.assignments.rules import describe
 
     words = {describe(v) for v in _hostile_values()}
     assert not any(any(ch.isdigit() for ch in w) for w in words), words
@@ -284,42 +283,40 @@ def test_describe_names_kinds_only():
 def test_a_huge_int_fails_the_check_and_a_broken_check_is_the_graders(tmp_path):
     """Decided by type: the student's 10**400 fails its check (student error); an exception of
     the check's own code on valid inputs is a grader error, whose fault is the grader's."""
-    from autograder.grading.records import CheckOutcome, Fault, GradeResult, Kind
-    from autograder.grading.steps.sandboxed_execute import SandboxedExecute, _Runner
+    import time
 
-    step = SandboxedExecute.__new__(SandboxedExecute)
-    step._prepared = lambda: None
-    step._graded_names = frozenset({"recall"})
     from autograder.grading.options import GradingOptions
+    from autograder.grading.records import CheckOutcome, Fault, GradeResult, Kind, Status
+    from autograder.grading.steps.remote import Runner
+    from autograder.grading.steps.verdicts import Checks
 
-    step._options = GradingOptions()
-    step._checks = {
+    blocks = {
         "student": (
-            "from autograder.hidden.strict import expect_scalar\n"
+            "from autograder.assignments.rules import expect_scalar\n"
             "expect_scalar(recall([1], [1]), 1.0, name='recall')",
             2.0,
         ),
         "broken": ("{}['the check reads a key it never set']", 2.0),
     }
-    import time
+    checks = Checks(blocks, frozenset({"recall"}), GradingOptions())
 
     deadline = time.monotonic() + 120
-    runner = _Runner(tmp_path / "files", tmp_path / "work", GradingOptions(), 0, deadline)
+    runner = Runner(tmp_path / "files", tmp_path / "work", GradingOptions(), 0, deadline)
     (tmp_path / "files").mkdir()
     try:
         runner.run("def recall(y, p):\n    return 10**400", 30)
-        student = step._decide("student", runner, deadline)
-        broken = step._decide("broken", runner, deadline)
+        student = checks.decide("student", runner, deadline)
+        broken = checks.decide("broken", runner, deadline)
     finally:
         runner.close()
     assert student.kind is Kind.STUDENT_ERROR and student.kind.fault is Fault.STUDENT
     assert student.message == "recall returned something unreadable"
     assert broken.kind is Kind.GRADER_ERROR and broken.kind.fault is Fault.GRADER
-    # the record's fault travels typed; the reason's words decide nothing
-    posing = GradeResult("s", "failed", "grader error: a student's text", fault=Fault.STUDENT)
+    # the record's kind travels typed; the reason's words decide nothing
+    posing = GradeResult("s", Status.FAILED, "grader error: a student's text", kind=Kind.CRASH)
     again = GradeResult.from_dict(json.loads(posing.to_json()))
     assert not again.grader_fault and again.fault is Fault.STUDENT
-    real = GradeResult("s", "graded", "", (CheckOutcome("c", 0, 2, "grader_error"),))
+    real = GradeResult("s", Status.GRADED, "", (CheckOutcome("c", 0, 2, Kind.GRADER_ERROR),))
     assert GradeResult.from_dict(json.loads(real.to_json())).grader_fault
 
 
@@ -329,18 +326,12 @@ def test_a_huge_int_fails_the_check_and_a_broken_check_is_the_graders(tmp_path):
 def test_a_class_name_never_becomes_a_reason(tmp_path, mode):
     import time
 
-    from autograder.hidden import mlp
-
+    from autograder.assignments.a4_mlp import hidden as mlp
     from autograder.grading.options import GradingOptions
-    from autograder.grading.steps.sandboxed_execute import (
-        RETURNED_OBJECT,
-        Remote,
-        StudentError,
-        _Runner,
-    )
+    from autograder.grading.steps.remote import RETURNED_OBJECT, Remote, Runner, StudentError
 
     (tmp_path / "files").mkdir()
-    runner = _Runner(
+    runner = Runner(
         tmp_path / "files", tmp_path / "work", GradingOptions(), 0, time.monotonic() + 120
     )
     evil = """

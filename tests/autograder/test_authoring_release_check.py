@@ -150,18 +150,6 @@ def test_check_passes_the_reference_solution_and_the_cli_says_so(released):
     assert cli.stderr == ""  # no transport or library noise
 
 
-@pytest.mark.slow
-def test_the_one_line_check_inside_a_notebook_uses_jupyters_notebook_path(
-    released, monkeypatch, capsys
-):
-    monkeypatch.setenv("JPY_SESSION_NAME", str(released[1]))
-    result = check.here()
-    assert not result.passed and "0 of 5 visible checks passed" in capsys.readouterr().out
-    monkeypatch.delenv("JPY_SESSION_NAME")
-    with pytest.raises(ValueError, match="cannot tell which notebook"):
-        check.here()
-
-
 @pytest.fixture(scope="module")
 def student_python(tmp_path_factory):
     """A Python with this checkout's libraries (numpy, Jupyter) but not coursekit or autograder.

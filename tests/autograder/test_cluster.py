@@ -349,29 +349,59 @@ def test_a_scheduler_that_dies_mid_run_ends_it_clearly_and_keeps_the_grades(run,
 
 
 def test_a_worker_that_cannot_sandbox_refuses_and_says_why(tmp_path, monkeypatch):
+    from dataclasses import replace
+
     from autograder.grading import cluster
+    from autograder.grading.records import Kind, Status
     from autograder.sandbox import capabilities
 
-    job = {
-        "assignment": A,
-        "student": "s00",
-        "seed": 1,
-        "options": GradingOptions(),
-        "entries": [],
-        "required": "namespaces",
-        "code": cluster.code_digest(),
-    }
+    job = cluster.RemoteJob(A, "s00", 1, GradingOptions(), [], "namespaces", cluster.code_digest())
     monkeypatch.setenv("AUTOGRADER_SANDBOX", "rlimits")
+    host = cluster.GradingHost(job.required, job.code)  # (not set up: it refuses first)
     try:
-        result, notebook = cluster.grade_remote(job, {})
-        assert result.status == "failed" and notebook is None
+        answer = host.grade(job, None)
+        result = answer.result
+        assert result.status is Status.FAILED and answer.notebook is None
         assert "refused to grade" in result.reason and "rlimits" in result.reason
-        assert result.reason.startswith("grader error")  # so the next run regrades it
-        result, _ = cluster.grade_remote(dict(job, required="rlimits", code="other"), {})
-        assert "other hidden checks" in result.reason
+        assert result.kind is Kind.GRADER_ERROR and result.grader_fault  # regraded next run
+        answer = host.grade(replace(job, required="rlimits", code="other"), None)
+        assert "other hidden checks" in answer.result.reason
     finally:
         monkeypatch.delenv("AUTOGRADER_SANDBOX")
         capabilities()
+
+
+def test_a_dask_workers_grading_is_a_plugin_over_the_local_pools_own_start_up():
+    """``setup`` starts the local pool (one grading process per Dask thread, started by the
+    command a local run uses, only held first), ``teardown`` ends them and the staging
+    folder: no module-global state, no ``atexit``."""
+    import pickle
+    from types import SimpleNamespace
+
+    from distributed import WorkerPlugin
+
+    from autograder.grading import cluster, pool
+
+    host = cluster.GradingHost("rlimits", cluster.code_digest())
+    assert isinstance(host, WorkerPlugin) and host.idempotent and host.pool is None
+    host = pickle.loads(pickle.dumps(host))  # as Dask ships it to every worker
+    worker = SimpleNamespace(address="tcp://127.0.0.1:1", state=SimpleNamespace(nthreads=2))
+    host.setup(worker)
+    try:
+        stage, workers = host.stage, list(host.pool._all)
+        assert host.pool.size == 2 and host.pool.held and stage.is_dir()
+        local, held = pool.worker_command(), pool.worker_command(held=True)
+        assert held[3] == pool._HOLD + local[3] and held[4] == str(os.getpid())
+        assert held[:3] + held[5:] == local[:3] + local[4:]  # the same start-up, only held
+        for w in workers:
+            assert psutil.Process(w.process.pid).cmdline() == held
+            # as 825f9ff made the local ones: own process group, in the grader's session
+            assert os.getpgid(w.process.pid) == w.process.pid
+            assert os.getsid(w.process.pid) == os.getsid(0)
+    finally:
+        host.teardown(worker)
+    assert host.pool is None and not stage.exists()
+    assert all(w.process.poll() is not None for w in workers)
 
 
 def test_a_cluster_without_a_usable_sandbox_stops_before_grading(run, tmp_path):

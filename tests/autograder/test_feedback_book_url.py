@@ -35,7 +35,8 @@ def course(tmp_path):
     NbGraderAPI(config=nbgrader_config(course)).generate_assignment("a1", force=True, create=True)
     outcome = CheckOutcome("roc", 0.0, 2.0, "failed", "the thresholds are not decreasing")
     result = GradeResult("carol", "graded", outcomes=(outcome,))
-    gradebook.write_result(result, "a1", default_db_url(course))
+    with gradebook.Book(course, "a1", default_db_url(course)) as book:
+        book.write(result)
     version = state.assignment_digest(course, "a1")
     state.save_record(course, "a1", GradedRecord(result, "-", version, "2026-12-01T00:00:00"))
     return course

@@ -344,6 +344,7 @@ def test_a_sandbox_that_cannot_start_is_the_graders_failure_not_a_zero(tmp_path,
     import nbformat
 
     from autograder.grading import authoring
+    from autograder.grading.records import StepReport
     from autograder.grading.steps.sandboxed_execute import SandboxedExecute
     from autograder.sandbox import SandboxUnavailable
 
@@ -359,6 +360,10 @@ def test_a_sandbox_that_cannot_start_is_the_graders_failure_not_a_zero(tmp_path,
     resources = {"metadata": {"path": str(tmp_path / "files")}, "nbgrader": {"notebook": "a1"}}
     with pytest.raises(SandboxUnavailable, match="no unshare"):
         step.preprocess(nb, resources)
+    # the worker learns it from a typed field of the step's report, not from a text
+    report = StepReport.from_json((tmp_path / "out.json").read_text())
+    assert report.unavailable == "the sandbox did not start: no unshare"
+    assert report.outcomes == ()
 
 
 def test_without_cgroups_the_fallback_is_said_and_memory_is_address_space(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading.steps.sandboxed_execute import imported_modules
+from autograder.grading.steps.analysis import imported_modules
 from autograder.sandbox import Sandbox, SandboxDied, capabilities, forked, open_sandbox
 
 needs_namespaces = pytest.mark.skipif(

@@ -1,13 +1,13 @@
-"""Steps of grading one submission that nbgrader does not have, one per file.
+"""Steps of grading one submission that nbgrader does not have, one job per file.
 
-The error outputs the trusted grader writes on test cells are named here, so that the step
-that writes them (``sandboxed_execute``), the batch that names the limits a student hit
-(``grade``) and the feedback that shows their messages (``feedback``) agree. Their messages
-say what was checked, never an expected value or hidden code.
+- :mod:`~autograder.grading.steps.repair`: restore what a submission may not change;
+- :mod:`~autograder.grading.steps.sandboxed_execute`: the nbgrader preprocessor that runs the
+  submission in a sandbox and decides every check outside it, composed of
+- :mod:`~autograder.grading.steps.analysis` (what the source notebook says),
+- :mod:`~autograder.grading.steps.remote` (the sandbox's client: the student's functions as
+  a hidden check calls them) and
+- :mod:`~autograder.grading.steps.verdicts` (each check's kind, from what the grader observed).
+
+The error names written on test cells are the kinds' own
+(:attr:`autograder.grading.records.Kind.ename`), so the step, the CSV and feedback agree.
 """
-
-TIMEOUT = "GradingTimeout"  # a cell or check over its time, or the notebook over its own
-DIED = "SubmissionDied"  # the sandbox's process ended (crash, os._exit, CPU limit, ...)
-NOT_RUN = "NotRun"  # the notebook's time ran out before this cell
-FAILED = "CheckFailed"  # a hidden check's verdict
-MEMORY = "MemoryLimit"  # a graded function hit the memory limit
