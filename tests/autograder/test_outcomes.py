@@ -322,3 +322,74 @@ def test_a_run_limit_is_written_once():
     assert (ran.memory_mb, ran.cpu_s, ran.processes) == (box.memory_mb, box.cpu_s, box.processes)
     source = (PACKAGE / "grading" / "options.py").read_text()
     assert str(box.memory_mb) not in source and str(box.processes) not in source
+
+
+# -- one gradebook writer -------------------------------------------------------------------------
+
+#: nbgrader's gradebook columns the project writes
+_FIELDS = {
+    "auto_score",
+    "manual_score",
+    "extra_credit",
+    "needs_manual_grade",
+    "late_submission_penalty",
+    "duedate",
+    "manual_comment",
+    "auto_comment",
+}
+
+
+def _gradebook_mutations(tree) -> list[tuple[int, str]]:
+    from nbgrader.api import Gradebook
+
+    mutators = {m for m in dir(Gradebook) if m.startswith(("add_", "update_", "remove_"))}
+    found = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = [t for t in node.targets for t in ast.walk(t)]
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        found += [
+            (node.lineno, f".{t.attr} =")
+            for t in targets
+            if isinstance(t, ast.Attribute) and t.attr in _FIELDS
+        ]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = ast.unparse(node.func.value)
+            if node.func.attr == "values":  # a bulk UPDATE: ``.values(manual_score=...)``
+                found += [(node.lineno, f"{k.arg}=") for k in node.keywords if k.arg in _FIELDS]
+            if node.func.attr in mutators or (
+                node.func.attr == "commit" and owner.endswith(("db", "db()"))
+            ):
+                found.append((node.lineno, f"{owner}.{node.func.attr}()"))
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Attribute)
+            and t.attr == "timestamp"
+            and "submission" in ast.unparse(t)
+            for t in node.targets
+        ):
+            found.append((node.lineno, f"{ast.unparse(node.targets[0])} ="))
+    return found
+
+
+def test_every_gradebook_change_goes_through_the_one_writer():
+    found = [
+        (rel, hit)
+        for rel, tree in _sources()
+        if rel != "grading/gradebook_writer.py"
+        for hit in _gradebook_mutations(tree)
+    ]
+    assert found == []
+    own = dict(_sources())["grading/gradebook_writer.py"]
+    assert len(_gradebook_mutations(own)) >= 8  # the walk sees the writer's own changes
+
+
+def test_the_writer_walk_finds_each_kind_of_change():
+    bad = ast.parse(
+        "grade.auto_score = 1\nnb.late_submission_penalty = 0\n"
+        "gb.update_or_create_student('s')\nself.gb.db.commit()\nsubmission.timestamp = t\n"
+        "a.manual_score, a.extra_credit = 1, 2\n"
+        "db.execute(update(Grade.__table__).values(manual_score=bindparam('s')))\n"
+    )
+    assert sorted({line for line, _ in _gradebook_mutations(bad)}) == [1, 2, 3, 4, 5, 6, 7]
