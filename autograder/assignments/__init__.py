@@ -60,8 +60,8 @@ def notebook(name: str) -> Path:
     return folder(name) / NOTEBOOK
 
 
-_DOTTED = re.compile(r"\bautograder\.assignments((?:\.\w+)+)")
-_FROM = re.compile(r"\bfrom\s+autograder\.assignments((?:\.\w+)*)\s+import\s+\(?([\w\s,]+)")
+_PACKAGE = "autograder.assignments"
+_NAMED = re.compile(r"\bautograder\.assignments((?:\.\w+)+)")
 
 
 def _module(parts: list[str]) -> Path | None:
@@ -71,6 +71,28 @@ def _module(parts: list[str]) -> Path | None:
     return None
 
 
+def _imported(text: str) -> list[list[str]]:
+    """The module paths (under this package) that ``text`` imports: read from its syntax tree
+    (a docstring naming a module imports nothing), or, where it does not parse (a notebook
+    cell with IPython syntax), every dotted name of the package it mentions."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return [m.group(1).strip(".").split(".") for m in _NAMED.finditer(text)]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+            found += [n.split(".")[2:] for n in names if n.startswith(_PACKAGE + ".")]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module == _PACKAGE or node.module.startswith(_PACKAGE + "."):
+                base = node.module.split(".")[2:]
+                found += [[*base, alias.name] for alias in node.names]
+    return found
+
+
 def check_modules(texts: list[str]) -> list[Path]:
     """The check modules code in ``texts`` runs: those it imports from this package
     (``autograder.assignments.a2_backprop.hidden``, ``from autograder.assignments import
@@ -78,12 +100,7 @@ def check_modules(texts: list[str]) -> list[Path]:
     found: set[Path] = {ROOT / "__init__.py"}
     todo = list(texts)
     while todo:
-        text = todo.pop()
-        candidates = [m.group(1).strip(".").split(".") for m in _DOTTED.finditer(text)]
-        for m in _FROM.finditer(text):
-            base = [p for p in m.group(1).split(".") if p]
-            candidates += [[*base, n.strip()] for n in m.group(2).split(",") if n.strip()]
-        for parts in candidates:
+        for parts in _imported(todo.pop()):
             for depth in range(1, len(parts) + 1):
                 path = _module(parts[:depth])
                 if path is not None and path not in found:
