@@ -75,12 +75,12 @@ def test_the_preload_is_what_the_handed_out_notebook_imports():
 def test_the_assignments_preloads():
     import jupytext
 
-    root = Path(__file__).resolve().parents[2] / "notebooks" / "assignments"
-    a4 = imported_modules(jupytext.read(root / "a4_mlp.py"))
+    root = Path(__file__).resolve().parents[2] / "autograder" / "assignments"
+    a4 = imported_modules(jupytext.read(root / "a4_mlp" / "notebook.py"))
     assert a4 == ("numpy", "sklearn.datasets", "sklearn.model_selection", "torch")
     # PyTorch's optimisers import torch._dynamo on first use: the zygote imports it too
     assert forked.with_warm_up(a4)[-2:] == ("torch", "torch._dynamo")
-    assert imported_modules(jupytext.read(root / "a1_metrics.py")) == ("numpy",)
+    assert imported_modules(jupytext.read(root / "a1_metrics" / "notebook.py")) == ("numpy",)
 
 
 def test_a_bad_switch_is_named(monkeypatch):
