@@ -31,7 +31,7 @@ def course(tmp_path_factory):
     release.main(assignment=A, course=course)
     released = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
     answers = authoring.solutions(authoring.read_source(A))
-    answers["q1"] = "Decay makes the steps smaller as training goes on."
+    answers["q1"] = "Decay makes the steps smaller as training goes on: $x^2$ shrinks faster."
     folder = course / "submitted" / "jdoe" / A
     folder.mkdir(parents=True)
     nbformat.write(authoring.submission(released, answers), folder / f"{A}.ipynb")
@@ -164,3 +164,56 @@ def test_launch_covers_exactly_the_folders_closed_to_the_server_account(tmp_path
     assert found[parent] == [str(inner.resolve())]
     assert Path(parent) in [tmp_path / "closed", *tmp_path.parents]
     assert not os.stat(parent).st_mode & 0o001  # others may not enter it
+
+
+def test_math_in_a_submission_renders_offline_in_formgrader(course):
+    """MathJax 3 from the repository's own copy: ``$x^2$`` becomes an ``mjx-container``, and
+    every request the page makes stays on the formgrader's own address."""
+    from playwright.sync_api import sync_playwright
+
+    from autograder.term.formgrade_server import mathjax_folder
+
+    if mathjax_folder() is None:
+        pytest.skip("no MathJax in book/: run `make book` or `npm ci --prefix book`")
+    server = formgrade.start(course=course)
+    base = server.url.split("/formgrader?")[0]
+    requests, refused = [], []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text
+                    else None)  # fmt: skip
+            page.goto(server.url)
+            page.goto(f"{base}/formgrader/gradebook/{A}/{A}")
+            page.wait_for_selector("a.name-hidden")
+            page.click("a.name-hidden")
+            page.wait_for_selector("#q1")
+            page.wait_for_selector("mjx-container", timeout=60_000)
+            rendered = page.eval_on_selector_all(
+                "mjx-container", "els => els.map(e => e.textContent + e.innerHTML.length)"
+            )
+            tex_left = "$x^2$" in page.inner_text("#notebook")
+            browser.close()
+    finally:
+        server.stop()
+    assert rendered and not tex_left  # the TeX became MathJax's markup
+    assert any("/autograder/mathjax/tex-mml-chtml.js" in url for url in requests)
+    outside = [u for u in requests if not u.startswith((base + "/", "data:"))]
+    assert outside == [] and refused == [], (outside[:5], refused[:5])
+
+
+def test_formgrade_refuses_a_root_owned_course_by_name(tmp_path):
+    """Run as root on a course root owns: exit status 2, the reason and the fix; no server."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can be refused")
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    assert os.stat(course).st_uid == 0
+    done = subprocess.run([sys.executable, "-m", "autograder", "formgrade", "--course",
+                           str(course)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "formgrade will not serve as root" in done.stderr
+    assert f"root owns {course}" in done.stderr and "chown INSTRUCTOR" in done.stderr
+    assert done.stdout == "" and sorted(p.name for p in course.iterdir()) == ["source"]
