@@ -27,7 +27,14 @@ from coursekit.mlp.spec import MLPSpec
 from coursekit.mlp.weights import Weights, init_weights, set_weights
 from coursekit.regularization import EarlyStopping
 
-__all__ = ["SklearnUnsupported", "build_sklearn", "evaluate_sklearn", "fit_sklearn", "unsupported"]
+__all__ = [
+    "SklearnUnsupported",
+    "build_sklearn",
+    "evaluate_sklearn",
+    "fit_sklearn",
+    "predict_sklearn",
+    "unsupported",
+]
 
 _ACTIVATION = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "identity": "identity"}
 

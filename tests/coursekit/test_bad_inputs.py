@@ -197,6 +197,20 @@ def test_the_walk_finds_every_public_module_without_a_list():
     assert on_disk <= set(MODULES) | {"coursekit"}, on_disk - set(MODULES)
 
 
+def test_every_public_function_and_class_a_module_defines_is_in_its_all():
+    """The walk reads ``__all__``: a public name left out of it would escape every check."""
+    left_out = [
+        f"{module_name}.{name}"
+        for module_name in MODULES
+        for name, obj in vars(importlib.import_module(module_name)).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module_name
+        and name not in importlib.import_module(module_name).__all__
+    ]
+    assert not left_out
+
+
 def test_the_registry_holds_the_public_api():
     names = set(IDS)
     for expected in (
