@@ -297,7 +297,9 @@ def _registry() -> tuple[Command, ...]:
 COMMANDS: tuple[Command, ...] = _registry()
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; given ``only``, every command is listed (name, help) but
+    only that one gets its options, so no other command's ``main`` is imported."""
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
         description="Release, grade and check the course's nbgrader assignments.",
@@ -305,11 +307,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command.add_to(sub)
+        command.add_to(sub, with_options=only is None or command.name == only)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the command is the first word (the top level has no option but --help)
+    args = _parser(only=argv[0] if argv else "").parse_args(argv)
     command = next(c for c in COMMANDS if c.name == args.command)
     return command.run(args, command.main())

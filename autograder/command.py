@@ -47,10 +47,12 @@ class Command:
     options: Callable[[argparse.ArgumentParser, dict[str, Any]], None]  #: (parser, defaults)
     run: Callable[[argparse.Namespace, Callable[..., Any]], int]  #: (args, main) -> exit status
 
-    def add_to(self, sub) -> argparse.ArgumentParser:
-        """Add this command's parser to ``sub`` (argparse's subparsers) and return it."""
+    def add_to(self, sub, *, with_options: bool = True) -> argparse.ArgumentParser:
+        """Add this command's parser to ``sub`` (argparse's subparsers) and return it; without
+        its options (and without importing its ``main``) when it is not the one that runs."""
         parser = sub.add_parser(self.name, help=self.help, epilog=f"example: {self.example}")
-        self.options(parser, keyword_defaults(self.main()))
+        if with_options:
+            self.options(parser, keyword_defaults(self.main()))
         return parser
 
 

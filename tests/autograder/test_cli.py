@@ -137,3 +137,28 @@ def test_a_hostile_value_reaches_the_terminal_neutralised(tmp_path, capsys):
     assert status == 2 and err.startswith("error: ")
     assert "class?[2Jlist.csv" in err
     assert not any(ord(ch) < 32 for ch in err.rstrip("\n"))
+
+
+def test_only_the_chosen_command_loads_its_main():
+    """``python -m autograder --help`` imports no command's ``main``; a command imports its own
+    (read in a fresh interpreter: what this one imported says nothing)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from autograder import cli; cli._parser(only=sys.argv[1]); "
+        "print(*(m in sys.modules for m in ('autograder.grading.grade', 'autograder.term.release')))"
+    )
+    seen = {}
+    for only in ("", "grade"):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, only], capture_output=True, text=True, cwd=ROOT
+        )
+        assert out.returncode == 0, out.stderr
+        seen[only] = out.stdout.split()
+    assert seen == {"": ["False", "False"], "grade": ["True", "False"]}
+
+
+def test_a_command_parses_the_same_alone_as_among_all():
+    argv = ["export", "a1", "--format", "moodle", "--out", "x.csv", "--missing-as-zero"]
+    assert vars(cli._parser(only="export").parse_args(argv)) == vars(cli._parser().parse_args(argv))
