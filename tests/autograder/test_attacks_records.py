@@ -19,7 +19,6 @@ import pytest
 
 from autograder.grading import authoring, grade, state
 from autograder.grading.options import GradingOptions
-from autograder.term import release
 
 pytestmark = pytest.mark.slow
 A = "a1_metrics"
@@ -53,11 +52,11 @@ OWN_TIMEOUT = "\nclass GradingTimeout(Exception):\n    pass\nraise GradingTimeou
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, released_course):
     root = tmp_path_factory.mktemp("records")
     course = root / "course"
     subs = course / "submitted"
-    folder = release.main(assignment=A, course=course)
+    folder = released_course(A, course)
     released = nbformat.read(folder / f"{A}.ipynb", as_version=4)
     solution = authoring.solutions(
         nbformat.read(course / "source" / A / f"{A}.ipynb", as_version=4)

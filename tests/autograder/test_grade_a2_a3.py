@@ -11,7 +11,6 @@ import nbformat
 import pytest
 
 from autograder.grading import authoring, grade
-from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +22,9 @@ def sgd_step(params, grads, lr):
 """
 
 
-def _batch(root, assignment, variants):
+def _batch(root, assignment, variants, released_course):
     course, subs = root / "course", root / "submitted"
-    folder = release.main(assignment=assignment, course=course)
+    folder = released_course(assignment, course)
     released = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
     source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     solution = authoring.solutions(source)
@@ -83,7 +82,9 @@ def _message(result, grade_id):
     return result.cells[grade_id].outcome.message
 
 
-def test_assignment_2_reference_full_marks_and_each_mistake_loses_its_own_check(tmp_path):
+def test_assignment_2_reference_full_marks_and_each_mistake_loses_its_own_check(
+    tmp_path, released_course
+):
     """Through the sandbox: modified inputs are seen, and each mistake gets its own hint."""
     results = _batch(
         tmp_path,
@@ -95,6 +96,7 @@ def test_assignment_2_reference_full_marks_and_each_mistake_loses_its_own_check(
             "w1-transposed": {"forward": W1_TRANSPOSED},
             "times-a1": {"backward": TIMES_A1},
         },
+        released_course,
     )
     assert results["reference"].score == results["reference"].max_score == 10
     wrong = results["in-place"]
@@ -113,11 +115,12 @@ def test_assignment_2_reference_full_marks_and_each_mistake_loses_its_own_check(
     assert "dz1 = da1 * a1 multiplies by the activation" in _message(wrong, "test-backward")
 
 
-def test_assignment_3_reference_full_marks_and_dropout_in_place_caught(tmp_path):
+def test_assignment_3_reference_full_marks_and_dropout_in_place_caught(tmp_path, released_course):
     results = _batch(
         tmp_path,
         "a3_regularization",
         {"reference": {}, "dropout-in-place": {"dropout": DROPOUT_IN_PLACE}},
+        released_course,
     )
     assert results["reference"].score == results["reference"].max_score == 10, results
     wrong = results["dropout-in-place"]

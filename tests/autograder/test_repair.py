@@ -168,7 +168,7 @@ def test_the_submitted_notebook_itself_is_not_modified(source):
     assert nb == before
 
 
-def test_repaired_notebooks_are_graded_in_full_through_the_command_line(tmp_path):
+def test_repaired_notebooks_are_graded_in_full_through_the_command_line(tmp_path, released_course):
     """``grade`` on three students: an honest one, one whose editor stripped every cell's
     metadata and one who duplicated an answer cell and answered in the copy. All three get the
     reference's full marks; the two repaired say so in the CSV's reason."""
@@ -179,11 +179,9 @@ def test_repaired_notebooks_are_graded_in_full_through_the_command_line(tmp_path
 
     import nbformat
 
-    from autograder.term import release
-
     a = "a1_metrics"
     course = tmp_path / "course"
-    release.main(assignment=a, course=course)
+    released_course(a, course)
     released = nbformat.read(course / "release" / a / f"{a}.ipynb", as_version=4)
     honest = authoring.submission(released, authoring.solutions(authoring.read_source(a)))
     stripped = copy.deepcopy(honest)

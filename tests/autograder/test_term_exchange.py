@@ -29,11 +29,9 @@ def nbgrader(*args, cwd, cache):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    from autograder.term import release
-
+def course(tmp_path_factory, released_course):
     course = tmp_path_factory.mktemp("exchange") / "course"
-    release.main(assignment=A, course=course)
+    released_course(A, course)
     return course
 
 

@@ -12,11 +12,9 @@ import sys
 A = "a1_metrics"
 
 
-def test_a_folder_of_another_assignment_is_not_a_failed_submission(tmp_path):
-    from autograder.term import release
-
+def test_a_folder_of_another_assignment_is_not_a_failed_submission(tmp_path, released_course):
     course = tmp_path / "course"
-    release.main(assignment=A, course=course)
+    released_course(A, course)
     template = course / "release" / A / f"{A}.ipynb"
     for student in ("ann", "cat"):  # honest submissions (the untouched template) around it
         (course / "submitted" / student / A).mkdir(parents=True)

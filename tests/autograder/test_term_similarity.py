@@ -217,11 +217,9 @@ def auc_trapezoid(x, y):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    from autograder.term import release
-
+def course(tmp_path_factory, released_course):
     course = tmp_path_factory.mktemp("similarity") / "course"
-    release.main(assignment=A, course=course)
+    released_course(A, course)
     return course
 
 
@@ -268,13 +266,13 @@ def submit_in_extra_cells(course, student, answers):
     nbformat.write(nb, folder / f"{A}.ipynb")
 
 
-def test_a_copy_in_ordinary_cells_after_untouched_answer_cells_is_flagged(tmp_path):
+def test_a_copy_in_ordinary_cells_after_untouched_answer_cells_is_flagged(
+    tmp_path, released_course
+):
     """Attack (issue 20, class 8): the answer cells stay as released, the reference solution
     is pasted verbatim into new cells after them; between two honest students."""
-    from autograder.term import release
-
     course = tmp_path / "course"
-    release.main(assignment=A, course=course)
+    released_course(A, course)
     reference = authoring.solutions(authoring.read_source(A))
     submit(course, "aloops", HONEST_LOOPS)
     submit(course, "ref", reference)
