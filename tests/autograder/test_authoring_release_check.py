@@ -17,7 +17,6 @@ from autograder.assignments.a1_metrics import hidden as hidden_metrics
 from autograder.assignments.calls import seeded, student_rng
 from autograder.config import ASSIGNMENTS
 from autograder.grading import authoring, check
-from autograder.term import release
 from tests.autograder.assignment_helpers import reference
 
 
@@ -62,9 +61,9 @@ def test_validation_names_the_bad_cell():
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory):
+def released(tmp_path_factory, released_course):
     course = tmp_path_factory.mktemp("course")
-    folder = release.main(assignment="a1_metrics", course=course)
+    folder = released_course("a1_metrics", course)
     return course, folder / "a1_metrics.ipynb"
 
 
@@ -213,7 +212,7 @@ def test_the_shipped_check_runs_from_the_release_alone(released, student_python,
     run = _student_run(student_python, folder, "coursecheck.py", "a1_metrics.ipynb")
     assert run.returncode == 1, run.stdout + run.stderr
     assert "✗ test-f1-mcc (2 points)" in run.stdout
-    assert "mcc([0, 0, 0, 0], [0, 1, 0, 1]) gives nan, not 0 (a denominator is 0 here" in run.stdout
+    assert "mcc([0, 0, 0, 0], [0, 1, 0, 1]) returned NaN (a denominator is 0 here" in run.stdout
     assert (
         "Revisit lesson 1, Evaluating classifiers, section “Scores from the counts”" in run.stdout
     )
