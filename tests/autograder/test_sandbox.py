@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -413,6 +414,33 @@ def test_a_harness_that_hangs_up_and_lives_on_is_stopped(tmp_path, mode):
     if isinstance(ended.value, SandboxDied):
         assert ended.value.cause == "channel" and "kept running" in str(ended.value)
     assert box.process is None  # stopped and reaped
+
+
+def test_only_the_inside_folder_is_mounted_for_a_submission(tmp_path, mode):
+    """A submission that lists ``/harness`` and searches its path for the grader's sandbox code
+    finds the inside folder's files only: none of the host side (``enter``, ``zygote``, the
+    modes, ``base``) is in its file system."""
+    if mode == "rlimits":
+        pytest.skip("the fallback has no mount table: it runs on the grader's file system")
+    from autograder.sandbox.base import HERE, INSIDE
+
+    host = sorted(p.name for p in HERE.glob("*.py") if p.name != "__init__.py")
+    code = (
+        "import json, os, sys\n"
+        "mounted = sorted(f for f in os.listdir('/harness') if f.endswith('.py'))\n"
+        f"host = {host!r}\n"
+        "seen = [os.path.join(d, f) for d in sys.path + ['/harness', '/'] for f in host\n"
+        "        if os.path.isdir(d) and os.path.exists(os.path.join(d, f))]\n"
+        "print(json.dumps([mounted, seen]))\n"
+    )
+    with _box(tmp_path) as box:
+        answer = _run(box, code)
+    assert answer["ok"], answer
+    mounted, seen = json.loads(answer["stdout"])
+    assert mounted == sorted(p.name for p in INSIDE.glob("*.py"))
+    assert {"harness.py", "wire.py", "models.py"} <= set(mounted)
+    assert "enter.py" in host and "zygote.py" in host and not set(host) & set(mounted)
+    assert seen == []
 
 
 # -- the one factory: the interface names none of its modes -------------------------------------
