@@ -82,6 +82,18 @@ def test_an_optimizer_path_that_diverges_is_recorded_not_raised(make):
     assert finite[:first_bad].all() and np.abs(path[first_bad - 1]).max() > 1e100  # ... by growing
 
 
+@pytest.mark.parametrize("name", ["Adam", "RMSprop", "Adagrad"])
+def test_an_adaptive_optimizer_with_a_huge_rate_leaves_the_saddle_as_a_recorded_overflow(name):
+    from coursekit.divergence import first_non_finite
+
+    opt = getattr(optim, name)(lr=1e200)  # a first step of ~1e200, then y**3 overflows
+    path = landscapes.trajectory(opt, landscapes.SADDLE, (1.0, 0.5), steps=50)
+    assert path.shape == (51, 2)
+    step = first_non_finite(path)
+    assert step is not None and np.isfinite(path[:step]).all()
+    assert np.abs(path[step - 1]).max() > 1e100
+
+
 def test_a_search_over_rates_records_a_diverging_trial_and_goes_on():
     from coursekit import tuning
 
