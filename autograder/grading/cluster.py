@@ -46,6 +46,7 @@ far is kept and a rerun grades the rest, as after a killed local run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -89,26 +90,23 @@ class ClusterError(RuntimeError, ValueError):
 
 # -- what both sides compute -------------------------------------------------------------------
 
-_CODE: dict[str, str] = {}
 
-
+@functools.cache
 def code_digest() -> str:
-    """SHA-256 of the hidden-check modules this process grades with.
+    """SHA-256 of the hidden-check modules this process grades with (computed once).
 
     They are the part of the assignment's version (:func:`autograder.grading.state.assignment_digest`)
     that comes from the code, not the course: a worker with other checks would record grades
     under a version they were not made with, so it refuses. (The rest of the project must be
     the same version on every worker too: install it the same way everywhere.)
     """
-    if "digest" not in _CODE:
-        from autograder import assignments
+    from autograder import assignments
 
-        digest = hashlib.sha256()
-        for path in assignments.code_files():
-            name = path.relative_to(assignments.ROOT).as_posix()
-            digest.update(name.encode() + b"\0" + path.read_bytes())
-        _CODE["digest"] = digest.hexdigest()
-    return _CODE["digest"]
+    digest = hashlib.sha256()
+    for path in assignments.code_files():
+        name = path.relative_to(assignments.ROOT).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _read_entries(folder: Path) -> list[tuple[str, str, bytes]] | None:
