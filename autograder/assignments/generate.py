@@ -32,12 +32,14 @@ from autograder.assignments import ROOT, folder
 __all__ = ["GenerationError", "coursecheck_text", "load", "ship", "verify"]
 
 #: The shared parts (modules), in order; the assignment's ``visible.py`` comes last. Reading a
-#: model's weights lives beside the sandbox's harness, which imports it from there.
+#: model's weights lives beside the sandbox's harness, which imports it from there: it is a
+#: part only of the assignments whose visible checks import it (:data:`OPTIONAL`).
 PARTS = (
     "autograder.assignments.rules",
     "autograder.sandbox.inside.models",
     "autograder.assignments.runner",
 )
+OPTIONAL = frozenset({"autograder.sandbox.inside.models"})
 PACKAGE = "autograder.assignments"
 REPO = ROOT.parents[1]
 FORBIDDEN_TEXT = (
@@ -163,7 +165,13 @@ def coursecheck_text(assignment: str) -> str:
     defined: dict[str, str] = {}
     imports: dict[str, str] = {}
     exported: list[str] = []
-    files = [REPO.joinpath(*part.split(".")).with_suffix(".py") for part in PARTS]
+    wanted = {
+        node.module
+        for node in ast.walk(ast.parse(visible.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+    }
+    parts = [part for part in PARTS if part not in OPTIONAL or part in wanted]
+    files = [REPO.joinpath(*part.split(".")).with_suffix(".py") for part in parts]
     body = [_part(path, defined, imports, exported) for path in files]
     body.append(_part(visible, defined, imports, exported))
     public = sorted({*exported, *(n for n in defined if n.startswith("check_"))})

@@ -383,3 +383,27 @@ def test_a_course_released_before_each_assignment_had_its_folder_is_refused_by_g
     )
     (folder / "a1_metrics.ipynb").write_text(json.dumps(notebook))
     assert not grade.plan("a1_metrics", course, course / "submitted").todo  # nobody to grade
+
+
+def test_the_weights_reader_students_get_is_the_sandboxs_own_text():
+    """One home for reading a model's weights: the harness's module, word for word in a4's
+    coursecheck.py (and not in an assignment that builds no model)."""
+    import inspect
+
+    from autograder.sandbox.inside import models
+
+    source = inspect.getsource(models.dense_weights)
+    assert source in generate.coursecheck_text("a4_mlp")
+    assert "def dense_weights" not in generate.coursecheck_text("a1_metrics")
+
+
+@pytest.mark.parametrize("name", names())
+def test_an_assignments_version_holds_its_own_checks_and_no_other_assignments(name):
+    """What grading of ``name`` runs: its own folder's checks and the shared modules."""
+    from autograder import assignments
+
+    source = authoring.source_path(name).read_text()
+    used = {p.relative_to(assignments.ROOT).as_posix() for p in assignments.check_modules([source])}
+    own = {f"{name}/__init__.py", f"{name}/hidden.py", f"{name}/visible.py"}
+    assert own <= used
+    assert used - own <= {"__init__.py", "calls.py", "rules.py", "runner.py"}
