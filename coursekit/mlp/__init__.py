@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from coursekit._params import validate_params
 from coursekit.mlp._args import FRAMEWORK, SCORE, SPEC, TRAIN, WEIGHTS
+from coursekit.mlp._framework import framework_of
 from coursekit.mlp.history import History
 from coursekit.mlp.keras_mlp import build_keras, evaluate_keras, fit_keras, predict_keras
 from coursekit.mlp.numpy_mlp import NumpyMLP, build_numpy, fit_numpy
@@ -57,17 +58,11 @@ def build(framework: str, spec: MLPSpec, weights=None, **kwargs):
     return builders[framework](spec, weights, **kwargs)
 
 
-def _kind(model) -> str:
-    from coursekit.mlp.weights import _framework
-
-    return _framework(model)
-
-
 @validate_params(TRAIN)
 def fit(model, spec: MLPSpec, X, y, validation_data=None) -> History:
     """Train any of the three models with the spec's settings; same :class:`History` shape."""
     fitters = {"numpy": fit_numpy, "keras": fit_keras, "torch": train_torch, "sklearn": fit_sklearn}
-    return fitters[_kind(model)](model, spec, X, y, validation_data)
+    return fitters[framework_of(model)](model, spec, X, y, validation_data)
 
 
 @validate_params(SCORE)
@@ -79,7 +74,7 @@ def evaluate(model, spec: MLPSpec, X, y) -> dict[str, float]:
         "torch": evaluate_torch,
         "sklearn": evaluate_sklearn,
     }
-    return evaluators[_kind(model)](model, spec, X, y)
+    return evaluators[framework_of(model)](model, spec, X, y)
 
 
 def _evaluate_numpy(model, spec, X, y):

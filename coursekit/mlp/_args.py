@@ -9,25 +9,31 @@ from coursekit._params import (
     Options,
     SequenceOf,
 )
+from coursekit.mlp._framework import framework_of
 from coursekit.mlp.spec import MLPSpec
 
 
 class _Model(Constraint):
+    """A model whose framework :func:`~coursekit.mlp._framework.framework_of` recognises.
+
+    Its example is a scikit-learn ``MLPClassifier`` (imported when asked for), not a
+    ``NumpyMLP``: the numpy network and the weight layout are built on these constraints, so
+    the constraints cannot build them.
+    """
+
     description = "a model built by coursekit.mlp (numpy, Keras, PyTorch or scikit-learn)"
 
     def is_satisfied_by(self, value) -> bool:
-        from coursekit.mlp.weights import _framework
-
         try:
-            _framework(value)
+            framework_of(value)
         except TypeError:
             return False
         return True
 
     def example(self):
-        from coursekit.mlp.numpy_mlp import NumpyMLP
+        from sklearn.neural_network import MLPClassifier
 
-        return NumpyMLP(MLPSpec(n_inputs=2, hidden=(2,)))
+        return MLPClassifier(hidden_layer_sizes=(2,))
 
 
 SPEC = InstanceOf(MLPSpec, "an MLPSpec", lambda: MLPSpec(n_inputs=2, hidden=(2,)))

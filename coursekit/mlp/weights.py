@@ -11,7 +11,6 @@ every builder can start the *same* network and learning curves can be compared.
 from __future__ import annotations
 
 import itertools
-import sys
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from coursekit._params import (
 from coursekit.mlp._args import MODEL as _MODEL
 from coursekit.mlp._args import SPEC as _SPEC
 from coursekit.mlp._args import WEIGHTS as _WEIGHTS
+from coursekit.mlp._framework import framework_of
 
 __all__ = [
     "Weights",
@@ -73,40 +73,10 @@ def weights_to_xor(weights: Weights) -> dict:
     return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
 
 
-def _instance_of(model, module: str, *names: str) -> bool:
-    """``model`` is an instance of ``module.NAME`` for a NAME, where ``module`` is already
-    loaded (whoever built the model imported it): never imported here."""
-    loaded = sys.modules.get(module)
-    for name in names:
-        base = loaded
-        for part in name.split("."):
-            base = getattr(base, part, None)
-        if isinstance(base, type) and isinstance(model, base):
-            return True
-    return False
-
-
-def _framework(model) -> str:
-    """The framework whose weight layout ``model`` has, recognised as an instance of its base
-    class (the rule the grader's weights reader keeps: a module's name proves nothing)."""
-    if _instance_of(model, "torch", "nn.Module"):
-        return "torch"
-    if any(
-        _instance_of(model, name, "Model") for name in ("keras", "tensorflow.keras", "tf_keras")
-    ):
-        return "keras"
-    if _instance_of(model, "sklearn.neural_network", "MLPClassifier", "MLPRegressor"):
-        return "sklearn"
-    if hasattr(model, "layers_") or type(model).__name__ == "NumpyMLP":
-        return "numpy"
-    module = type(model).__module__
-    raise TypeError(f"don't know the weight layout of {type(model).__name__} ({module})")
-
-
 @validate_params({"model": [_MODEL]})
 def get_weights(model) -> Weights:
     """Weights of a Keras, PyTorch, scikit-learn or numpy MLP as ``[(W (in, out), b), ...]``."""
-    kind = _framework(model)
+    kind = framework_of(model)
     if kind == "keras":
         flat = model.get_weights()
         return [(flat[i].copy(), flat[i + 1].copy()) for i in range(0, len(flat), 2)]
@@ -136,7 +106,7 @@ def set_weights(model, weights: Weights) -> None:
                 f"layer {i}: model expects W {W0.shape} and b {b0.shape}, "
                 f"got W {np.shape(W)} and b {np.shape(b)}"
             )
-    kind = _framework(model)
+    kind = framework_of(model)
     if kind == "keras":
         flat = []
         for W, b in weights:

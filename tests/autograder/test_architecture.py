@@ -12,8 +12,12 @@ submodules is no cycle).
 
 Rules:
 
-- no import cycle among autograder's modules (Tarjan's strongly connected components: every
-  component has one module and no edge to itself);
+- no import cycle among the modules of autograder and of coursekit (Tarjan's strongly
+  connected components: every component has one module and no edge to itself);
+- coursekit imports only the standard library, numpy and itself at import time: a framework
+  (torch, tensorflow, keras, sklearn) or any other library only inside a function. What runs
+  at import time is read from the same tree: every import outside a ``def`` or ``lambda``
+  (the module's body, a class body, an ``if`` or ``try`` at the top);
 - ``coursekit`` never imports ``autograder`` (the reference implementation knows no grader);
 - ``autograder/sandbox/inside/`` (the only folder mounted into the sandbox) imports nothing from
   ``autograder`` outside itself and nothing from ``coursekit``, neither by dotted nor by bare
@@ -26,6 +30,8 @@ Rules:
 from __future__ import annotations
 
 import ast
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,12 +80,26 @@ def _resolve(name: str, known: dict[str, Module]) -> str | None:
     return None
 
 
+def import_nodes(module: Module, at_import_time: bool = False) -> Iterator[ast.stmt]:
+    """Every ``import`` and ``from ... import`` statement of ``module``; with
+    ``at_import_time``, only those Python runs when it imports the module: none inside a
+    function's body or a lambda (a class body runs; so do ``if`` and ``try`` blocks)."""
+    tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
+    lazy = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif not (at_import_time and isinstance(node, lazy)):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))  # in source order
+
+
 def imports_of(module: Module, known: dict[str, Module]) -> set[str]:
     """The known modules ``module`` imports (see the module's docstring for the reading)."""
-    tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
     folder = module.path.parent
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in import_nodes(module):
         targets: list[str] = []
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -203,6 +223,33 @@ def violations(edges: dict[str, set[str]]) -> list[str]:
     return out
 
 
+#: what a module of coursekit may import while it is imported, besides the standard library
+IMPORT_TIME_LIBRARIES = frozenset({"coursekit", "numpy"})
+
+
+def import_time_breaches(root: Path = ROOT) -> list[str]:
+    """Every import of coursekit's modules that Python runs at import time and that names a
+    library other than the standard library, numpy and coursekit itself (a framework: torch,
+    tensorflow, keras, sklearn), as ``module imports name at import time (line n)``."""
+    out = []
+    for name, module in sorted(modules(root).items()):
+        if not _under(name, "coursekit"):
+            continue
+        for node in import_nodes(module, at_import_time=True):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue  # relative: coursekit itself
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                names = [alias.name for alias in node.names]
+            for imported in names:
+                top = imported.split(".")[0]
+                if top in sys.stdlib_module_names or top in IMPORT_TIME_LIBRARIES:
+                    continue
+                out.append(f"{name} imports {imported} at import time (line {node.lineno})")
+    return out
+
+
 # -- the repository ---------------------------------------------------------------------------
 
 EDGES = graph()
@@ -226,10 +273,41 @@ def test_the_graph_sees_the_packages_and_their_lazy_imports():
     } <= EDGES["autograder.sandbox.inside.harness"]
 
 
-def test_no_import_cycle_in_autograder():
-    """(coursekit's own graph is read for the layering rule; its cycles are not checked here)"""
-    found = [c for c in cycles(EDGES) if any(_under(m, "autograder") for m in c)]
+def test_coursekit_is_in_the_graph_with_its_lazy_imports():
+    """A function-level import of coursekit counts: ``fit_numpy`` imports the optimizers
+    inside its body only."""
+    assert "coursekit.optim" in EDGES["coursekit.mlp.numpy_mlp"]
+    module = modules()["coursekit.mlp.numpy_mlp"]
+
+    def optim_imports(at_import_time: bool) -> list[ast.stmt]:
+        return [
+            n
+            for n in import_nodes(module, at_import_time)
+            if isinstance(n, ast.ImportFrom) and "optim" in {a.name for a in n.names}
+        ]
+
+    assert optim_imports(at_import_time=False) and not optim_imports(at_import_time=True)
+
+
+def test_no_import_cycle_in_autograder_or_coursekit():
+    found = cycles(EDGES)
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_coursekit_imports_only_numpy_at_import_time():
+    """``import coursekit`` loads no framework: torch, tensorflow, keras and sklearn are
+    imported inside the functions that use them (the rule is not empty: the Keras, PyTorch
+    and scikit-learn MLPs do import their frameworks, in their functions)."""
+    assert import_time_breaches() == []
+    lazy = set()
+    for name in ("keras_mlp", "torch_mlp", "sklearn_mlp"):
+        module = modules()[f"coursekit.mlp.{name}"]
+        for node in import_nodes(module):
+            if isinstance(node, ast.Import):
+                lazy |= {alias.name.split(".")[0] for alias in node.names}
+            elif node.module:
+                lazy.add(node.module.split(".")[0])
+    assert {"keras", "torch", "sklearn"} <= lazy
 
 
 def test_the_layering_rules_hold():
@@ -362,4 +440,49 @@ def test_bare_imports_resolve_as_the_sandbox_scripts_find_them(tmp_path):
     assert violations(edges) == [
         "autograder.sandbox.inside.harness -> autograder.sandbox.lockdown (the sandbox's "
         "inside imports only itself)"
+    ]
+
+
+def test_a_coursekit_cycle_through_a_function_level_import_is_found(tmp_path):
+    """The cycle coursekit's MLP constraints made: a constraint that recognised a model with a
+    function of the module that imports the constraints."""
+    edges = _write(
+        tmp_path,
+        {
+            "coursekit/mlp/__init__.py": "",
+            "coursekit/mlp/_args.py": (
+                "class Model:\n    def check(self, m):\n"
+                "        from coursekit.mlp.weights import _framework\n        return _framework(m)\n"
+            ),
+            "coursekit/mlp/weights.py": "from coursekit.mlp._args import Model\n",
+        },
+    )
+    assert cycles(edges) == [["coursekit.mlp._args", "coursekit.mlp.weights"]]
+
+
+def test_an_import_that_runs_at_import_time_is_a_breach_wherever_it_sits(tmp_path):
+    """A framework imported in the module's body, a class body, a ``try`` or an ``if`` runs
+    when the module is imported; one inside a function or a lambda runs when it is called."""
+    _write(
+        tmp_path,
+        {
+            "coursekit/eager.py": (
+                "import json\nimport numpy as np\nfrom . import lazy\n"
+                "from tensorflow import keras\n"
+                "class Net:\n    import torch.nn as nn\n"
+                "try:\n    import sklearn.metrics\nexcept ImportError:\n    pass\n"
+                "if True:\n    import pandas\n"
+            ),
+            "coursekit/lazy.py": (
+                "def fit():\n    import torch\n    from sklearn import neural_network\n"
+                "class Net:\n    def build(self):\n        import keras\n"
+                "f = lambda: __import__('tensorflow')\n"
+            ),
+        },
+    )
+    assert import_time_breaches(tmp_path) == [
+        "coursekit.eager imports tensorflow at import time (line 4)",
+        "coursekit.eager imports torch.nn at import time (line 6)",
+        "coursekit.eager imports sklearn.metrics at import time (line 8)",
+        "coursekit.eager imports pandas at import time (line 12)",
     ]
