@@ -521,14 +521,13 @@ def _rows(root: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, released_course):
     import nbformat
 
     from autograder.grading import authoring
-    from autograder.term import release
 
     root = tmp_path_factory.mktemp("bounds")
-    folder = release.main(assignment="a1_metrics", course=root / "course")
+    folder = released_course("a1_metrics", root / "course")
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source = root / "course" / "source" / "a1_metrics" / "a1_metrics.ipynb"
     solution = authoring.solutions(nbformat.read(source, as_version=4))

@@ -471,19 +471,18 @@ def _grader_peaks(pids: list[int], peaks: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, released_course):
     import threading
 
     import nbformat
 
     from autograder.grading import authoring
-    from autograder.term import release
 
     if not CAPS["cgroups"]:
         pytest.skip(f"no cgroups here: {CAPS['missing'][:1]}")
     main, beside = tmp_path_factory.mktemp("isolation"), tmp_path_factory.mktemp("beside")
     for root in (main, beside):
-        folder = release.main(assignment="a1_metrics", course=root / "course")
+        folder = released_course("a1_metrics", root / "course")
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source = nbformat.read(
         main / "course" / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4

@@ -9,16 +9,15 @@ import pytest
 
 from autograder.grading import authoring, grade
 from autograder.grading.options import GradingOptions
-from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, released_course):
     root = tmp_path_factory.mktemp("grading")
     course, subs = root / "course", root / "submitted"
-    folder = release.main(assignment="a1_metrics", course=course)
+    folder = released_course("a1_metrics", course)
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     solution = authoring.solutions(
         nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 from autograder.grading import authoring, grade, state
-from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -65,10 +64,10 @@ def predict_proba(model, X):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, released_course):
     root = tmp_path_factory.mktemp("a4")
     course, subs = root / "course", root / "submitted"
-    folder = release.main(assignment="a4_mlp", course=course)
+    folder = released_course("a4_mlp", course)
     released = nbformat.read(folder / "a4_mlp.ipynb", as_version=4)
     source = nbformat.read(course / "source" / "a4_mlp" / "a4_mlp.ipynb", as_version=4)
     solution = authoring.solutions(source)
