@@ -30,6 +30,7 @@ Rules:
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -312,6 +313,24 @@ def test_coursekit_imports_only_numpy_at_import_time():
 
 def test_the_layering_rules_hold():
     assert violations(EDGES) == []
+
+
+def test_importing_every_module_of_coursekit_loads_no_framework():
+    """What the syntax tree cannot see (an ``importlib`` call, a library that pulls a framework
+    in) shows in a fresh interpreter that imports every module of coursekit."""
+    code = (
+        "import importlib, pkgutil, sys, coursekit\n"
+        "names = [m.name for m in pkgutil.walk_packages(coursekit.__path__, 'coursekit.')]\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "print(len(names), sorted({'torch', 'tensorflow', 'keras', 'sklearn'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    count, loaded = out.stdout.split(" ", 1)
+    assert int(count) == len([m for m in modules() if m.startswith("coursekit.")])
+    assert loaded.strip() == "[]"
 
 
 def test_only_the_inside_folder_is_mounted_into_the_sandbox():
