@@ -17,6 +17,8 @@ The modules, one concept each:
 - :mod:`~autograder.handgrade.answers`: the students' answers, rendered safely and grouped;
 - :mod:`~autograder.handgrade.pseudonyms`: stable pseudonyms (HMAC with the course secret);
 - :mod:`~autograder.handgrade.split`: the deterministic split of a question between graders;
+- :mod:`~autograder.handgrade.roles`: who may take which action (the instructor; a TA in their
+  share);
 - :mod:`~autograder.handgrade.session`: every grading action, from the store to the gradebook;
 - :mod:`~autograder.handgrade.server`: the page and its JSON API (token, anti-CSRF, CSP);
 - :mod:`~autograder.handgrade.regrade`: ``regrade-request``;
