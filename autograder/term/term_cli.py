@@ -579,9 +579,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "handgrade",
-        "grade one question across every student with reusable rubric items (web page)",
-        "python -m autograder handgrade a4_mlp --graders ana,ben (prints the instructor's "
-        "address and one for each TA)",
+        "grade one question across every student with reusable rubric items (web page: an "
+        "address for the instructor and one for each TA)",
+        "python -m autograder handgrade a4_mlp --graders ana,ben",
         _handgrade_main,
         _handgrade_options,
         _handgrade_run,
