@@ -133,20 +133,26 @@ def _lms_name(lms: str, assignment: str, source: dict | None) -> str | None:
 
 
 def _to_zip(course: Path, assignment: str, lms: str, out: Path) -> Delivery:
+    pages = _pages(course, assignment)  # refused before anything is written
     known = sources(course, assignment)
     delivered, not_delivered = [], []
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for student, page in _pages(course, assignment).items():
-            name = _lms_name(lms, assignment, known.get(student))
-            if name is None:
-                kind = known.get(student, {}).get("kind", "not collected")
-                not_delivered.append((student, f"not collected from {lms} ({kind}): no {lms} name"))
-                continue
-            zf.write(page, name)
-            delivered.append(student)
-    tmp.replace(out)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for student, page in pages.items():
+                name = _lms_name(lms, assignment, known.get(student))
+                if name is None:
+                    kind = known.get(student, {}).get("kind", "not collected")
+                    not_delivered.append(
+                        (student, f"not collected from {lms} ({kind}): no {lms} name")
+                    )
+                    continue
+                zf.write(page, name)
+                delivered.append(student)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)  # a zip that failed half-way is not left beside the course
     return Delivery(assignment, tuple(delivered), tuple(not_delivered), out)
 
 
