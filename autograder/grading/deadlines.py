@@ -101,7 +101,12 @@ class AssignmentPolicy:
             parse_time(self.due)
 
     def due_for(self, student: str) -> datetime | None:
-        return self.extensions.get(student, self.due)
+        """The student's due date: the later of their extension and the assignment's (a due
+        date moved past an extension given earlier leaves no one an earlier date than the class)."""
+        extension = self.extensions.get(student)
+        if extension is None or self.due is None:
+            return self.due if extension is None else extension
+        return max(extension, self.due)
 
     def to_json(self) -> dict:
         return {

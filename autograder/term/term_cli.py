@@ -257,7 +257,13 @@ def _extensions_run(args, main) -> int:
     count = f"{len(left)} extension{'' if len(left) == 1 else 's'}"
     say("{}: {}" + (":" if left else ""), args.assignment, count)
     for e in left:
-        say("  {}: due {} (instead of {})", e.student, e.until.isoformat(), e.due.isoformat())
+        if e.until <= e.due:  # the due date moved past it: the later date counts
+            say(
+                "  {}: {} is no longer after the due date, which counts: due {}",
+                *(e.student, e.until.isoformat(), e.due.isoformat()),
+            )
+        else:
+            say("  {}: due {} (instead of {})", e.student, e.until.isoformat(), e.due.isoformat())
     return 0
 
 
