@@ -29,7 +29,6 @@ import pytest
 from autograder.grading import authoring, grade, state
 from autograder.grading.options import GradingOptions
 from autograder.sandbox import capabilities
-from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -226,9 +225,9 @@ class _Listener:
         self.sock.close()
 
 
-def _grade_batch(root: Path, namespaces: bool, monkeypatch):
+def _grade_batch(root: Path, namespaces: bool, monkeypatch, released_course):
     course, subs = root / "course", root / "submitted"
-    folder = release.main(assignment="a1_metrics", course=course)
+    folder = released_course("a1_metrics", course)
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
     import autograder
@@ -336,28 +335,30 @@ def _grade_batch(root: Path, namespaces: bool, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def strong(tmp_path_factory):
+def strong(tmp_path_factory, released_course):
     if capabilities()["mode"] != "namespaces":
         pytest.skip(f"namespace sandbox unavailable here: {capabilities()['why']}")
     with pytest.MonkeyPatch.context() as mp:
-        return _grade_batch(tmp_path_factory.mktemp("attacks"), True, mp)
+        return _grade_batch(tmp_path_factory.mktemp("attacks"), True, mp, released_course)
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
+def executed(tmp_path_factory, released_course):
     """The same batch with every namespace sandbox executed by ``unshare`` (no fork server):
     each way a sandbox starts meets every attack."""
     if capabilities()["mode"] != "namespaces":
         pytest.skip(f"namespace sandbox unavailable here: {capabilities()['why']}")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AUTOGRADER_ZYGOTE", "0")
-        return _grade_batch(tmp_path_factory.mktemp("attacks-executed"), True, mp)
+        return _grade_batch(tmp_path_factory.mktemp("attacks-executed"), True, mp, released_course)
 
 
 @pytest.fixture(scope="module")
-def fallback(tmp_path_factory):
+def fallback(tmp_path_factory, released_course):
     with pytest.MonkeyPatch.context() as mp:
-        batch = _grade_batch(tmp_path_factory.mktemp("attacks-fallback"), False, mp)
+        batch = _grade_batch(
+            tmp_path_factory.mktemp("attacks-fallback"), False, mp, released_course
+        )
     capabilities()  # forget the forced mode
     return batch
 
@@ -497,14 +498,14 @@ def test_feedback_to_attackers_shows_no_hidden_test_or_expected_value(strong):
             assert secret not in text, (notebook, secret)
 
 
-def test_a_killed_grading_run_loses_no_finished_grade_and_resumes(tmp_path):
+def test_a_killed_grading_run_loses_no_finished_grade_and_resumes(tmp_path, released_course):
     """``kill -9`` the grader once the first students are done; the rerun finishes the rest."""
     import os
     import signal
     import time
 
     course, subs = tmp_path / "course", tmp_path / "submitted"
-    folder = release.main(assignment="a1_metrics", course=course)
+    folder = released_course("a1_metrics", course)
     released = nbformat.read(folder / "a1_metrics.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / "a1_metrics" / "a1_metrics.ipynb", as_version=4)
     solution = authoring.solutions(source_nb)

@@ -136,13 +136,11 @@ def recorder():
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory, recorder):
+def course(tmp_path_factory, recorder, released_course):
     """a4 graded for three honest students and two attackers, in alternation; the course
     folder given to an unprivileged account (the instructor's) when the tests run as root."""
-    from autograder.term import release
-
     course = tmp_path_factory.mktemp("browser") / "course"
-    release.main(assignment=A, course=course)
+    released_course(A, course)
     released = nbformat.read(course / "release" / A / f"{A}.ipynb", as_version=4)
     reference = authoring.solutions(authoring.read_source(A))
     for student in sorted(HONEST + ATTACKERS):

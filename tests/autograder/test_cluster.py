@@ -30,7 +30,6 @@ import pytest
 from autograder.grading import authoring, grade, state
 from autograder.grading.gradebook import read_grades
 from autograder.grading.options import GradingOptions
-from autograder.term import release
 
 pytestmark = pytest.mark.slow
 
@@ -151,9 +150,9 @@ SPAWN = textwrap.dedent(
 )
 
 
-def _make_course(root: Path, count: int = 20) -> tuple[Path, Path, dict]:
+def _make_course(root: Path, released_course, count: int = 20) -> tuple[Path, Path, dict]:
     course = root / "course"
-    folder = release.main(assignment=A, course=course)
+    folder = released_course(A, course)
     released = nbformat.read(folder / f"{A}.ipynb", as_version=4)
     solution = authoring.solutions(
         nbformat.read(course / "source" / A / f"{A}.ipynb", as_version=4)
@@ -197,9 +196,9 @@ def _rows(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, released_course):
     root = tmp_path_factory.mktemp("cluster")
-    course, submissions, kind_of = _make_course(root / "dask")
+    course, submissions, kind_of = _make_course(root / "dask", released_course)
     local_course = root / "local" / "course"
     shutil.copytree(course, local_course)
     cluster = Cluster(workers=2)

@@ -15,9 +15,11 @@ exchange, the LMS files and the two JupyterHub homes, all under one ``base``)::
 copying the state before it and running the step on the copy, whichever test asks first
 (under ``pytest -n`` the store is shared by all workers, so each step runs once per run).
 What each command printed is kept beside the state (``outputs.json``); the test files assert
-on it. A stage that only reads a state (similarity, exports, feedback) works on a private
-copy (``Store.copy``), so the stages hold in any order, on any worker, or alone. The state
-holds no absolute path (a test checks), so a copy works wherever it lands.
+on it. Every stage works on a private copy (``Store.copy``), never on the stored state (even
+reading the gradebook writes to it: nbgrader's penalty column is brought up to date), so the
+stages hold in any order, on any worker, or alone; a copy checks the stored state's digest
+first, so a test that wrote into one is named. The state holds no absolute path (a test
+checks), so a copy works wherever it lands.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -268,13 +271,24 @@ class Store:
                     shutil.copytree(before.base, base, symlinks=True)
                     outputs = dict(before.outputs)
                 outputs.update(STEPS[step](base))
+                (folder / "digest").write_text(tree_digest(base))
                 (folder / "outputs.json").write_text(json.dumps(outputs))
         return State(
             base=folder / "base", outputs=json.loads((folder / "outputs.json").read_text())
         )
 
     def copy(self, step: str, to: Path) -> State:
-        """A private copy of the state after ``step`` at ``to`` (a stage that writes)."""
+        """A private copy at ``to`` of the state after ``step``: what every stage works on."""
         stored = self.state(step)
+        if tree_digest(stored.base) != (stored.base.parent / "digest").read_text():
+            raise AssertionError(f"a test wrote into the stored state {step!r}")
         shutil.copytree(stored.base, to / "base", symlinks=True)
         return State(base=to / "base", outputs=stored.outputs)
+
+
+def tree_digest(folder: Path) -> str:
+    """SHA-256 over every file's relative path and bytes, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

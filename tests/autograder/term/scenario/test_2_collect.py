@@ -16,8 +16,8 @@ def test_collect_takes_each_canvas_student_once_and_names_every_file_it_skips(st
     assert "superseded by" in out
 
 
-def test_collect_takes_jupyterhub_submissions_from_the_exchange(store):
-    state = store.state("collected")
+def test_collect_takes_jupyterhub_submissions_from_the_exchange(store, tmp_path):
+    state = store.copy("collected", tmp_path)
     assert f"collected 2 submissions of {A} (exchange)" in state.outputs["collect_hub"]
     submitted = {
         p.parent.parent.name for p in (state.course / "submitted").glob(f"*/{A}/{A}.ipynb")

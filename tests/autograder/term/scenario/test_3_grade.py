@@ -5,10 +5,10 @@ from __future__ import annotations
 from tests.autograder.term.scenario.story import A
 
 
-def test_one_batch_grades_every_collected_student(store):
+def test_one_batch_grades_every_collected_student(store, tmp_path):
     from autograder.grading.gradebook import read_grades
 
-    state = store.state("graded")
+    state = store.copy("graded", tmp_path)
     assert "graded 28 of 28 students" in state.outputs["grade"]
     grades = {g.student_id: g for g in read_grades(state.course, A)}
     assert sorted(grades) == sorted(f"s{i:02d}" for i in (*range(1, 27), 29, 30))

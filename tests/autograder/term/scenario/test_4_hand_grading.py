@@ -9,21 +9,24 @@ import pytest
 from tests.autograder.term.scenario.story import PER_DAY, A
 
 
-def test_hand_grades_entered_in_the_gradebook_are_read_back(store):
+def test_hand_grades_entered_in_the_gradebook_are_read_back(store, tmp_path):
     from autograder.grading.gradebook import read_grades
 
-    grades = {g.student_id: g for g in read_grades(store.state("hand_graded").course, A)}
+    hand_graded = store.copy("hand_graded", tmp_path / "hand_graded").course
+    grades = {g.student_id: g for g in read_grades(hand_graded, A)}
     assert grades["s02"].cells["test-counts"].manual == 1.0
     assert grades["s04"].cells["test-auc"].extra_credit == 0.5
-    before = {g.student_id: g for g in read_grades(store.state("graded").course, A)}
+    graded = store.copy("graded", tmp_path / "graded").course
+    before = {g.student_id: g for g in read_grades(graded, A)}
     assert before["s02"].cells["test-counts"].manual is None  # the step made the difference
 
 
-def test_penalties_count_started_days_late_and_spare_the_extended_student(store):
+def test_penalties_count_started_days_late_and_spare_the_extended_student(store, tmp_path):
     """Canvas's late mark is one started day; s29 submitted now, 3 days late."""
     from autograder.grading.gradebook import read_grades
 
-    grades = {g.student_id: g for g in read_grades(store.state("hand_graded").course, A)}
+    course = store.copy("hand_graded", tmp_path).course
+    grades = {g.student_id: g for g in read_grades(course, A)}
     for who, days in (("s03", 1), ("s07", 1), ("s29", 3)):
         expected = min(PER_DAY * 10 * days, grades[who].raw_score)
         assert grades[who].penalty > 0
