@@ -4,7 +4,8 @@ the order files start in, and each test's layer markers.
 Markers (registered in ``pyproject.toml``), given here by where a test lives and what its
 module does, not by hand in each file:
 
-- a layer, by folder (``LAYERS``): ``grading``, ``sandbox``, ``term``, ``handgrade``, ``book``;
+- a layer, by folder (``LAYERS``): ``assignments``, ``grading``, ``sandbox``, ``term``,
+  ``handgrade``, ``book``;
 - ``browser``: the module drives Chromium (it uses Playwright);
 - ``slow``: by hand, on framework training and long property runs;
 - ``unit``: everything else in ``tests/coursekit`` and ``tests/autograder``, less the modules
@@ -39,6 +40,7 @@ LONGEST_FIRST = (
 #: Each folder's layer (the longest matching prefix wins): ``pytest -m term`` runs the term
 #: tools' tests, ``-m "not book"`` leaves the book out.
 LAYERS = {
+    "tests/autograder/assignments/": "assignments",
     "tests/autograder/grading/": "grading",
     "tests/autograder/sandbox/": "sandbox",
     "tests/autograder/term/": "term",
