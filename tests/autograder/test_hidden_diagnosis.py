@@ -56,6 +56,12 @@ def _mcc_nan(y, p):
         )
 
 
+def _f1_nan(y, p):
+    _tn, fp, fn, tp = _counts(y, p)
+    with np.errstate(all="ignore"):
+        return float(np.float64(2 * tp) / np.float64(2 * tp + fp + fn))
+
+
 def _specificity_of_predictions(y, p):
     tn, _, fn, _ = _counts(y, p)
     return tn / (tn + fn) if tn + fn else 0.0
@@ -142,6 +148,12 @@ A1_WRONG = {
     "MCC is NaN where its denominator is 0": (
         lambda: metrics.expect_scores({"mcc": _mcc_nan}),
         lambda: C1.check_f1_mcc(A1["f1"], _mcc_nan),
+        M1.ZERO_DENOMINATOR,
+    ),
+    # the hidden cases hold labels and predictions all 0 (a stranger's F1 got 2/2 hidden)
+    "F1 is NaN where its denominator is 0": (
+        lambda: metrics.expect_scores({"f1": _f1_nan}),
+        lambda: C1.check_f1_mcc(_f1_nan, A1["mcc"]),
         M1.ZERO_DENOMINATOR,
     ),
     "ROC positive only when score > threshold": (
@@ -313,3 +325,22 @@ def test_assignment_4_an_unknown_disagreement_names_no_cause(torch):
         "predict_proba does not match the network's own weights (ReLU hidden layers and a "
         "sigmoid output are asked for)"
     )
+
+
+def test_a_score_that_divides_by_zero_loses_the_hidden_check_the_reference_keeps_it():
+    """The hidden cases hold labels and predictions all 0 (F1, precision, recall: 0 / 0) and
+    all 1 (specificity, MCC: 0 / 0): an F1 or MCC that divides by zero fails there, the
+    course's reference passes every case."""
+
+    def f1_divides(y, p):
+        _tn, fp, fn, tp = _counts(y, p)
+        return 2 * tp / (2 * tp + fp + fn)
+
+    def mcc_divides(y, p):
+        tn, fp, fn, tp = _counts(y, p)
+        return (tp * tn - fp * fn) / ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
+
+    for name, wrong in (("f1", f1_divides), ("mcc", mcc_divides)):
+        with pytest.raises(AssertionError, match=rf"^{name}"):
+            metrics.expect_scores({name: wrong})
+    metrics.expect_scores({n: A1[n] for n in ("precision", "recall", "specificity", "f1", "mcc")})

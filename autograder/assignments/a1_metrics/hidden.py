@@ -29,13 +29,23 @@ __all__ = ["expect_auc", "expect_counts", "expect_roc", "expect_scores"]
 
 
 def _cases(rng, n_cases=6):
-    """Label/prediction/score triples, including the edge cases (one class, no positives)."""
+    """Label/prediction/score triples, including the edge cases (one class, no positives).
+
+    The last two hold labels and predictions all 0 and all 1: every score with a zero
+    denominator there (precision, recall and F1 = 2 TP / (2 TP + FP + FN) = 0 / 0 on all 0;
+    specificity and MCC = (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)) = 0 / 0 on
+    both) is due 0.0, so a score that divides by zero loses the check. They draw nothing from
+    ``rng``: the random cases before them stay as they were.
+    """
     cases = []
     for size in rng.integers(5, 60, size=n_cases):
         y = rng.integers(0, 2, size)
         cases.append((y, rng.integers(0, 2, size), np.round(rng.random(size), 1)))
     cases.append((np.zeros(8, int), rng.integers(0, 2, 8), np.round(rng.random(8), 1)))
     cases.append((rng.integers(0, 2, 8), np.zeros(8, int), np.round(rng.random(8), 1)))
+    scores = np.round(np.linspace(0.1, 0.8, 8), 1)
+    cases.append((np.zeros(8, int), np.zeros(8, int), scores))
+    cases.append((np.ones(8, int), np.ones(8, int), scores))
     return cases
 
 
