@@ -11,6 +11,8 @@
   when the roster has it, and the grade column ``A``.
 - ``csv``: one row per student: submission time, days late (after the student's extension),
   automatic, manual, extra credit, penalty, score, maximum and one column per graded cell.
+  With a roster, the roster's students first, then every student graded but not on it (the
+  course's own record loses no grade; the note says so); an LMS format leaves those out.
 
 Every number is the gradebook's (:func:`autograder.grading.gradebook.read_grades`): manual if entered,
 else automatic, plus extra credit, minus the late penalty derived now from the submission time
@@ -206,8 +208,11 @@ def main(
     graded = _grades(course, assignment, db_url, None)
     listed = the_roster.ids if the_roster else []
     if the_roster:
+        # an LMS import has no row for them; the plain CSV, the course's own record, keeps
+        # every graded student: theirs come after the roster's
+        kept = "in the CSV after the roster's students" if format == "csv" else "not exported"
         for student in sorted(set(graded) - set(listed)):
-            notes.append(f"{student}: graded but not on the roster; not exported")
+            notes.append(f"{student}: graded but not on the roster; {kept}")
         graded = {**_grades(course, assignment, db_url, listed), **graded}
     out = Path(out)
     if format == "canvas":

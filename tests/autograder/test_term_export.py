@@ -188,3 +188,21 @@ def test_an_export_column_that_matches_nothing_is_refused_by_name(course, graded
     moodle = export.main(assignment=A, format="moodle", out=out, course=course, roster=m,
                          column="Assignment: a1_metrics (Real)")  # fmt: skip
     assert read(moodle.path)[0][-1] == "Assignment: a1_metrics (Real)"
+
+
+def test_a_student_not_on_the_roster_is_where_the_note_says(course, graded, tmp_path):
+    """A stranger saw "=evil: graded but not on the roster; not exported" beside a CSV that
+    held =evil's row: the plain CSV keeps the row (after the roster's) and says so; an LMS
+    format leaves it out and says that."""
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    plain = export.main(assignment=A, format="csv", out=tmp_path / "p.csv", course=course,
+                        roster=r)  # fmt: skip
+    ids = [row[0] for row in read(plain.path)[1:]]
+    assert ids[-1] == "'=evil" and ids.count("'=evil") == 1  # last, neutralised
+    (note,) = [n for n in plain.notes if "=evil" in n]
+    assert note.endswith("in the CSV after the roster's students"), note
+    lms = export.main(assignment=A, format="canvas", out=tmp_path / "c.csv", course=course,
+                      roster=r)  # fmt: skip
+    assert not any("evil" in cell for row in read(lms.path) for cell in row)
+    (note,) = [n for n in lms.notes if "=evil" in n]
+    assert note.endswith("not exported"), note
