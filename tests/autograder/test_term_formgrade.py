@@ -61,11 +61,17 @@ def test_q1_graded_in_formgrader_reaches_gradebook_export_and_feedback(course, t
             page.wait_for_selector("#q1")
             assert "A full answer contains" in page.inner_text("body")  # the rubric
             assert "Decay makes the steps smaller" in page.inner_text("body")
-            page.fill("#q1", "1.5")
-            page.press("#q1", "Tab")
-            page.fill("#q1-comment", "Says what decay does, not why it is needed.")
-            page.press("#q1-comment", "Tab")
-            page.wait_for_timeout(1500)  # the page saves each field through nbgrader's API
+            page.wait_for_load_state("load")  # formgrader's scripts (and MathJax) loaded
+            for field, value, api in (("#q1", "1.5", "/formgrader/api/grade/"),
+                                      ("#q1-comment", "Says what decay does, not why it is needed.",
+                                       "/formgrader/api/comment/")):  # fmt: skip
+                # the page saves each field through nbgrader's API: wait for that answer
+                with page.expect_response(lambda r, api=api: api in r.url
+                                          and r.request.method == "PUT",
+                                          timeout=60_000) as saved:  # fmt: skip
+                    page.fill(field, value)
+                    page.press(field, "Tab")
+                assert saved.value.ok, saved.value.status
             browser.close()
     finally:
         server.stop()
