@@ -342,8 +342,10 @@ def main(
     """
     from autograder.handgrade.session import name_graders
     from autograder.names import say
+    from autograder.term.formgrade import server_account
 
     if graders is not None:
+        server_account(Path(course).resolve(), "handgrade")  # a refusal writes nothing
         named = name_graders(course, assignment, graders)
         say("{} is split between {}", assignment, ", ".join(named) or "nobody (one grader)")
     httpd, urls = serve(assignment=assignment, course=course, port=port, ip=ip, db_url=db_url,

@@ -414,6 +414,22 @@ def test_handgrade_refuses_to_serve_root_owned_course_as_root(course):
     assert done.returncode == 2 and "will not serve as root" in done.stderr
 
 
+def test_naming_graders_on_a_root_owned_course_is_refused_before_anything_is_written(course):
+    """A stranger's ``handgrade A --graders x,y`` was refused as root but had written
+    ``handgrade/A/state.json`` first: the refusal now comes before the graders are named."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can be refused")
+    before = sorted((p, p.stat().st_mtime_ns) for p in course.rglob("*"))
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "handgrade", A, "--course", str(course),
+         "--graders", "x,y"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "will not serve as root" in done.stderr
+    assert sorted((p, p.stat().st_mtime_ns) for p in course.rglob("*")) == before
+    assert not (course / "handgrade" / A / "state.json").exists()
+
+
 # -- what feedback and report show -------------------------------------------------------------
 
 
