@@ -157,7 +157,7 @@ class Collected:
     source: str  #: the file it came from, relative to the given PATH
     kind: Source
     submitted_at: datetime | None  #: what ``timestamp.txt`` says (None: not written)
-    note: str = ""  #: a rename, how a late mark without a time was counted, not on the roster
+    note: str = ""  #: a rename, how a late mark without a time was counted
     action: Action = Action.NEW
     late_mark: bool = False  #: Canvas marked it late without saying when
     hand_time: bool = False  #: the folder's timestamp.txt is the instructor's, kept
@@ -621,10 +621,13 @@ def _person(student, rel_text, path, kind, stamp, order, exact, roster, folder=N
         check_student_id(student)
     except ValueError as exc:
         return Skipped(rel_text, str(exc))
-    note = ""
-    if roster is not None and roster.find(student) is None:
-        note = f"{student} is not on the roster"
-    return _Candidate(student, path, rel_text, kind, stamp, order, exact, folder=folder, note=note)
+    if roster is not None and roster.find(student) is None:  # set aside, never graded
+        return Skipped(
+            rel_text,
+            f"{student} is not on the roster: not collected (add them to the class list and "
+            "run `roster` again, then collect)",
+        )
+    return _Candidate(student, path, rel_text, kind, stamp, order, exact, folder=folder)
 
 
 def _why_later(chosen: _Candidate, other: _Candidate) -> str:

@@ -296,6 +296,24 @@ def test_collect_flat_folder_refuses_bad_names_and_fails_when_nothing_matched(tm
     ] == ["jdoe"]
 
 
+def test_a_student_not_on_the_roster_is_set_aside_never_collected(tmp_path):
+    """A stranger's zed.ipynb beside the roster's students was collected (and graded) though
+    the README says a file of someone not on the roster is not collected: with a roster, it
+    is listed with why and nothing of it lands in the course; the roster's student is
+    collected beside it."""
+    course, src = tmp_path / "course", tmp_path / "flat"
+    src.mkdir()
+    (src / "jdoe.ipynb").write_bytes(notebook("honest"))
+    (src / "zed.ipynb").write_bytes(notebook("not on the roster"))
+    r = canvas_roster(tmp_path / "r.csv", STUDENTS)
+    result = collect.main(assignment=A, source=src, course=course, roster=r)
+    assert [c.student_id for c in result.collected] == ["jdoe"]
+    (zed,) = [s for s in result.skipped if s.source == "zed.ipynb"]
+    assert "zed is not on the roster: not collected" in zed.reason
+    assert not (course / "submitted" / "zed").exists()
+    assert submitted(course, "jdoe").joinpath(f"{A}.ipynb").read_bytes() == notebook("honest")
+
+
 def test_collect_zip_refuses_traversal_links_and_oversized_entries(tmp_path, monkeypatch):
     course = tmp_path / "course"
     z = tmp_path / "evil.zip"
@@ -349,7 +367,7 @@ def test_collect_cli_names_bad_input_and_exit_status(tmp_path):
     assert ok.returncode == 0 and "3 students" in ok.stdout
     z = canvas_zip(tmp_path / "s.zip", {"doejane_101_1_a1_metrics.ipynb": notebook("x")})
     done = run("collect", A, "--course", str(course), "--from", str(z))  # the course's roster
-    assert done.returncode == 0 and "collected 1 submissions" in done.stdout
+    assert done.returncode == 0 and "collected 1 submission of" in done.stdout
     bad = run("release", A, "--course", str(course), "--due", "2026-12-01 23:59")
     assert bad.returncode == 2 and "no time zone" in bad.stderr
 
