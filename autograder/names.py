@@ -27,7 +27,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STUDENT_ID", "check_student_id", "csv_cell", "is_student_id", "printable", "say"]
+__all__ = [
+    "STUDENT_ID",
+    "check_student_id",
+    "counted",
+    "csv_cell",
+    "is_student_id",
+    "printable",
+    "say",
+]
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 #: C0 and C1 controls (ESC, BEL, CR, LF, CSI ...), DEL; the ALM, zero-width space and LRM/RLM
@@ -61,6 +69,12 @@ def say(template: str, *values, file=None, end: str = "\n", **named) -> None:
 
     text = template.format(*map(_neutral, values), **{k: _neutral(v) for k, v in named.items()})
     print(text, file=file or sys.stdout, end=end, flush=True)
+
+
+def counted(n: int, noun: str, many: str | None = None) -> str:
+    """``n`` and ``noun`` agreeing: ``counted(1, "submission")`` is "1 submission",
+    ``counted(3, "submission")`` "3 submissions" (``many``: the plural when not noun + "s")."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
 
 
 def is_student_id(value) -> bool:

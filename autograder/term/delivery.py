@@ -3,7 +3,12 @@
 ``python -m autograder deliver A --course C --exchange ROOT [--course-id ID]`` or
 ``python -m autograder deliver A --course C --zip canvas|moodle [--out F]``
 
-The pages are ``C/feedback/STUDENT/A/feedback.html`` (written by ``feedback``).
+The pages are ``C/feedback/STUDENT/A/feedback.html``, written again by ``feedback``'s own
+generator when they are sent: every number on a page sent is derived from the gradebook and
+the current policy (due date, late penalty, extensions) at that moment, never read from a page
+written before a regrade, a hand score or a late change (a stranger's Canvas zip said
+"4 of 10 points" while the Canvas export said 0). ``--book-url`` is where its lesson links
+point, as ``feedback``'s.
 
 - **Exchange.** nbgrader's ``release_feedback`` wants, beside each page, the notebook's name
   (``A.html``, which students' ``fetch_feedback`` looks up), ``timestamp.txt`` and the
@@ -40,7 +45,7 @@ from autograder.grading.deadlines import read_timestamp, write_timestamp
 from autograder.term.collect import CANVAS, MOODLE, sources
 from autograder.term.roster import check_student_id
 
-__all__ = ["Delivery", "main", "prepare_exchange"]
+__all__ = ["Delivery", "current_pages", "main", "prepare_exchange"]
 
 PAGE = "feedback.html"
 
@@ -65,14 +70,32 @@ def _pages(course: Path, assignment: str) -> dict[str, Path]:
     return {page.parent.parent.name: page for page in found}
 
 
-def prepare_exchange(course: Path, assignment: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """Make ``course/feedback/STUDENT/A/`` what nbgrader's ``release_feedback`` expects.
+def current_pages(
+    course: Path, assignment: str, book: str | Path | None = None, db_url: str | None = None
+) -> dict[str, Path]:
+    """student -> page, each written now from the gradebook by ``feedback``'s generator.
+
+    Refused (``ValueError``) where ``feedback`` never ran (no page) or where nothing is graded;
+    a page of a student the gradebook no longer holds is not sent.
+    """
+    from autograder.term import feedback
+
+    _pages(course, assignment)  # no page at all: feedback never ran; refused, nothing written
+    written = feedback.main(assignment=assignment, course=course, book=book, db_url=db_url)
+    return {page.parent.parent.name: page for page in sorted(written)}
+
+
+def prepare_exchange(
+    course: Path, assignment: str, book: str | Path | None = None, db_url: str | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Make ``course/feedback/STUDENT/A/`` what nbgrader's ``release_feedback`` expects, from
+    pages written now (:func:`current_pages`).
 
     Returns the students ready for it and those that are not, with why.
     """
     course = Path(course).resolve()
     ready, not_ready = [], []
-    for student, page in _pages(course, assignment).items():
+    for student, page in current_pages(course, assignment, book, db_url).items():
         folder = page.parent
         submitted = course / "submitted" / student / assignment
         secret = submitted / "submission_secret.txt"
@@ -90,12 +113,14 @@ def prepare_exchange(course: Path, assignment: str) -> tuple[list[str], list[tup
     return ready, not_ready
 
 
-def _to_exchange(course: Path, assignment: str, root: Path, course_id: str) -> Delivery:
+def _to_exchange(
+    course: Path, assignment: str, root: Path, course_id: str, book, db_url
+) -> Delivery:
     from nbgrader.apps import NbGraderAPI
 
     if not root.is_dir():
         raise ValueError(f"--exchange {root} does not exist")
-    ready, not_ready = prepare_exchange(course, assignment)
+    ready, not_ready = prepare_exchange(course, assignment, book, db_url)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     config = nbgrader_config(course)
     config.CourseDirectory.course_id = course_id
@@ -132,8 +157,8 @@ def _lms_name(lms: str, assignment: str, source: dict | None) -> str | None:
     return f"{folder}/{PAGE}" if folder else None
 
 
-def _to_zip(course: Path, assignment: str, lms: str, out: Path) -> Delivery:
-    pages = _pages(course, assignment)  # refused before anything is written
+def _to_zip(course: Path, assignment: str, lms: str, out: Path, book, db_url) -> Delivery:
+    pages = current_pages(course, assignment, book, db_url)  # refused before the zip is begun
     known = sources(course, assignment)
     delivered, not_delivered = [], []
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -164,8 +189,11 @@ def main(
     course_id: str = COURSE_ID,
     lms: Literal["canvas", "moodle"] | None = None,
     out: Path | None = None,
+    book: str | Path | None = None,
+    db_url: str | None = None,
 ) -> Delivery:
-    """Deliver ``assignment``'s feedback pages through ``exchange`` or as an ``lms`` zip.
+    """Deliver ``assignment``'s feedback pages through ``exchange`` or as an ``lms`` zip, each
+    page written again now from the gradebook (``db_url``) with lesson links into ``book``.
 
     Raises ``ValueError`` naming the bad input: neither or both of ``exchange`` and ``lms``, an
     unknown LMS, no feedback pages, an exchange root that does not exist.
@@ -176,8 +204,8 @@ def main(
     if (exchange is None) == (lms is None):
         raise ValueError("give exactly one of --exchange ROOT and --zip canvas|moodle")
     if exchange is not None:
-        return _to_exchange(course, assignment, Path(exchange), course_id)
+        return _to_exchange(course, assignment, Path(exchange), course_id, book, db_url)
     if lms not in ("canvas", "moodle"):
         raise ValueError(f"--zip must be canvas or moodle, got {lms!r}")
     out = Path(out) if out else course / "feedback" / f"{assignment}-{lms}-feedback.zip"
-    return _to_zip(course, assignment, lms, out)
+    return _to_zip(course, assignment, lms, out, book, db_url)

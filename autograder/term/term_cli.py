@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder import command as opt
 from autograder.command import USAGE_ERROR, Command
-from autograder.names import say
+from autograder.names import counted, say
 
 __all__ = ["COMMANDS", "after_release", "deadline_options"]
 
@@ -130,8 +130,8 @@ def _roster_run(args, main) -> int:
     from autograder.term.roster import ROSTER_FILE
 
     r = main(course=args.course, source=args.source, id_column=args.id_column)
-    say("roster: {} students ({}, id column {!r}) -> {}", len(r.students), r.kind, r.id_column,
-        Path(args.course) / ROSTER_FILE)  # fmt: skip
+    say("roster: {} ({}, id column {!r}) -> {}", counted(len(r.students), "student"), r.kind,
+        r.id_column, Path(args.course) / ROSTER_FILE)  # fmt: skip
     for problem in r.problems:
         say("  {}", problem)
     return 0
@@ -183,8 +183,8 @@ def _collect_run(args, main) -> int:
     )
     kinds = sorted({c.kind for c in result.collected})
     actions = [(a, sum(c.action is a for c in result.collected)) for a in Action]
-    say("collected {} submissions of {} ({}) from {} files: {}", len(result.collected),
-        result.assignment, ", ".join(kinds) or "none", result.files_seen,
+    say("collected {} of {} ({}) from {}: {}", counted(len(result.collected), "submission"),
+        result.assignment, ", ".join(kinds) or "none", counted(result.files_seen, "file"),
         ", ".join(f"{n} {a.value}" for a, n in actions))  # fmt: skip
     for c in result.collected:  # ids, notes, file and folder names came from outside
         if c.note:
@@ -405,6 +405,12 @@ def _deliver_options(p: argparse.ArgumentParser, d: dict) -> None:
     opt.exchange_options(p, d)
     p.add_argument("--zip", dest="lms", choices=("canvas", "moodle"), default=d["lms"])
     p.add_argument("--out", type=Path, default=d["out"], help="the zip's path")
+    p.add_argument(
+        "--book-url",
+        dest="book",
+        default=d["book"],
+        help="where the lesson links point (the pages are written again now, as `feedback`'s)",
+    )
 
 
 @_refused
@@ -416,8 +422,9 @@ def _deliver_run(args, main) -> int:
         course_id=args.course_id,
         lms=args.lms,
         out=args.out,
+        book=args.book,
     )
-    say("delivered {} feedback pages -> {}", len(sent.delivered), sent.target)
+    say("delivered {} -> {}", counted(len(sent.delivered), "feedback page"), sent.target)
     for student, why in sent.not_delivered:
         say("  not delivered: {}: {}", student, why)
     return 0 if sent.delivered or not sent.not_delivered else 1

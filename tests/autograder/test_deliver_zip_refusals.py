@@ -27,11 +27,19 @@ def test_no_pages_is_refused_with_nothing_written(tmp_path, lms):
     assert _files(course) == []
 
 
-def test_a_zip_that_cannot_be_put_in_place_leaves_no_part_behind(tmp_path):
-    course = tmp_path / "course"
+def _page_as_written(monkeypatch, course):
+    """jdoe's page, taken as ``feedback`` would write it now: the zip's writing is tested here,
+    the pages' being written from the gradebook in the term scenario's
+    ``test_8_deliver_current``."""
     page = course / "feedback" / "jdoe" / A / delivery.PAGE
     page.parent.mkdir(parents=True)
     page.write_text("<p>10 of 10 points</p>")
+    monkeypatch.setattr(delivery, "current_pages", lambda *a, **k: {"jdoe": page})
+
+
+def test_a_zip_that_cannot_be_put_in_place_leaves_no_part_behind(tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    _page_as_written(monkeypatch, course)
     taken = tmp_path / "out" / "feedback.zip"  # a folder already holds the zip's name
     (taken / "kept.txt").parent.mkdir(parents=True)
     (taken / "kept.txt").write_text("mine")
@@ -40,11 +48,9 @@ def test_a_zip_that_cannot_be_put_in_place_leaves_no_part_behind(tmp_path):
     assert _files(tmp_path / "out") == ["feedback.zip", "feedback.zip/kept.txt"]
 
 
-def test_the_honest_zip_is_written_whole(tmp_path):
+def test_the_honest_zip_is_written_whole(tmp_path, monkeypatch):
     course = tmp_path / "course"
-    page = course / "feedback" / "jdoe" / A / delivery.PAGE
-    page.parent.mkdir(parents=True)
-    page.write_text("<p>10 of 10 points</p>")
+    _page_as_written(monkeypatch, course)
     done = delivery.main(assignment=A, course=course, lms="canvas")
     assert done.target.is_file() and done.target.name == f"{A}-canvas-feedback.zip"
     assert [p.name for p in (course / "feedback").glob("*.zip*")] == [done.target.name]

@@ -53,7 +53,15 @@ def test_handout_zip_holds_the_release_and_no_solution(course, tmp_path):
         handout.main(assignment="a9", course=course)
 
 
-def test_exchange_round_trip_fetch_submit_collect_feedback(course, tmp_path):
+def _pages_as_written(monkeypatch):
+    """The pages on disk taken as ``feedback`` would write them now: the exchange's and the
+    zips' handling is tested here, the pages' being written from the gradebook when delivered
+    in the term scenario's ``test_8_deliver_current``."""
+    monkeypatch.setattr(delivery, "current_pages", lambda c, a, *_: delivery._pages(c, a))
+
+
+def test_exchange_round_trip_fetch_submit_collect_feedback(course, tmp_path, monkeypatch):
+    _pages_as_written(monkeypatch)
     root = tmp_path / "exchange"
     root.mkdir()
     root.chmod(0o777)
@@ -98,7 +106,8 @@ def test_exchange_round_trip_fetch_submit_collect_feedback(course, tmp_path):
     assert own.returncode == 0, own.stderr
 
 
-def test_feedback_zip_named_for_canvas_and_moodle(tmp_path):
+def test_feedback_zip_named_for_canvas_and_moodle(tmp_path, monkeypatch):
+    _pages_as_written(monkeypatch)
     course = tmp_path / "course"
     z = tmp_path / "subs.zip"
     with zipfile.ZipFile(z, "w") as zf:
