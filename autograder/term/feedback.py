@@ -102,11 +102,11 @@ def _cell_row(check: dict, cell, base: str, items=()) -> str:
         score = f"{cell.score:g}"
         ok = cell.score >= points
         outcome = cell.outcome
-        if ok:  # with what the check noted (a4: the accuracy reached)
+        if cell.manual is not None:  # a person's score, full marks or not: never "passed"
+            result = f"graded by hand: {score} / {points:g}"
+        elif ok:  # with what the check noted (a4: the accuracy reached)
             note = outcome.message if outcome is not None and outcome.kind is Kind.PASSED else ""
             result = Kind.PASSED.says(note.splitlines()[0][:300] if note else "")
-        elif cell.manual is not None:
-            result = "graded by hand"
         elif outcome is not None and outcome.message:
             result = outcome.message.splitlines()[0][:300]
         else:

@@ -162,3 +162,20 @@ def test_only_the_chosen_command_loads_its_main():
 def test_a_command_parses_the_same_alone_as_among_all():
     argv = ["export", "a1", "--format", "moodle", "--out", "x.csv", "--missing-as-zero"]
     assert vars(cli._parser(only="export").parse_args(argv)) == vars(cli._parser().parse_args(argv))
+
+
+def test_a_count_agrees_with_its_noun(tmp_path, capsys):
+    """A stranger read "collected 1 submissions": one is singular, in the words of collect,
+    roster and deliver alike."""
+    from autograder.names import counted
+
+    assert [counted(n, "submission") for n in (0, 1, 2)] == [
+        "0 submissions", "1 submission", "2 submissions"
+    ]  # fmt: skip
+    (tmp_path / "src").mkdir()
+    empty = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    (tmp_path / "src" / "jdoe.ipynb").write_text(empty)
+    course, src = str(tmp_path / "c"), str(tmp_path / "src")
+    assert cli.main(["collect", "a1_metrics", "--course", course, "--from", src]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("collected 1 submission of a1_metrics (flat) from 1 file: 1 new")
