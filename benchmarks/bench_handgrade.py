@@ -11,7 +11,7 @@ Usage::
 
 The class is a4 with Q1 answered by 200 students (150 answers of their own, 30 equal up to
 case and spaces, 20 empty), written directly through the project's writers rather than
-autograded (``tests/autograder/handgrade_class.py``). ``python -m autograder handgrade`` serves
+autograded (``tests/autograder/handgrade/handgrade_class.py``). ``python -m autograder handgrade`` serves
 it; headless Chromium grades all of Q1 by keyboard: three rubric items added, then per answer
 group a digit (apply an item: the server writes the store, the gradebook and the audit log,
 then the page patches the answer) and ``j`` (the next answer); then the points of the item
@@ -36,7 +36,7 @@ OWNER = 4242  #: the course's owner when run as root (the server drops to it)
 
 
 def _class(root: Path, count: int) -> Path:
-    from tests.autograder import handgrade_class as hc
+    from tests.autograder.handgrade import handgrade_class as hc
 
     course = hc.released(root / "course")
     answers = {}
@@ -134,7 +134,7 @@ def _grade_q1(course: Path, count: int, shot: Path | None) -> list[dict]:
 
 
 def main(argv: list[str]) -> int:
-    from tests.autograder import handgrade_class as hc
+    from tests.autograder.handgrade import handgrade_class as hc
 
     shot = None
     if "--screenshot" in argv:

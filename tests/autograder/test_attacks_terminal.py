@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder import names
-from tests.autograder.test_term_intake import notebook
+from tests.autograder.term.test_term_intake import notebook
 
 A = "a1_metrics"
 STAMP = "2026-12-01 10:00:00.000000 UTC"

@@ -44,7 +44,7 @@ __all__ = [
 #: The test accuracy the network must reach on the student's hidden split (114 test rows), fair
 #: on every split: the assignment's own reference solution, trained on each of 1,000 student
 #: splits, reaches at least 0.912 (10 rows wrong, on 2 splits; median 0.974), and 0.88 allows
-#: 13, a margin of 3 rows on the hardest split (``tests/autograder/test_grade_mlp.py``). The
+#: 13, a margin of 3 rows on the hardest split (``tests/autograder/grading/test_grade_mlp.py``). The
 #: former 0.93 failed the reference on 13 of those splits.
 THRESHOLD = 0.88
 #: What the checks import lazily (``coursekit.data`` splits with scikit-learn: 1.4 s), which the

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.autograder.test_term_similarity import COPY, HONEST_BINCOUNT, HONEST_LOOPS
+from tests.autograder.term.test_term_similarity import COPY, HONEST_BINCOUNT, HONEST_LOOPS
 
 A = "a1_metrics"
 COURSE_ID = "ml101"  #: the exchange's course id (nbgrader's ``--course``)

@@ -1,9 +1,9 @@
 """Hand grading on a PostgreSQL gradebook (``--db``): does every action reach the database, and
 nothing fall back to (or create) the course's SQLite file?
 
-The server is ``tests/autograder/test_postgres_gradebook.py``'s throwaway PostgreSQL (skipped
+The server is ``tests/autograder/grading/test_postgres_gradebook.py``'s throwaway PostgreSQL (skipped
 where it cannot run); the class is a4 written directly into that database
-(``tests/autograder/handgrade_class.py``).
+(``tests/autograder/handgrade/handgrade_class.py``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from autograder.handgrade import server
 from autograder.handgrade.records import Why
 from autograder.handgrade.session import Session
 from autograder.handgrade.store import Store
-from tests.autograder import handgrade_class as hc
-from tests.autograder.test_handgrade_roles import login, post
-from tests.autograder.test_postgres_gradebook import postgres_url  # noqa: F401 (a fixture)
+from tests.autograder.grading.test_postgres_gradebook import postgres_url  # noqa: F401 (a fixture)
+from tests.autograder.handgrade import handgrade_class as hc
+from tests.autograder.handgrade.test_handgrade_roles import login, post
 
 pytestmark = pytest.mark.slow  # a database server, and a grading server in a subprocess
 

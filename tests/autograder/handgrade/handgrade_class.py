@@ -5,7 +5,7 @@ the graded notebooks and the gradebook: the class is written directly, through t
 own writers, as ``grade`` would leave it: each student's notebook in ``submitted/`` and
 ``autograded/``, the automatic checks' outcomes in the gradebook (``gradebook.Book.write``,
 the grading path's writer: the four questions pending) and the grader's record
-(``state.save_record``). Used by ``tests/autograder/test_handgrade*.py`` and
+(``state.save_record``). Used by ``tests/autograder/handgrade/test_handgrade*.py`` and
 ``benchmarks/bench_handgrade.py``.
 """
 

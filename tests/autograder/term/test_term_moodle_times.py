@@ -14,7 +14,7 @@ import pytest
 
 from autograder.grading import deadlines
 from autograder.term import collect
-from tests.autograder.test_term_intake import A, cli, moodle_roster, notebook, submitted
+from tests.autograder.term.test_term_intake import A, cli, moodle_roster, notebook, submitted
 
 DUE = datetime(2026, 12, 7, 23, 59, tzinfo=timezone(timedelta(hours=1)))  # Berlin's winter
 HEADER = "Identifier,Full name,Email address,Status,Last modified (submission),Grade\n"

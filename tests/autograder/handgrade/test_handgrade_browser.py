@@ -1,6 +1,6 @@
 """Hand grading a4's Q1 in headless Chromium on the real page, by keyboard, as a grader would.
 
-30 students (written directly, not autograded: ``tests/autograder/handgrade_class.py``): a group
+30 students (written directly, not autograded: ``tests/autograder/handgrade/handgrade_class.py``): a group
 of equal answers, empty ones, answers of their own and, in the middle, a hostile one whose
 markdown carries scripts. Each test starts ``python -m autograder handgrade`` on its own copy
 of the class and asks:
@@ -27,7 +27,7 @@ import pytest
 from autograder.handgrade import server
 from autograder.handgrade.records import Why
 from autograder.handgrade.store import Store
-from tests.autograder import handgrade_class as hc
+from tests.autograder.handgrade import handgrade_class as hc
 
 A = hc.A
 CHROMIUM = Path("/usr/bin/chromium")

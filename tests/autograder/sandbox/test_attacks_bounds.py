@@ -43,7 +43,7 @@ from autograder.sandbox import (
 )
 from autograder.sandbox.base import MAX_CALLBACK_VALUES, MAX_RUN_ANSWER
 from autograder.sandbox.inside import wire
-from tests.autograder.test_attacks_isolation import _grader_peaks, _tree
+from tests.autograder.sandbox.test_attacks_isolation import _grader_peaks, _tree
 
 CAPS = capabilities()
 STRONG = CAPS["mode"] == "namespaces"

@@ -14,7 +14,7 @@ import pytest
 
 from autograder.grading import deadlines
 from autograder.term import collect, delivery, handout
-from tests.autograder.test_term_intake import STUDENTS, canvas_roster, notebook
+from tests.autograder.term.test_term_intake import STUDENTS, canvas_roster, notebook
 
 A = "a1_metrics"
 COURSE_ID = "ml101"

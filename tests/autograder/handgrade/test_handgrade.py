@@ -3,7 +3,7 @@ session's writes to the gradebook and its audit, regrade requests, and the serve
 rules (token, anti-CSRF, Host, methods, bounds) asked over plain HTTP.
 
 The class (a4, answers waiting for hand grading) is written directly, not autograded:
-see ``tests/autograder/handgrade_class.py``.
+see ``tests/autograder/handgrade/handgrade_class.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from autograder.handgrade.pseudonyms import Pseudonyms
 from autograder.handgrade.records import RubricItem, Why
 from autograder.handgrade.session import Session, name_graders
 from autograder.handgrade.store import Store
-from tests.autograder import handgrade_class as hc
+from tests.autograder.handgrade import handgrade_class as hc
 
 A = hc.A
 COURSE_OWNER = 4242  #: the instructor's account when the tests run as root

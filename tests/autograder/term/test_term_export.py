@@ -11,7 +11,7 @@ import pytest
 from autograder.grading import deadlines
 from autograder.grading.gradebook import CellGrade, StudentGrade
 from autograder.term import export
-from tests.autograder.test_term_intake import STUDENTS, canvas_roster, moodle_roster
+from tests.autograder.term.test_term_intake import STUDENTS, canvas_roster, moodle_roster
 
 A = "a1_metrics"
 

@@ -10,7 +10,7 @@
 - Does reassigning move an answer between shares, audited, for the instructor only?
 
 The class (a4, answers waiting for hand grading) is written directly, not autograded:
-see ``tests/autograder/handgrade_class.py``.
+see ``tests/autograder/handgrade/handgrade_class.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from autograder.handgrade.records import Why
 from autograder.handgrade.roles import ALLOWED, Action, Role
 from autograder.handgrade.session import Session, name_graders
 from autograder.handgrade.store import Store
-from tests.autograder import handgrade_class as hc
+from tests.autograder.handgrade import handgrade_class as hc
 
 A = hc.A
 COURSE_OWNER = 4242  #: the instructor's account when the tests run as root
