@@ -13,6 +13,7 @@ from autograder.assignments.a2_backprop import hidden as backprop
 from autograder.assignments.a3_regularization import hidden as regularization
 from autograder.grading import authoring
 from tests.autograder.assignment_helpers import reference
+from tests.autograder.assignments import mistakes
 
 A2, A3 = reference("a2_backprop"), reference("a3_regularization")
 
@@ -34,33 +35,6 @@ def test_assignment_3_reference_passes_every_hidden_check():
 # -- assignment 2 ---------------------------------------------------------------------------
 
 
-def _backward_of_the_sum(params, cache, X, y):
-    return {k: v * len(y) for k, v in A2["backward"](params, cache, X, y).items()}
-
-
-def _backward_relu_prime_zero_is_one(params, cache, X, y):
-    n = len(y)
-    dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
-    dz1 = (dz2 @ params["W2"].T) * (cache["z1"] >= 0)  # ReLU'(0) = 1
-    return {"dW1": X.T @ dz1, "db1": dz1.sum(0), "dW2": cache["a1"].T @ dz2, "db2": dz2.sum(0)}
-
-
-def _backward_transposed(params, cache, X, y):
-    grads = A2["backward"](params, cache, X, y)
-    grads["dW1"] = grads["dW1"].T
-    return grads
-
-
-def _sgd_ascent(params, grads, lr):
-    return {k: v + lr * grads["d" + k] for k, v in params.items()}
-
-
-def _sgd_in_place(params, grads, lr):
-    for k in params:
-        params[k] -= lr * grads["d" + k]
-    return params
-
-
 def _one_sided_difference(loss, params, eps=1e-6):
     out = {}
     for k, v in params.items():
@@ -74,74 +48,12 @@ def _one_sided_difference(loss, params, eps=1e-6):
     return out
 
 
-def _forward_W1_transposed(params, X):
-    z1 = X @ params["W1"].T + params["b1"]
-    a1 = np.maximum(z1, 0.0)
-    z2 = a1 @ params["W2"] + params["b2"]
-    return {"z1": z1, "a1": a1, "z2": z2, "a2": 1 / (1 + np.exp(-z2))}
-
-
-def _backward_with(dz1_of=None, keep_batch_axis=False):
-    """The reference backward pass with one step replaced (a known mistake)."""
-
-    def backward(params, cache, X, y):
-        n = len(y)
-        dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
-        da1 = dz2 @ params["W2"].T
-        dz1 = da1 * (cache["z1"] > 0) if dz1_of is None else dz1_of(da1, cache)
-        sum_ = (lambda d: d) if keep_batch_axis else (lambda d: d.sum(axis=0))
-        return {"dW1": X.T @ dz1, "db1": sum_(dz1), "dW2": cache["a1"].T @ dz2, "db2": sum_(dz2)}
-
-    return backward
-
-
-def _backward_off_in_one_entry(params, cache, X, y):
-    grads = A2["backward"](params, cache, X, y)
-    return {**grads, "dW2": grads["dW2"] + np.array([[0.0], [0.01]])}
-
-
-def _numerical_gradient_never_restores(loss, params, eps=1e-6):
-    out = {}
-    for k, v in params.items():
-        g = np.zeros_like(v)
-        for idx in np.ndindex(v.shape):
-            v[idx] += eps
-            plus = loss(params)
-            v[idx] -= 2 * eps  # and never put back
-            g[idx] = (plus - loss(params)) / (2 * eps)
-        out[k] = g
-    return out
-
-
-def _dropout_in_place(a, rate, rng, training=True):
-    if training:
-        a *= rng.random(a.shape) >= rate
-        a /= 1 - rate
-    return a
-
-
 # -- assignment 3 ---------------------------------------------------------------------------
-
-
-def _l2_on_biases(params, lam):
-    return lam * sum(float(np.sum(v**2)) for v in params.values())
-
-
-def _dropout_not_rescaled(a, rate, rng, training=True):
-    return a * (rng.random(a.shape) >= rate) if training else a
-
-
-def _dropout_on_at_eval(a, rate, rng, training=True):
-    return a * (rng.random(a.shape) >= rate) / (1 - rate)
 
 
 def _early_stopping_keeps_the_last(losses, patience):
     stop, _ = A3["early_stopping"](losses, patience)
     return stop, (stop if stop is not None else len(losses) - 1)
-
-
-def _decay_off_by_one(lr0, rate, epoch):
-    return lr0 * rate ** (epoch + 1)
 
 
 def _keras_decay_always_staircase(step, lr0, decay_steps, decay_rate, staircase=False):
@@ -150,54 +62,58 @@ def _keras_decay_always_staircase(step, lr0, decay_steps, decay_rate, staircase=
 
 WRONG = {
     "gradient of the sum where the mean is asked": (
-        lambda: backprop.expect_backward(A2["forward"], _backward_of_the_sum),
+        lambda: backprop.expect_backward(A2["forward"], mistakes.backward_of_the_sum),
         "off by the batch size",
     ),
     "ReLU'(0) = 1": (
-        lambda: backprop.expect_backward(A2["forward"], _backward_relu_prime_zero_is_one),
+        lambda: backprop.expect_backward(A2["forward"], mistakes.backward_relu_prime_zero_is_one),
         r"ReLU'\(0\)",
     ),
     "transposed dW1": (
-        lambda: backprop.expect_backward(A2["forward"], _backward_transposed),
+        lambda: backprop.expect_backward(A2["forward"], mistakes.backward_transposed),
         "dW1",
     ),
     "forward with X @ W1.T": (
-        lambda: backprop.expect_forward(_forward_W1_transposed),
+        lambda: backprop.expect_forward(mistakes.forward_W1_transposed),
         r"forward: z1 is wrong on hidden case 1 \(this is X @ W1.T: z1 = X @ W1 \+ b1",
     ),
     "dz1 = da1 * a1": (
         lambda: backprop.expect_backward(
-            A2["forward"], _backward_with(dz1_of=lambda da1, cache: da1 * cache["a1"])
+            A2["forward"], mistakes.backward_with(dz1_of=lambda da1, cache: da1 * cache["a1"])
         ),
         r"dW1 is wrong on hidden case 1 \(dz1 = da1 \* a1 multiplies by the activation; "
         r"ReLU'\(z1\) is 1 where z1 > 0 and 0 elsewhere: dz1 = da1 \* \(z1 > 0\)\)$",
     ),
     "no ReLU' (told apart from ReLU'(0) = 1 by the other cases)": (
-        lambda: backprop.expect_backward(A2["forward"], _backward_with(dz1_of=lambda d, c: d)),
+        lambda: backprop.expect_backward(
+            A2["forward"], mistakes.backward_with(dz1_of=lambda d, c: d)
+        ),
         r"db1 is wrong on hidden case 1 \(the ReLU's derivative is missing[^;]*\)$",
     ),
     "bias gradients keep the batch axis": (
-        lambda: backprop.expect_backward(A2["forward"], _backward_with(keep_batch_axis=True)),
+        lambda: backprop.expect_backward(
+            A2["forward"], mistakes.backward_with(keep_batch_axis=True)
+        ),
         r"backward: db1 has the wrong shape on hidden case 1 \(it keeps the batch axis: a bias "
         r"gradient sums over the examples, dz.sum\(axis=0\)\)$",
     ),
     "a gradient off in one entry (no known mistake)": (
-        lambda: backprop.expect_backward(A2["forward"], _backward_off_in_one_entry),
+        lambda: backprop.expect_backward(A2["forward"], mistakes.backward_off_in_one_entry),
         r"dW2 is wrong on hidden case 1 \(one entry differs, by more than 1% of the expected "
         r"size\)$",
     ),
     "numerical_gradient never restores the entry it perturbs": (
-        lambda: backprop.expect_numerical_gradient(_numerical_gradient_never_restores),
+        lambda: backprop.expect_numerical_gradient(mistakes.numerical_gradient_never_restores),
         r"numerical_gradient must not modify params in place: params\['W1'\] changed \(its "
         r"entries are off by about eps: each entry it perturbs is never put back.*\)\. Inputs "
         r"must not change",
     ),
     "dropout modifies its input in place": (
-        lambda: regularization.expect_dropout(_dropout_in_place),
+        lambda: regularization.expect_dropout(mistakes.dropout_in_place),
         r"must not modify a in place: a changed\. Inputs must not change",
     ),
-    "gradient ascent": (lambda: backprop.expect_sgd_step(_sgd_ascent), "updated wrongly"),
-    "update in place": (lambda: backprop.expect_sgd_step(_sgd_in_place), "in place"),
+    "gradient ascent": (lambda: backprop.expect_sgd_step(mistakes.sgd_ascent), "updated wrongly"),
+    "update in place": (lambda: backprop.expect_sgd_step(mistakes.sgd_in_place), "in place"),
     "one-sided differences": (
         lambda: backprop.expect_numerical_gradient(_one_sided_difference),
         "central differences",
@@ -254,15 +170,15 @@ WRONG = {
         r"the exponent is floor\(step / decay_steps\)\)$",
     ),
     "L2 applied to biases": (
-        lambda: regularization.expect_l2(_l2_on_biases, A3["l2_grad"]),
+        lambda: regularization.expect_l2(mistakes.l2_on_biases, A3["l2_grad"]),
         "biases",
     ),
     "dropout not rescaled": (
-        lambda: regularization.expect_dropout(_dropout_not_rescaled),
+        lambda: regularization.expect_dropout(mistakes.dropout_not_rescaled),
         "scaled",
     ),
     "dropout still on at eval": (
-        lambda: regularization.expect_dropout(_dropout_on_at_eval),
+        lambda: regularization.expect_dropout(mistakes.dropout_on_at_eval),
         "identity",
     ),
     "early stopping keeps the last weights": (
@@ -270,7 +186,7 @@ WRONG = {
         "that is the stop epoch: restore the epoch with the lowest loss",
     ),
     "off-by-one decay": (
-        lambda: regularization.expect_decay(_decay_off_by_one, A3["keras_decay"]),
+        lambda: regularization.expect_decay(mistakes.decay_off_by_one, A3["keras_decay"]),
         "epoch 0",
     ),
     "staircase ignored": (
@@ -319,8 +235,8 @@ def test_a_diagnosis_spells_nothing_the_students_values_chose():
 def test_a_wrong_forward_costs_forwards_points_only():
     """backward is given the right cache: it is graded on its own (no ReLU'(0) blame)."""
     with pytest.raises(AssertionError, match="this is X @ W1.T"):
-        backprop.expect_forward(_forward_W1_transposed)
-    backprop.expect_backward(_forward_W1_transposed, A2["backward"])
+        backprop.expect_forward(mistakes.forward_W1_transposed)
+    backprop.expect_backward(mistakes.forward_W1_transposed, A2["backward"])
 
 
 def test_rounding_left_by_x_plus_eps_minus_eps_is_no_modification():

@@ -19,6 +19,7 @@ import pytest
 from autograder.assignments import generate, names
 from autograder.grading import authoring
 from tests.autograder.assignment_helpers import coursecheck, reference
+from tests.autograder.assignments import mistakes
 
 #: each assignment's coursecheck.py, as release generates it
 CC = {name: coursecheck(name) for name in names()}
@@ -322,22 +323,6 @@ def _forward_no_relu(params, X):
     return {**cache, "a1": z1, "z2": z2, "a2": 1 / (1 + np.exp(-z2))}
 
 
-def _backward_of_the_sum(params, cache, X, y):
-    return {k: v * len(y) for k, v in A2["backward"](params, cache, X, y).items()}
-
-
-def _backward_relu_prime_zero_is_one(params, cache, X, y):
-    n = len(y)
-    dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
-    dz1 = (dz2 @ params["W2"].T) * (cache["z1"] >= 0)
-    return {"dW1": X.T @ dz1, "db1": dz1.sum(0), "dW2": cache["a1"].T @ dz2, "db2": dz2.sum(0)}
-
-
-def _backward_transposed(params, cache, X, y):
-    grads = A2["backward"](params, cache, X, y)
-    return {**grads, "dW1": grads["dW1"].T}
-
-
 def _backward_y_not_reshaped(params, cache, X, y):
     n = len(y)
     dz2 = (cache["a2"] - y) / n
@@ -347,16 +332,6 @@ def _backward_y_not_reshaped(params, cache, X, y):
 
 def _backward_sign(params, cache, X, y):
     return {k: -v for k, v in A2["backward"](params, cache, X, y).items()}
-
-
-def _sgd_ascent(params, grads, lr):
-    return {k: v + lr * grads["d" + k] for k, v in params.items()}
-
-
-def _sgd_in_place(params, grads, lr):
-    for k in params:
-        params[k] -= lr * grads["d" + k]
-    return params
 
 
 def _sgd_wrong_keys(params, grads, lr):
@@ -391,46 +366,6 @@ def _forward_subclass(params, X):
     return {k: v.view(_Matrix) for k, v in A2["forward"](params, X).items()}
 
 
-def _forward_W1_transposed(params, X):
-    z1 = X @ params["W1"].T + params["b1"]
-    a1 = np.maximum(z1, 0.0)
-    z2 = a1 @ params["W2"] + params["b2"]
-    return {"z1": z1, "a1": a1, "z2": z2, "a2": 1 / (1 + np.exp(-z2))}
-
-
-def _backward_with(dz1_of=None, dz2_of=None, keep_batch_axis=False):
-    """The reference backward pass with one step replaced (a known mistake)."""
-
-    def backward(params, cache, X, y):
-        n = len(y)
-        dz2 = (cache["a2"] - np.asarray(y, float).reshape(n, 1)) / n
-        dz2 = dz2 if dz2_of is None else dz2_of(dz2, cache)
-        da1 = dz2 @ params["W2"].T
-        dz1 = da1 * (cache["z1"] > 0) if dz1_of is None else dz1_of(da1, cache)
-        sum_ = (lambda d: d) if keep_batch_axis else (lambda d: d.sum(axis=0))
-        return {"dW1": X.T @ dz1, "db1": sum_(dz1), "dW2": cache["a1"].T @ dz2, "db2": sum_(dz2)}
-
-    return backward
-
-
-def _backward_off_in_one_entry(params, cache, X, y):
-    grads = A2["backward"](params, cache, X, y)
-    return {**grads, "dW2": grads["dW2"] + np.array([[0.0], [0.01]])}
-
-
-def _numerical_gradient_never_restores(loss, params, eps=1e-6):
-    out = {}
-    for k, v in params.items():
-        g = np.zeros_like(v)
-        for idx in np.ndindex(v.shape):
-            v[idx] += eps
-            plus = loss(params)
-            v[idx] -= 2 * eps  # and never put back
-            g[idx] = (plus - loss(params)) / (2 * eps)
-        out[k] = g
-    return out
-
-
 A2_WRONG = {
     "forward returns an ndarray subclass": (
         _a2_wrong(forward=_forward_subclass),
@@ -443,60 +378,62 @@ A2_WRONG = {
         r"a1 is wrong .*np.maximum\(z1, 0\)",
     ),
     "forward with X @ W1.T": (
-        _a2_wrong(forward=_forward_W1_transposed),
+        _a2_wrong(forward=mistakes.forward_W1_transposed),
         "test-forward",
         r"forward: z1 is wrong on the lecture's batch X\[:2\] \(this is X @ W1.T: z1 = X @ W1 \+ b1",
     ),
     "dz1 = da1 * a1": (
-        _a2_wrong(backward=_backward_with(dz1_of=lambda da1, cache: da1 * cache["a1"])),
+        _a2_wrong(backward=mistakes.backward_with(dz1_of=lambda da1, cache: da1 * cache["a1"])),
         "test-backward",
         r"dW1 is wrong on the lecture's batch X\[:2\] \(dz1 = da1 \* a1 multiplies by the "
         r"activation; ReLU'\(z1\) is 1 where z1 > 0 and 0 elsewhere[^;]*\)\n",
     ),
     "no ReLU' (told apart from ReLU'(0) = 1 by the second case)": (
-        _a2_wrong(backward=_backward_with(dz1_of=lambda da1, cache: da1)),
+        _a2_wrong(backward=mistakes.backward_with(dz1_of=lambda da1, cache: da1)),
         "test-backward",
         r"db1 is wrong on the lecture's batch X\[:2\] \(the ReLU's derivative is missing[^;]*\)\n",
     ),
     "sigmoid' applied twice": (
-        _a2_wrong(backward=_backward_with(dz2_of=lambda dz2, c: dz2 * c["a2"] * (1 - c["a2"]))),
+        _a2_wrong(
+            backward=mistakes.backward_with(dz2_of=lambda dz2, c: dz2 * c["a2"] * (1 - c["a2"]))
+        ),
         "test-backward",
         r"dW1 is wrong .*the sigmoid's derivative is counted twice",
     ),
     "bias gradients keep the batch axis": (
-        _a2_wrong(backward=_backward_with(keep_batch_axis=True)),
+        _a2_wrong(backward=mistakes.backward_with(keep_batch_axis=True)),
         "test-backward",
         r"db1 has shape \(2, 2\) on the lecture's batch X\[:2\]; it must have the shape of b1, "
         r"\(2,\) \(it keeps the batch axis: a bias gradient sums over the examples, "
         r"dz.sum\(axis=0\)\)\n",
     ),
     "a gradient off in one entry (no known mistake)": (
-        _a2_wrong(backward=_backward_off_in_one_entry),
+        _a2_wrong(backward=mistakes.backward_off_in_one_entry),
         "test-backward",
         r"dW2 is wrong on the lecture's batch X\[:2\] \(1 of its 2 entries differ: entry "
         r"\[1, 0\] is -0.0707435 where -0.0807435 is expected; the largest "
         r"difference is 0.01\)\n",
     ),
     "numerical_gradient never restores the entry it perturbs": (
-        _a2_wrong(numerical_gradient=_numerical_gradient_never_restores),
+        _a2_wrong(numerical_gradient=mistakes.numerical_gradient_never_restores),
         "test-gradcheck",
         r"numerical_gradient must not modify params in place: params\['W'\]\[0, 0\] was 1, it "
         r"is now 0.999999; 4 of its 4 entries changed. Inputs must not change: its entries are "
         r"off by up to 1e-06, about eps: each entry you perturb is never put back",
     ),
     "gradient of the sum": (
-        _a2_wrong(backward=_backward_of_the_sum),
+        _a2_wrong(backward=mistakes.backward_of_the_sum),
         "test-backward",
         "off by the batch size: the loss is the mean over the batch, divide by n",
     ),
     "ReLU'(0) = 1": (
-        _a2_wrong(backward=_backward_relu_prime_zero_is_one),
+        _a2_wrong(backward=mistakes.backward_relu_prime_zero_is_one),
         "test-backward",
         r"db1 is wrong on the lecture's batch X\[:2\] \(an input of this batch has z1 = 0 "
         r"exactly: what is ReLU'\(0\)\? This assignment uses 0[^;]*\)\n",
     ),
     "transposed dW1": (
-        _a2_wrong(backward=_backward_transposed),
+        _a2_wrong(backward=mistakes.backward_transposed),
         "test-backward",
         r"dW1 is wrong.*transposed: dW1 = X.T @ dz1",
     ),
@@ -508,9 +445,13 @@ A2_WRONG = {
         r"dz1 = \(dz2 @ params\[\"W2\"\].T\)(.|\n)*hint: .*y \(n,\): a2 - y broadcasts to \(n, n\) "
         r"unless y is reshaped to \(n, 1\)",
     ),
-    "gradient ascent": (_a2_wrong(sgd_step=_sgd_ascent), "test-step", "it adds the gradient"),
+    "gradient ascent": (
+        _a2_wrong(sgd_step=mistakes.sgd_ascent),
+        "test-step",
+        "it adds the gradient",
+    ),
     "sgd_step in place": (
-        _a2_wrong(sgd_step=_sgd_in_place),
+        _a2_wrong(sgd_step=mistakes.sgd_in_place),
         "test-step",
         r"sgd_step must not modify params in place: params\['W1'\]\[0, 0\] was 0.1, it is now 0;"
         r".*Inputs must not change: return new arrays \(v - lr \* g\)",
@@ -548,10 +489,6 @@ def _a3_wrong(**replace):
     }
 
 
-def _l2_on_biases(params, lam):
-    return lam * sum(float(np.sum(v**2)) for v in params.values())
-
-
 def _l2_grad_on_biases(params, lam):
     return {k: 2 * lam * v for k, v in params.items()}
 
@@ -560,23 +497,8 @@ def _l2_grad_no_factor_two(params, lam):
     return {k: lam * v if np.ndim(v) >= 2 else np.zeros_like(v) for k, v in params.items()}
 
 
-def _dropout_not_rescaled(a, rate, rng, training=True):
-    return a * (rng.random(a.shape) >= rate) if training else a
-
-
-def _dropout_on_at_eval(a, rate, rng, training=True):
-    return a * (rng.random(a.shape) >= rate) / (1 - rate)
-
-
 def _dropout_keeps_rate(a, rate, rng, training=True):
     return a * (rng.random(a.shape) < rate) / (1 - rate) if training else a
-
-
-def _dropout_in_place(a, rate, rng, training=True):
-    if training:
-        a *= rng.random(a.shape) >= rate
-        a /= 1 - rate
-    return a
 
 
 def _es_keeps_the_last(losses, patience):
@@ -600,10 +522,6 @@ def _es_ties_improve(losses, patience):
     return None, best_epoch
 
 
-def _decay_off_by_one(lr0, rate, epoch):
-    return lr0 * rate ** (epoch + 1)
-
-
 def _keras_always_staircase(step, lr0, decay_steps, decay_rate, staircase=False):
     return lr0 * decay_rate ** np.floor(step / decay_steps)
 
@@ -624,7 +542,7 @@ A3_WRONG = {
         r"where an int or None is asked for \(got 3.0\): use int\(...\)",
     ),
     "L2 on biases": (
-        _a3_wrong(l2_penalty=_l2_on_biases),
+        _a3_wrong(l2_penalty=mistakes.l2_on_biases),
         "test-l2",
         "the biases are in it: only the weight matrices",
     ),
@@ -639,18 +557,18 @@ A3_WRONG = {
         r"is 2 \* lam \* W",
     ),
     "dropout not rescaled": (
-        _a3_wrong(dropout=_dropout_not_rescaled),
+        _a3_wrong(dropout=mistakes.dropout_not_rescaled),
         "test-dropout",
         r"scaled by 1 / \(1 - rate\) = 1.25 while training \(they are not rescaled",
     ),
     "dropout modifies its input in place": (
-        _a3_wrong(dropout=_dropout_in_place),
+        _a3_wrong(dropout=mistakes.dropout_in_place),
         "test-dropout",
         r"dropout must not modify a in place: a\[0, \d+\] was 0.5, it is now 0(.625)?; \d+ of its "
         r"10000 entries changed. Inputs must not change: work on a copy",
     ),
     "dropout on at evaluation": (
-        _a3_wrong(dropout=_dropout_on_at_eval),
+        _a3_wrong(dropout=mistakes.dropout_on_at_eval),
         "test-dropout",
         "training=False\\) must return a unchanged: at evaluation dropout is the identity",
     ),
@@ -675,7 +593,7 @@ A3_WRONG = {
         "a loss equal to the best is no improvement",
     ),
     "off-by-one decay": (
-        _a3_wrong(per_epoch_decay=_decay_off_by_one),
+        _a3_wrong(per_epoch_decay=mistakes.decay_off_by_one),
         "test-decay",
         "epoch 0 gives the initial rate",
     ),
