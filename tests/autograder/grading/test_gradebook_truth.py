@@ -294,7 +294,7 @@ def test_the_assignments_version_is_what_grading_runs_not_its_prose(tmp_path):
 
     assert version(prose) == version(wording) == base
     assert len({base, version(code), version(points), version(kind), version(None, "1,2")}) == 5
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     used = state.hidden_modules(["from autograder.assignments.a1_metrics.hidden import x"])
     used = {p.relative_to(root / "autograder" / "assignments").as_posix() for p in used}
     assert used == {  # its own checks and the shared rules: not a4's, nor the notebook sources

@@ -75,7 +75,7 @@ def test_the_preload_is_what_the_handed_out_notebook_imports():
 def test_the_assignments_preloads():
     import jupytext
 
-    root = Path(__file__).resolve().parents[2] / "autograder" / "assignments"
+    root = Path(__file__).resolve().parents[3] / "autograder" / "assignments"
     a4 = imported_modules(jupytext.read(root / "a4_mlp" / "notebook.py"))
     assert a4 == ("numpy", "sklearn.datasets", "sklearn.model_selection", "torch")
     # PyTorch's optimisers import torch._dynamo on first use: the zygote imports it too
