@@ -30,7 +30,15 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint
+# MathJax 3 from npm, pinned by book/package-lock.json: the book serves it, and so does
+# formgrader (its test renders math offline), so the tests need it as the book does
+MATHJAX := book/node_modules/mathjax/es5/tex-mml-chtml.js
+
+$(MATHJAX): book/package.json book/package-lock.json
+	npm ci --prefix book --no-audit --no-fund --silent
+	touch $(MATHJAX)
+
+test: lint $(MATHJAX)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 test-fast: lint

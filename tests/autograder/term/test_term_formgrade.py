@@ -179,8 +179,7 @@ def test_math_in_a_submission_renders_offline_in_formgrader(course):
 
     from autograder.term.formgrade_server import mathjax_folder
 
-    if mathjax_folder() is None:
-        pytest.skip("no MathJax in book/: run `make book` or `npm ci --prefix book`")
+    assert mathjax_folder() is not None, "no MathJax in book/: `make test` installs it (npm ci)"
     server = formgrade.start(course=course)
     base = server.url.split("/formgrader?")[0]
     requests, refused = [], []
