@@ -53,17 +53,6 @@ def course(template, tmp_path):
     return copy
 
 
-def grade_of(course, student, question="q1"):
-    from nbgrader.api import Gradebook
-
-    from autograder.config import COURSE_ID, default_db_url
-
-    with Gradebook(default_db_url(course), course_id=COURSE_ID) as gb:
-        grade = gb.find_grade(question, A, A, student)
-        comment = gb.find_comment(question, A, A, student)
-        return grade.manual_score, grade.needs_manual_grade, comment.manual_comment
-
-
 # -- the score rule ----------------------------------------------------------------------------
 
 
@@ -173,19 +162,19 @@ def test_applying_items_and_editing_points_rescore_every_answer_in_the_gradebook
         session.apply("q1", "i2", [alone], True)
         session.comment("q1", [alone], "Say why the steps must shrink.")
         who = {m: session.names.student[m] for m in [*four, *empty, alone]}
-        assert {grade_of(course, who[m])[0] for m in four} == {2.0}
-        assert {grade_of(course, who[m])[:2] for m in empty} == {(0.0, False)}
-        assert grade_of(course, who[alone]) == (1.0, False, "Say why the steps must shrink.")
+        assert {hc.grade_of(course, who[m])[0] for m in four} == {2.0}
+        assert {hc.grade_of(course, who[m])[:2] for m in empty} == {(0.0, False)}
+        assert hc.grade_of(course, who[alone]) == (1.0, False, "Say why the steps must shrink.")
         untouched = groups[3]["members"][0]["id"]
-        assert grade_of(course, session.names.student[untouched])[:2] == (None, True)
+        assert hc.grade_of(course, session.names.student[untouched])[:2] == (None, True)
 
         session.edit_item("i1", points=1.5)  # every answer with i1 follows
-        assert {grade_of(course, who[m])[0] for m in four} == {1.5}
-        assert grade_of(course, who[alone])[0] == 0.5
-        assert {grade_of(course, who[m])[0] for m in empty} == {0.0}  # without i1: unchanged
+        assert {hc.grade_of(course, who[m])[0] for m in four} == {1.5}
+        assert hc.grade_of(course, who[alone])[0] == 0.5
+        assert {hc.grade_of(course, who[m])[0] for m in empty} == {0.0}  # without i1: unchanged
         session.apply("q1", "i1", [alone], False)
         session.apply("q1", "i2", [alone], False)  # no item left: pending again
-        assert grade_of(course, who[alone])[:2] == (None, True)
+        assert hc.grade_of(course, who[alone])[:2] == (None, True)
     finally:
         session.close()
     audit = Store(course, A).audit()
@@ -206,11 +195,11 @@ def test_the_score_never_leaves_the_cells_bounds_and_bad_points_are_refused(cour
         session.add_item("q1", "wrong", -2)
         session.apply("q1", "i1", [one], True)
         session.apply("q1", "i2", [one], True)
-        assert grade_of(course, session.names.student[one])[0] == 2.0  # not 4
+        assert hc.grade_of(course, session.names.student[one])[0] == 2.0  # not 4
         session.apply("q1", "i1", [one], False)
         session.apply("q1", "i2", [one], False)
         session.apply("q1", "i3", [one], True)
-        assert grade_of(course, session.names.student[one])[0] == 0.0  # not -2
+        assert hc.grade_of(course, session.names.student[one])[0] == 0.0  # not -2
         with pytest.raises(ValueError, match=r"points must be in \[-2, 2\].*got 3"):
             session.add_item("q1", "too much", 3)
         with pytest.raises(ValueError, match="points must be a number, got nan"):

@@ -51,17 +51,6 @@ def course(template, tmp_path):
     return copy
 
 
-def grade_of(course, student, question="q1"):
-    from nbgrader.api import Gradebook
-
-    from autograder.config import COURSE_ID, default_db_url
-
-    with Gradebook(default_db_url(course), course_id=COURSE_ID) as gb:
-        grade = gb.find_grade(question, A, A, student)
-        comment = gb.find_comment(question, A, A, student)
-        return grade.manual_score, grade.needs_manual_grade, comment.manual_comment
-
-
 def audit_and_state(course):
     state = Store(course, A).read()
     return [e.to_dict() for e in Store(course, A).audit()], json.dumps(state.to_dict())
@@ -78,12 +67,12 @@ def test_deleting_an_applied_item_rescores_every_answer_it_was_on(course):
         session.add_item("q1", "says what, not why", -1)
         session.apply("q1", "i1", [names[s] for s in ("s00", "s01", "s02")], True)
         session.apply("q1", "i2", [names[s] for s in ("s00", "s03")], True)
-        assert [grade_of(course, s)[0] for s in ("s00", "s01", "s03")] == [1.0, 2.0, 0.0]
+        assert [hc.grade_of(course, s)[0] for s in ("s00", "s01", "s03")] == [1.0, 2.0, 0.0]
         delta = session.delete_item("i2")
         assert delta["deleted"] == "i2" and [i["id"] for i in delta["items"]] == ["i1"]
-        assert grade_of(course, "s00")[:2] == (2.0, False)  # i1 alone now
-        assert grade_of(course, "s03")[:2] == (None, True)  # no item left: ungraded again
-        assert grade_of(course, "s01")[0] == 2.0  # never had i2: untouched
+        assert hc.grade_of(course, "s00")[:2] == (2.0, False)  # i1 alone now
+        assert hc.grade_of(course, "s03")[:2] == (None, True)  # no item left: ungraded again
+        assert hc.grade_of(course, "s01")[0] == 2.0  # never had i2: untouched
         with pytest.raises(ValueError, match="no rubric item 'i2'"):
             session.apply("q1", "i2", [names["s01"]], True)
     finally:
@@ -102,12 +91,12 @@ def test_deleting_an_answers_marks_makes_it_ungraded_and_is_audited(course):
         session.add_item("q1", "full answer", 2)
         session.apply("q1", "i1", [one, other], True)
         session.comment("q1", [one], "Well put.")
-        assert grade_of(course, "s05") == (2.0, False, "Well put.")
+        assert hc.grade_of(course, "s05") == (2.0, False, "Well put.")
         session.clear("q1", [one])
     finally:
         session.close()
-    assert grade_of(course, "s05") == (None, True, None)
-    assert grade_of(course, "s06")[:2] == (2.0, False)  # the other answer keeps its mark
+    assert hc.grade_of(course, "s05") == (None, True, None)
+    assert hc.grade_of(course, "s06")[:2] == (2.0, False)  # the other answer keeps its mark
     assert ("q1", "s05") not in Store(course, A).read().marks
     [entry] = [e for e in Store(course, A).audit() if e.why is Why.CLEARED]
     assert (entry.student, entry.old, entry.new) == ("s05", 2.0, None)
@@ -141,7 +130,7 @@ def test_the_instructor_reassigns_an_answer_from_one_share_to_another(course):
         ben.apply("q1", "i1", [pid], True)
     finally:
         boss.close()
-    assert grade_of(course, moved)[0] == 2.0
+    assert hc.grade_of(course, moved)[0] == 2.0
     [entry] = [e for e in Store(course, A).audit() if e.why is Why.REASSIGNED]
     assert (entry.student, entry.who, entry.detail) == (moved, "instructor", "ana -> ben")
     assert Store(course, A).read().assigned == {("q1", moved): "ben"}
