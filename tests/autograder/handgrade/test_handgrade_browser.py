@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from autograder.handgrade import server
 from autograder.handgrade.records import Why
 from autograder.handgrade.store import Store
 from tests.autograder.handgrade import handgrade_class as hc
+from tests.autograder.recorder import Recorder
 
 A = hc.A
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,29 +35,6 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 SAME = "Decay lowers the learning rate during training."
 HOSTILE = "kim.mallory"
 WHY = 'I also said why. <img src=x onerror="window.__pwned=1">'  #: a student's words
-
-
-class Recorder:
-    """A local HTTP server that records every request a payload makes."""
-
-    def __init__(self):
-        hits = self.hits = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                hits.append(self.path)
-                self.send_response(200)
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.end_headers()
-
-            do_POST = do_GET
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def payload(name: str, base: str) -> str:

@@ -21,10 +21,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import nbformat
@@ -33,6 +31,7 @@ import pytest
 from autograder import safe_html
 from autograder.grading import authoring
 from autograder.term import formgrade
+from tests.autograder.recorder import Recorder
 
 A = "a4_mlp"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,30 +40,6 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 HONEST = ("a0", "c2", "e4")  # graded (alphabetically) and viewed in turn with the attackers
 KEPT_BY_GRADER: set[str] = set()  #: output types of d3's extra cell in its graded notebook
 ATTACKERS = ("b1", "d3")  # markdown answers; outputs of an ordinary code cell
-
-
-class Recorder:
-    """A local HTTP server that records every request a payload makes."""
-
-    def __init__(self):
-        hits = self.hits = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                hits.append(self.path)
-                self.send_response(200)
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            do_POST = do_PUT = do_GET
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def js(name: str, base: str) -> str:
